@@ -1,0 +1,216 @@
+"""The ``vigil`` command line.
+
+Exit status: 0 when an analysis finds no violation, 1 when it finds violations, 2 for bad
+usage or unreadable input (one line on stderr saying what was expected).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from vigil.errors import VigilError
+from vigil.io.readers import BadRecords
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Vigil: self-hosted model monitoring (SageMaker Model Monitor compatible).",
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+PROGRESS_MIN_BYTES = 8 << 20
+
+InputsArg = Annotated[list[str], typer.Argument(help="Files, directories or globs.")]
+FormatOpt = Annotated[str, typer.Option("--format", help="auto|csv|parquet|jsonl|capture")]
+HeaderOpt = Annotated[bool, typer.Option("--header/--no-header",
+                                         help="CSV has a header row (else _c0, _c1, ...).")]
+CaptureOpt = Annotated[str, typer.Option("--capture-content",
+                                         help="capture files: input|output|both columns")]
+ProgressOpt = Annotated[bool | None, typer.Option("--progress/--no-progress",
+                                                  help="Force the progress bar on or off.")]
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"vigil: error: {message}", highlight=False, markup=False, soft_wrap=True)
+    return typer.Exit(2)
+
+
+def _input_rows(inputs: list[str]) -> tuple[int | None, int]:
+    """Total rows when known (Parquet metadata) and total bytes of the inputs."""
+    from vigil.io.readers import resolve_inputs
+
+    import pyarrow.parquet as pq
+
+    files = resolve_inputs(inputs)
+    size = sum(p.stat().st_size for p in files)
+    rows = 0
+    for p in files:
+        if p.suffix.lower() not in (".parquet", ".pq"):
+            return None, size
+        rows += pq.ParquetFile(p).metadata.num_rows
+    return rows, size
+
+
+@contextlib.contextmanager
+def _progress(inputs: list[str], force: bool | None) -> Iterator[Callable[[int], None] | None]:
+    total, size = _input_rows(inputs)
+    show = force if force is not None else (err.is_terminal and size >= PROGRESS_MIN_BYTES)
+    if not show:
+        yield None
+        return
+    columns = [TextColumn("[bold]profiling"), BarColumn(),
+               TextColumn("{task.completed:,} rows"), TimeElapsedColumn()]
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("rows", total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def _print_bad(bad: BadRecords) -> None:
+    if not bad.count:
+        return
+    err.print(f"[yellow]skipped {bad.count} bad record(s)[/yellow]; first:", highlight=False)
+    for example in bad.examples[:5]:
+        err.print(f"  {example}", highlight=False, markup=False)
+
+
+def _options(**kwargs: Any) -> dict[str, Any]:
+    return {k: v for k, v in kwargs.items() if v is not None}
+
+
+def _feature_drift(specs: list[str]) -> dict[str, str | tuple[str, float]]:
+    result: dict[str, str | tuple[str, float]] = {}
+    for spec in specs:
+        name, _, rest = spec.partition("=")
+        if not name or not rest:
+            raise VigilError(f"--feature-drift {spec!r}: expected FEATURE=METHOD[:THRESHOLD]")
+        method, _, threshold = rest.partition(":")
+        result[name] = (method, float(threshold)) if threshold else method
+    return result
+
+
+@app.command()
+def baseline(
+    inputs: InputsArg,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory to write to.")],
+    format: FormatOpt = "auto",
+    header: HeaderOpt = True,
+    comparison_threshold: Annotated[float | None, typer.Option(help="Numeric drift threshold.")] = None,
+    comparison_method: Annotated[str | None, typer.Option(help="Robust|Simple")] = None,
+    categorical_comparison_threshold: Annotated[float | None, typer.Option()] = None,
+    categorical_drift_method: Annotated[str | None, typer.Option(help="LInfinity|ChiSquared")] = None,
+    drift_method: Annotated[str | None, typer.Option(
+        help="ks|psi|jensen_shannon|wasserstein|hellinger|chi_squared|auto for every feature")] = None,
+    drift_threshold: Annotated[float | None, typer.Option(help="Threshold of --drift-method.")] = None,
+    feature_drift: Annotated[list[str] | None, typer.Option(
+        help="FEATURE=METHOD[:THRESHOLD], repeatable")] = None,
+    multiple_testing_correction: Annotated[str | None, typer.Option(
+        help="none|bonferroni|fdr")] = None,
+    datatype_check_threshold: Annotated[float | None, typer.Option()] = None,
+    domain_content_threshold: Annotated[float | None, typer.Option()] = None,
+    capture_content: CaptureOpt = "input",
+    progress: ProgressOpt = None,
+) -> None:
+    """Profile training data; write statistics.json and constraints.json."""
+    from vigil.monitor.baseline import suggest_baseline
+
+    try:
+        opts = _options(
+            comparison_threshold=comparison_threshold, comparison_method=comparison_method,
+            categorical_comparison_threshold=categorical_comparison_threshold,
+            categorical_drift_method=categorical_drift_method, drift_method=drift_method,
+            drift_threshold=drift_threshold,
+            multiple_testing_correction=multiple_testing_correction,
+            datatype_check_threshold=datatype_check_threshold,
+            domain_content_threshold=domain_content_threshold,
+        )
+        if feature_drift:
+            opts["feature_drift"] = _feature_drift(feature_drift)
+        with _progress(inputs, progress) as tick:
+            result = suggest_baseline(inputs, format=format, header=header,
+                                      capture_content=capture_content, progress=tick, **opts)
+        result.save(output)
+    except VigilError as exc:
+        raise _fail(str(exc)) from None
+    _print_bad(result.bad_records)
+    stats = result.statistics
+    out.print(f"baseline of {stats.dataset.item_count:,} rows, {len(stats.features)} features "
+              f"written to {output}/statistics.json and {output}/constraints.json",
+              highlight=False)
+
+
+@app.command()
+def analyze(
+    inputs: InputsArg,
+    baseline_dir: Annotated[Path, typer.Option("--baseline", "-b",
+                                               help="Directory with statistics.json and constraints.json.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory to write to.")],
+    format: FormatOpt = "auto",
+    header: HeaderOpt = True,
+    capture_content: CaptureOpt = "input",
+    progress: ProgressOpt = None,
+) -> None:
+    """Check data against a baseline; write statistics, violations and report.html."""
+    from vigil.monitor.analysis import analyze as run_analysis
+    from vigil.monitor.baseline import Baseline
+
+    try:
+        base = Baseline.load(baseline_dir)
+        with _progress(inputs, progress) as tick:
+            result = run_analysis(inputs, base, format=format, header=header,
+                                  capture_content=capture_content, progress=tick)
+        result.save(output)
+    except VigilError as exc:
+        raise _fail(str(exc)) from None
+    _print_summary(result, output)
+    raise typer.Exit(1 if result.has_violations else 0)
+
+
+def _print_summary(result: Any, output: Path) -> None:
+    table = Table(title=f"{result.item_count:,} rows analysed", title_justify="left")
+    for col in ("feature", "type", "drift method", "value", "threshold", "drift", "violations"):
+        table.add_column(col)
+    by_feature: dict[str, list[str]] = {}
+    for v in result.violations:
+        by_feature.setdefault(v.feature_name or "", []).append(v.constraint_check_type)
+    for f in result.statistics.features:
+        r = result.drift.get(f.name)
+        table.add_row(
+            f.name, f.inferred_type,
+            r.method if r else "-", f"{r.value:.4g}" if r else "-",
+            f"{r.threshold:g}" if r else "-",
+            ("[red]yes[/red]" if r.drifted else "no") if r else "-",
+            ", ".join(by_feature.get(f.name, [])) or "-",
+        )
+    for name, checks in by_feature.items():
+        if result.statistics.feature(name) is None:
+            table.add_row(name, "-", "-", "-", "-", "-", ", ".join(checks))
+    out.print(table)
+    _print_bad(result.bad_records)
+    status = (f"[red]{len(result.violations)} violation(s)[/red]" if result.violations
+              else "[green]no violations[/green]")
+    out.print(f"{status}; dataset drift share {result.drift_share:.0%}; "
+              f"report: {output / 'report.html'}", highlight=False)
+
+
+def main() -> None:
+    """Entry point of the ``vigil`` script."""
+    try:
+        app()
+    except VigilError as exc:  # pragma: no cover - commands catch their own
+        err.print(f"vigil: error: {exc}", markup=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,271 @@
+"""Readers that turn inputs into a stream of Arrow tables, counting bad records.
+
+Inputs are in-memory tables (pyarrow, pandas, Polars) or paths: a file, a directory (every
+data file under it) or a glob. Formats: CSV with or without a header (columns then ``_c0``,
+``_c1``, ...), Parquet, JSON lines and SageMaker capture files. Files stream in chunks, so
+memory stays bounded whatever their size. A malformed CSV row, JSON line or capture record is
+skipped and recorded (file, line, reason) in a :class:`BadRecords`; it never stops the run.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import io
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from vigil.errors import EmptyInputError, InputError
+
+FORMATS = ("auto", "csv", "parquet", "jsonl", "capture")
+BATCH_ROWS = 262_144
+CSV_BLOCK_BYTES = 16 << 20
+MAX_EXAMPLES = 10
+_DATA_SUFFIXES = (".csv", ".parquet", ".pq", ".jsonl", ".json", ".ndjson", ".tsv", ".gz")
+
+
+@dataclass
+class BadRecord:
+    """One skipped record: where it was and why."""
+
+    source: str
+    line: int | None
+    reason: str
+    text: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line is not None else self.source
+        return f"{where}: {self.reason}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.source, "line": self.line, "reason": self.reason, "text": self.text}
+
+
+@dataclass
+class BadRecords:
+    """The count of skipped records and the first few of them."""
+
+    count: int = 0
+    examples: list[BadRecord] = field(default_factory=list)
+
+    def add(self, source: str, line: int | None, reason: str, text: str = "") -> None:
+        self.count += 1
+        if len(self.examples) < MAX_EXAMPLES:
+            self.examples.append(BadRecord(source, line, reason, text[:200]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"count": self.count, "examples": [e.to_dict() for e in self.examples]}
+
+
+def resolve_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[Path]:
+    """Expand files, directories and globs into a sorted list of files."""
+    files: list[Path] = []
+    for item in inputs:
+        text = os.fspath(item)
+        p = Path(text)
+        if p.is_dir():
+            found = sorted(
+                q for q in p.rglob("*") if q.is_file() and q.name.lower().endswith(_DATA_SUFFIXES)
+            )
+            if not found:
+                raise EmptyInputError(f"{p}: directory holds no data file ({', '.join(_DATA_SUFFIXES)})")
+            files.extend(found)
+        elif p.is_file():
+            files.append(p)
+        elif any(ch in text for ch in "*?["):
+            found = sorted(Path(m) for m in glob.glob(text, recursive=True) if Path(m).is_file())
+            if not found:
+                raise InputError(f"{text}: the pattern matches no file")
+            files.extend(found)
+        elif p.exists():
+            raise InputError(f"{p}: not a regular file")
+        else:
+            raise InputError(f"{p}: no such file or directory")
+    return files
+
+
+def detect_format(path: Path) -> str:
+    """Guess a file's format from its name, or from its first line for JSON."""
+    name = path.name.lower().removesuffix(".gz")
+    if name.endswith((".parquet", ".pq")):
+        return "parquet"
+    if name.endswith((".csv", ".tsv")):
+        return "csv"
+    if name.endswith((".jsonl", ".json", ".ndjson")):
+        with _open_text(path) as fh:
+            first = fh.readline()
+        return "capture" if '"captureData"' in first else "jsonl"
+    raise InputError(f"{path}: cannot tell the format from the name; pass --format")
+
+
+def _open_text(path: Path) -> io.TextIOBase:
+    if path.name.lower().endswith(".gz"):
+        import gzip
+
+        return gzip.open(path, "rt", encoding="utf-8")  # type: ignore[return-value]
+    return open(path, encoding="utf-8")  # noqa: SIM115
+
+
+def iter_tables(
+    data: Any,
+    *,
+    format: str = "auto",
+    header: bool = True,
+    bad: BadRecords | None = None,
+    capture_content: str = "input",
+    on_bytes: Callable[[int], None] | None = None,
+) -> Iterator[pa.Table]:
+    """Yield the input as a stream of Arrow tables."""
+    if format not in FORMATS:
+        raise InputError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
+    bad = bad if bad is not None else BadRecords()
+    table = to_arrow(data)
+    if table is not None:
+        yield table
+        return
+    inputs = [data] if isinstance(data, (str, os.PathLike)) else list(data)
+    for path in resolve_inputs(inputs):
+        fmt = detect_format(path) if format == "auto" else format
+        reader = {
+            "csv": lambda p: _iter_csv(p, header, bad),
+            "parquet": _iter_parquet,
+            "jsonl": lambda p: _iter_jsonl(p, bad),
+            "capture": lambda p: _iter_capture(p, bad, capture_content),
+        }[fmt]
+        try:
+            yield from reader(path)
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise InputError(f"{path}: cannot read as {fmt}: {exc}") from None
+        if on_bytes is not None:
+            on_bytes(path.stat().st_size)
+
+
+def to_arrow(data: Any) -> pa.Table | None:
+    """An in-memory table (pyarrow, pandas, Polars) as Arrow, or None for paths."""
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data])
+    module = type(data).__module__.split(".")[0]
+    if module == "pandas":
+        return pa.Table.from_pandas(data, preserve_index=False)
+    if module == "polars":
+        return data.to_arrow()
+    return None
+
+
+def _iter_parquet(path: Path) -> Iterator[pa.Table]:
+    pf = pq.ParquetFile(path)
+    for batch in pf.iter_batches(batch_size=BATCH_ROWS):
+        yield pa.Table.from_batches([batch])
+
+
+def _csv_names(path: Path, header: bool, delimiter: str) -> list[str]:
+    with _open_text(path) as fh:
+        first = next(csv.reader(fh, delimiter=delimiter), None)
+    if first is None:
+        raise EmptyInputError(f"{path}: file is empty; expected a CSV header or rows")
+    if header:
+        return [name.strip() for name in first]
+    return [f"_c{i}" for i in range(len(first))]
+
+
+def _iter_csv(path: Path, header: bool, bad: BadRecords) -> Iterator[pa.Table]:
+    delimiter = "\t" if path.name.lower().removesuffix(".gz").endswith(".tsv") else ","
+    names = _csv_names(path, header, delimiter)
+    source = str(path)
+
+    def on_invalid(row: Any) -> str:
+        line = row.number if row.number is not None and row.number >= 0 else None
+        bad.add(
+            source,
+            line,
+            f"expected {row.expected_columns} columns, found {row.actual_columns}",
+            row.text or "",
+        )
+        return "skip"
+
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(
+            column_names=names, skip_rows=1 if header else 0, block_size=CSV_BLOCK_BYTES
+        ),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names}, strings_can_be_null=True
+        ),
+    )
+    for batch in reader:
+        yield pa.Table.from_batches([batch])
+
+
+def _iter_jsonl(path: Path, bad: BadRecords) -> Iterator[pa.Table]:
+    rows: list[dict[str, Any]] = []
+    with _open_text(path) as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                bad.add(str(path), lineno, f"not valid JSON ({exc})", line)
+                continue
+            if not isinstance(obj, dict):
+                bad.add(str(path), lineno, "expected a JSON object", line)
+                continue
+            rows.append(obj)
+            if len(rows) >= BATCH_ROWS // 4:
+                yield _rows_table(rows)
+                rows = []
+    if rows:
+        yield _rows_table(rows)
+
+
+def _rows_table(rows: list[dict[str, Any]]) -> pa.Table:
+    """Rows of flat objects as a table; nested values are kept as JSON text."""
+    names: dict[str, None] = {}
+    for row in rows:
+        names.update(dict.fromkeys(row))
+    columns = {}
+    for name in names:
+        values = [row.get(name) for row in rows]
+        try:
+            columns[name] = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            columns[name] = pa.array(
+                [None if v is None else (v if isinstance(v, str) else orjson.dumps(v).decode())
+                 for v in values],
+                pa.string(),
+            )
+        if pa.types.is_struct(columns[name].type) or pa.types.is_list(columns[name].type):
+            columns[name] = pa.array(
+                [None if v is None else orjson.dumps(v).decode() for v in values], pa.string()
+            )
+    return pa.table(columns)
+
+
+def _iter_capture(path: Path, bad: BadRecords, content: str) -> Iterator[pa.Table]:
+    from vigil.io.capture import capture_rows
+
+    rows: list[dict[str, Any]] = []
+    with _open_text(path) as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                rows.extend(capture_rows(line, content))
+            except (ValueError, KeyError, TypeError) as exc:
+                bad.add(str(path), lineno, f"bad capture record: {exc}", line)
+            if len(rows) >= BATCH_ROWS // 4:
+                yield _rows_table(rows)
+                rows = []
+    if rows:
+        yield _rows_table(rows)

@@ -1,0 +1,1 @@
+"""Monitoring jobs: baselining and analysing data against a baseline."""

@@ -1,0 +1,122 @@
+"""Analysis of a window of data against a baseline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vigil.checks.data_quality import run_checks
+from vigil.checks.drift import DriftResult
+from vigil.errors import BaselineMismatchError
+from vigil.formats import jackson
+from vigil.formats.statistics import Statistics
+from vigil.formats.violations import ConstraintViolations, Violation
+from vigil.io.readers import BadRecords
+from vigil.monitor.baseline import CONSTRAINTS_FILE, STATISTICS_FILE, Baseline
+from vigil.monitor.profiling import profile_input
+
+VIOLATIONS_FILE = "constraint_violations.json"
+REPORT_FILE = "report.html"
+SUMMARY_FILE = "analysis.json"
+
+
+@dataclass
+class Analysis:
+    """What a monitoring run found: the window's statistics, drift and violations."""
+
+    statistics: Statistics
+    baseline: Baseline
+    violations: list[Violation]
+    drift: dict[str, DriftResult]
+    drift_share: float = 0.0
+    dataset_drifted: bool = False
+    bad_records: BadRecords = field(default_factory=BadRecords)
+
+    @property
+    def item_count(self) -> int:
+        """Rows analysed."""
+        return self.statistics.dataset.item_count
+
+    @property
+    def has_violations(self) -> bool:
+        """True when any check failed."""
+        return bool(self.violations)
+
+    def constraint_violations(self) -> ConstraintViolations:
+        """constraint_violations.json as SageMaker writes it."""
+        return ConstraintViolations(violations=self.violations)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts, per-feature drift and bad records as plain data (analysis.json)."""
+        return {
+            "item_count": self.item_count,
+            "violation_count": len(self.violations),
+            "dataset_drift": {"share": self.drift_share, "drifted": self.dataset_drifted},
+            "features": {name: r.to_dict() for name, r in self.drift.items()},
+            "bad_records": self.bad_records.to_dict(),
+        }
+
+    def to_html(self) -> str:
+        """A self-contained, offline HTML report."""
+        from vigil.report.html import render_report
+
+        return render_report(self)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def save(self, directory: str | Path) -> Path:
+        """Write statistics.json, constraints.json (the baseline's), constraint_violations.json,
+        analysis.json and report.html into ``directory``."""
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        self.statistics.save(d / STATISTICS_FILE)
+        self.baseline.constraints.save(d / CONSTRAINTS_FILE)
+        self.constraint_violations().save(d / VIOLATIONS_FILE)
+        (d / SUMMARY_FILE).write_text(jackson.dumps(self.summary()), encoding="utf-8")
+        (d / REPORT_FILE).write_text(self.to_html(), encoding="utf-8")
+        return d
+
+
+def analyze(
+    data: Any,
+    baseline: Baseline | str | Path,
+    *,
+    format: str = "auto",
+    header: bool = True,
+    capture_content: str = "input",
+    progress: Any = None,
+) -> Analysis:
+    """Profile ``data`` and check it against ``baseline`` (a Baseline or its directory).
+
+    >>> import pyarrow as pa
+    >>> from vigil.monitor.baseline import suggest_baseline
+    >>> base = suggest_baseline(pa.table({"x": [float(i) for i in range(500)]}))
+    >>> a = analyze(pa.table({"x": [float(i) + 400 for i in range(500)]}), base)
+    >>> [v.constraint_check_type for v in a.violations]
+    ['baseline_drift_check']
+    >>> round(a.drift["x"].value, 4)
+    0.6862
+    """
+    base = baseline if isinstance(baseline, Baseline) else Baseline.load(baseline)
+    profile, bad = profile_input(data, format=format, header=header,
+                                 capture_content=capture_content, progress=progress)
+    expected = [f.name for f in base.constraints.features] or [
+        f.name for f in base.statistics.features]
+    if expected and not set(expected) & set(profile.columns):
+        raise BaselineMismatchError(
+            f"the data shares no column with the baseline: expected columns "
+            f"{', '.join(expected[:8])}{' ...' if len(expected) > 8 else ''}; found "
+            f"{', '.join(list(profile.columns)[:8])} (for a CSV without a header pass --no-header "
+            f"so columns are named _c0, _c1, ...)")
+    result = run_checks(base.statistics, base.constraints, profile)
+    return Analysis(
+        statistics=profile.to_statistics(),
+        baseline=base,
+        violations=result.violations,
+        drift=result.drift,
+        drift_share=result.drift_share,
+        dataset_drifted=result.dataset_drifted,
+        bad_records=bad,
+    )

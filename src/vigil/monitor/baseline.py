@@ -1,0 +1,86 @@
+"""Baselines: statistics and suggested constraints of training data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from vigil.checks.suggest import ConstraintOptions, suggest_constraints
+from vigil.errors import ConfigError, FormatError
+from vigil.formats.constraints import Constraints
+from vigil.formats.statistics import Statistics
+from vigil.io.readers import BadRecords
+from vigil.monitor.profiling import profile_input
+
+STATISTICS_FILE = "statistics.json"
+CONSTRAINTS_FILE = "constraints.json"
+
+
+@dataclass
+class Baseline:
+    """A data-quality baseline: ``statistics.json`` and ``constraints.json``."""
+
+    statistics: Statistics
+    constraints: Constraints
+    bad_records: BadRecords = field(default_factory=BadRecords)
+
+    def save(self, directory: str | Path) -> Path:
+        """Write statistics.json and constraints.json into ``directory``."""
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        self.statistics.save(d / STATISTICS_FILE)
+        self.constraints.save(d / CONSTRAINTS_FILE)
+        return d
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Baseline:
+        """Read a baseline directory (Vigil's or SageMaker's files as they are)."""
+        d = Path(directory)
+        if not d.is_dir():
+            raise FormatError(f"{d}: baseline directory not found; expected a directory "
+                              f"holding {STATISTICS_FILE} and {CONSTRAINTS_FILE}")
+        stats_path = d / STATISTICS_FILE
+        if not stats_path.is_file():
+            raise FormatError(f"{stats_path}: missing; a baseline directory needs {STATISTICS_FILE}")
+        statistics = Statistics.load(stats_path)
+        cons_path = d / CONSTRAINTS_FILE
+        constraints = (Constraints.load(cons_path) if cons_path.is_file()
+                       else suggest_constraints(statistics))
+        return cls(statistics=statistics, constraints=constraints)
+
+
+def suggest_baseline(
+    data: Any,
+    *,
+    format: str = "auto",
+    header: bool = True,
+    capture_content: str = "input",
+    progress: Any = None,
+    **options: Any,
+) -> Baseline:
+    """Profile training data and suggest constraints.
+
+    ``data`` is a pyarrow/pandas/Polars table, or paths (files, directories, globs).
+    ``options`` are the fields of :class:`~vigil.checks.suggest.ConstraintOptions`
+    (thresholds, methods, per-feature drift methods, multiple-testing correction...).
+
+    >>> import pyarrow as pa
+    >>> b = suggest_baseline(pa.table({"x": [1.0, 2.0, 3.0]}), comparison_threshold=0.2)
+    >>> b.statistics.features[0].numerical_statistics.mean
+    2.0
+    >>> b.constraints.monitoring_config.distribution_constraints.comparison_threshold
+    0.2
+    """
+    known = {f.name for f in fields(ConstraintOptions)}
+    unknown = set(options) - known
+    if unknown:
+        raise ConfigError(f"unknown baseline option(s): {', '.join(sorted(unknown))}; "
+                          f"expected any of {', '.join(sorted(known))}")
+    opts = ConstraintOptions(**options)
+    opts.validate()
+    profile, bad = profile_input(data, format=format, header=header,
+                                 capture_content=capture_content, progress=progress)
+    statistics = profile.to_statistics()
+    return Baseline(statistics=statistics, constraints=suggest_constraints(statistics, opts),
+                    bad_records=bad)

@@ -1,0 +1,167 @@
+"""One column's mergeable profile: type counts, moments, KLL quantiles, category counts."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from vigil.profile.categorical import CategoryCounter
+from vigil.profile.kll import KLLSketch
+from vigil.profile.types import TypeCounts, classify
+
+
+WELFORD_MAX = 4096
+
+
+@dataclass
+class Moments:
+    """Count, sum, min, max and the (mean, M2) pair of Welford's update, mergeable.
+
+    Small chunks use Welford's sequential update exactly as Spark's ``stddev_pop`` does, so
+    SageMaker's ``std_dev`` is reproduced to the last digit; big chunks use a vectorised
+    two-pass update. Merges follow Spark's formula. The sum accumulates in extended precision.
+
+    >>> a, b = Moments(), Moments()
+    >>> a.update(np.array([1.0, 2.0])); b.update(np.array([3.0, 4.0]))
+    >>> a.merge(b)
+    >>> a.count, a.total, a.mean, a.std_dev, a.minimum, a.maximum
+    (4, 10.0, 2.5, 1.118033988749895, 1.0, 4.0)
+    """
+
+    count: int = 0
+    sum_ld: np.longdouble = field(default_factory=lambda: np.longdouble(0))
+    avg: float = 0.0
+    m2: float = 0.0
+    minimum: float = math.inf
+    maximum: float = -math.inf
+
+    def update(self, x: np.ndarray) -> None:
+        """Add a chunk of finite values."""
+        if len(x) == 0:
+            return
+        other = Moments(
+            count=len(x),
+            sum_ld=np.sum(x, dtype=np.longdouble),
+            minimum=float(x.min()),
+            maximum=float(x.max()),
+        )
+        if len(x) <= WELFORD_MAX:
+            n, avg, m2 = 0, 0.0, 0.0
+            for v in x.tolist():
+                n += 1
+                delta = v - avg
+                delta_n = delta / n
+                avg += delta_n
+                m2 += delta * (delta - delta_n)
+            other.avg, other.m2 = avg, m2
+        else:
+            other.avg = float(other.sum_ld / other.count)
+            centered = x - other.avg
+            other.m2 = float(np.dot(centered, centered))
+        self.merge(other)
+
+    def merge(self, other: Moments) -> None:
+        """Fold another chunk's moments in (exact for count, sum, min, max)."""
+        if other.count == 0:
+            return
+        if self.count == 0:
+            self.count, self.sum_ld, self.avg, self.m2 = (
+                other.count, other.sum_ld, other.avg, other.m2)
+            self.minimum, self.maximum = other.minimum, other.maximum
+            return
+        n = self.count + other.count
+        delta = other.avg - self.avg
+        delta_n = delta / n
+        self.avg = self.avg + delta_n * other.count
+        self.m2 = self.m2 + other.m2 + delta * delta_n * self.count * other.count
+        self.count = n
+        self.sum_ld = self.sum_ld + other.sum_ld
+        self.minimum = min(self.minimum, other.minimum)
+        self.maximum = max(self.maximum, other.maximum)
+
+    @property
+    def total(self) -> float:
+        """The sum."""
+        return float(self.sum_ld)
+
+    @property
+    def mean(self) -> float:
+        """The mean, sum / count as Deequ's Mean (NaN when empty)."""
+        return float(self.sum_ld / self.count) if self.count else math.nan
+
+    @property
+    def std_dev(self) -> float:
+        """The population standard deviation, as statistics.json holds it."""
+        return math.sqrt(max(self.m2, 0.0) / self.count) if self.count else math.nan
+
+
+def _is_text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_dictionary(t)
+
+
+class ColumnProfile:
+    """Everything statistics.json needs about one column, mergeable chunk by chunk."""
+
+    def __init__(self, name: str, kll_k: int = 2048, category_cap: int = 10_000) -> None:
+        self.name = name
+        self.types = TypeCounts()
+        self.moments = Moments()
+        self.kll = KLLSketch(k=kll_k)
+        self.categories: CategoryCounter | None = None
+        self._category_cap = category_cap
+        self.categories_partial = False
+        self.negatives = 0
+
+    def update(self, column: pa.Array | pa.ChunkedArray) -> None:
+        """Profile one chunk of the column."""
+        counts, numbers = classify(column)
+        self.types += counts
+        if len(numbers):
+            x = numbers.to_numpy() if isinstance(numbers, pa.Array) else np.concatenate(
+                [c.to_numpy() for c in numbers.chunks]
+            )
+            x = x[np.isfinite(x)] if not np.isfinite(x).all() else x
+            self.moments.update(x)
+            self.negatives += int(np.count_nonzero(x < 0))
+            self.kll.update(x)
+        if counts.boolean or counts.string or (
+            counts.present and _is_text(column.type) and not self.categories_partial
+        ):
+            self._count_categories(column, text_only=not (counts.boolean or counts.string))
+
+    def _count_categories(self, column: pa.Array | pa.ChunkedArray, text_only: bool) -> None:
+        col = column
+        if pa.types.is_dictionary(col.type) or not _is_text(col.type):
+            col = col.cast(pa.string())
+        vc = pc.value_counts(pc.drop_null(col))
+        if text_only and self.categories is None and len(vc) > self._category_cap:
+            # A numeric-looking text column with many distinct values: its string
+            # statistics are not needed unless non-numeric values turn up later.
+            self.categories_partial = True
+            return
+        if self.categories is None:
+            self.categories = CategoryCounter(self._category_cap)
+        values = vc.field("values").to_pylist()
+        counts = vc.field("counts").to_pylist()
+        self.categories.update_counts(zip(values, counts))
+
+    def merge(self, other: ColumnProfile) -> None:
+        """Fold another profile of the same column in."""
+        self.types += other.types
+        self.moments.merge(other.moments)
+        self.negatives += other.negatives
+        self.kll.merge(other.kll)
+        if other.categories is not None:
+            if self.categories is None:
+                self.categories = CategoryCounter(self._category_cap)
+            self.categories.merge(other.categories)
+        self.categories_partial = self.categories_partial or other.categories_partial
+
+    @property
+    def inferred_type(self) -> str:
+        """Integral, Fractional, String or Unknown."""
+        return self.types.inferred_type()

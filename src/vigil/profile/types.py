@@ -1,0 +1,137 @@
+"""Type inference as SageMaker's analyzer (Deequ's ``DataType`` analyzer) does it.
+
+Every non-null value is classified as Integral, Fractional, Boolean or String; the column's
+type follows Deequ's rule: all null -> ``Unknown``; any String value, or Booleans mixed with
+numbers -> ``String``; only Booleans -> ``String`` (statistics.json has no Boolean type);
+any Fractional -> ``Fractional``; otherwise ``Integral``.
+
+Typed columns (Arrow, pandas, Polars) are classified by their type: integers are Integral,
+floats Fractional (as Deequ's regex classifies their text form ``1.0``), booleans Boolean.
+Text columns (CSV, JSON strings) are classified value by value with Deequ's patterns.
+
+>>> import pyarrow as pa
+>>> counts, numbers = classify(pa.array(["1", "2.5", "x", None, "true"]))
+>>> counts
+TypeCounts(missing=1, integral=1, fractional=1, boolean=1, string=1)
+>>> counts.inferred_type()
+'String'
+>>> numbers.to_pylist()
+[1.0, 2.5]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+INTEGRAL_PATTERN = r"^[+-]?\d+$"
+FRACTIONAL_PATTERN = r"^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$"
+BOOLEAN_PATTERN = r"^(true|false)$"
+
+
+@dataclass
+class TypeCounts:
+    """How many values of each kind a column holds (mergeable by addition)."""
+
+    missing: int = 0
+    integral: int = 0
+    fractional: int = 0
+    boolean: int = 0
+    string: int = 0
+
+    def __iadd__(self, other: TypeCounts) -> TypeCounts:
+        self.missing += other.missing
+        self.integral += other.integral
+        self.fractional += other.fractional
+        self.boolean += other.boolean
+        self.string += other.string
+        return self
+
+    @property
+    def present(self) -> int:
+        """Non-null values."""
+        return self.integral + self.fractional + self.boolean + self.string
+
+    def inferred_type(self) -> str:
+        """Deequ's decision rule, mapped onto statistics.json's four types."""
+        if self.present == 0:
+            return "Unknown"
+        if self.string > 0 or self.boolean > 0:
+            return "String"
+        if self.fractional > 0:
+            return "Fractional"
+        return "Integral"
+
+    def matching(self, inferred_type: str) -> int:
+        """Values that fit ``inferred_type`` (an Integral value fits Fractional too)."""
+        if inferred_type == "Integral":
+            return self.integral
+        if inferred_type == "Fractional":
+            return self.integral + self.fractional
+        return self.present
+
+
+def _is_text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
+
+
+def classify(arr: pa.Array | pa.ChunkedArray) -> tuple[TypeCounts, pa.Array | pa.ChunkedArray]:
+    """Classify a column's values; also return its numeric values as float64 (nulls dropped).
+
+    Floating NaN counts as missing, as pandas users expect.
+    """
+    t = arr.type
+    if pa.types.is_dictionary(t):
+        arr = arr.cast(t.value_type)
+        t = arr.type
+    n = len(arr)
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
+        values = pc.drop_null(arr).cast(pa.float64())
+        if pa.types.is_floating(t):
+            values = pc.filter(values, pc.invert(pc.is_nan(values)))
+        present = len(values)
+        counts = TypeCounts(missing=n - present)
+        if pa.types.is_integer(t):
+            counts.integral = present
+        else:
+            counts.fractional = present
+        return counts, values
+    if pa.types.is_boolean(t):
+        present = n - arr.null_count
+        return TypeCounts(missing=n - present, boolean=present), pa.array([], pa.float64())
+    if not _is_text(t):
+        text = arr.cast(pa.string()) if pa.types.is_temporal(t) else None
+        if text is None:
+            present = n - arr.null_count
+            return TypeCounts(missing=n - present, string=present), pa.array([], pa.float64())
+        arr = text
+    return _classify_text(arr)
+
+
+def _classify_text(arr: pa.Array | pa.ChunkedArray) -> tuple[TypeCounts, pa.Array]:
+    present_values = pc.drop_null(arr)
+    n = len(arr)
+    present = len(present_values)
+    counts = TypeCounts(missing=n - present)
+    if present == 0:
+        return counts, pa.array([], pa.float64())
+    # Fast path: every value is a plain integer (most CSV integer columns).
+    is_int = pc.match_substring_regex(present_values, INTEGRAL_PATTERN)
+    n_int = pc.sum(is_int).as_py() or 0
+    if n_int == present:
+        counts.integral = present
+        return counts, present_values.cast(pa.float64())
+    is_num = pc.match_substring_regex(present_values, FRACTIONAL_PATTERN)
+    n_num = pc.sum(is_num).as_py() or 0
+    counts.integral = n_int
+    counts.fractional = n_num - n_int
+    rest = present - n_num
+    if rest:
+        counts.boolean = pc.sum(pc.match_substring_regex(present_values, BOOLEAN_PATTERN)).as_py()
+        counts.string = rest - counts.boolean
+        numbers = pc.filter(present_values, is_num).cast(pa.float64())
+    else:
+        numbers = present_values.cast(pa.float64())
+    return counts, numbers
