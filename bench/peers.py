@@ -84,8 +84,13 @@ def main() -> None:
     version, summary = TASKS[task](*sys.argv[2:])
     seconds = time.perf_counter() - T0
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    out = {"task": task, "version": version, "seconds": round(seconds, 3),
-           "peak_rss_mib": round(peak_kib / 1024, 1), "summary": summary}
+    out = {
+        "task": task,
+        "version": version,
+        "seconds": round(seconds, 3),
+        "peak_rss_mib": round(peak_kib / 1024, 1),
+        "summary": summary,
+    }
     print(json.dumps(out, default=str))
 
 

@@ -26,19 +26,22 @@ app = typer.Typer(
     help="Vigil: self-hosted model monitoring (SageMaker Model Monitor compatible).",
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 PROGRESS_MIN_BYTES = 8 << 20
 
 InputsArg = Annotated[list[str], typer.Argument(help="Files, directories or globs.")]
 FormatOpt = Annotated[str, typer.Option("--format", help="auto|csv|parquet|jsonl|capture")]
-HeaderOpt = Annotated[bool, typer.Option("--header/--no-header",
-                                         help="CSV has a header row (else _c0, _c1, ...).")]
-CaptureOpt = Annotated[str, typer.Option("--capture-content",
-                                         help="capture files: input|output|both columns")]
-ProgressOpt = Annotated[bool | None, typer.Option("--progress/--no-progress",
-                                                  help="Force the progress bar on or off.")]
+HeaderOpt = Annotated[
+    bool, typer.Option("--header/--no-header", help="CSV has a header row (else _c0, _c1, ...).")
+]
+CaptureOpt = Annotated[
+    str, typer.Option("--capture-content", help="capture files: input|output|both columns")
+]
+ProgressOpt = Annotated[
+    bool | None, typer.Option("--progress/--no-progress", help="Force the progress bar on or off.")
+]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -48,9 +51,9 @@ def _fail(message: str) -> typer.Exit:
 
 def _input_rows(inputs: list[str]) -> tuple[int | None, int]:
     """Total rows when known (Parquet metadata) and total bytes of the inputs."""
-    from vigil.io.readers import resolve_inputs
-
     import pyarrow.parquet as pq
+
+    from vigil.io.readers import resolve_inputs
 
     files = resolve_inputs(inputs)
     size = sum(p.stat().st_size for p in files)
@@ -69,8 +72,12 @@ def _progress(inputs: list[str], force: bool | None) -> Iterator[Callable[[int],
     if not show:
         yield None
         return
-    columns = [TextColumn("[bold]profiling"), BarColumn(),
-               TextColumn("{task.completed:,} rows"), TimeElapsedColumn()]
+    columns = [
+        TextColumn("[bold]profiling"),
+        BarColumn(),
+        TextColumn("{task.completed:,} rows"),
+        TimeElapsedColumn(),
+    ]
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("rows", total=total)
         yield lambda n: bar.advance(task, n)
@@ -105,17 +112,29 @@ def baseline(
     output: Annotated[Path, typer.Option("--output", "-o", help="Directory to write to.")],
     format: FormatOpt = "auto",
     header: HeaderOpt = True,
-    comparison_threshold: Annotated[float | None, typer.Option(help="Numeric drift threshold.")] = None,
+    comparison_threshold: Annotated[
+        float | None, typer.Option(help="Numeric drift threshold.")
+    ] = None,
     comparison_method: Annotated[str | None, typer.Option(help="Robust|Simple")] = None,
     categorical_comparison_threshold: Annotated[float | None, typer.Option()] = None,
-    categorical_drift_method: Annotated[str | None, typer.Option(help="LInfinity|ChiSquared")] = None,
-    drift_method: Annotated[str | None, typer.Option(
-        help="ks|psi|jensen_shannon|wasserstein|hellinger|chi_squared|auto for every feature")] = None,
-    drift_threshold: Annotated[float | None, typer.Option(help="Threshold of --drift-method.")] = None,
-    feature_drift: Annotated[list[str] | None, typer.Option(
-        help="FEATURE=METHOD[:THRESHOLD], repeatable")] = None,
-    multiple_testing_correction: Annotated[str | None, typer.Option(
-        help="none|bonferroni|fdr")] = None,
+    categorical_drift_method: Annotated[
+        str | None, typer.Option(help="LInfinity|ChiSquared")
+    ] = None,
+    drift_method: Annotated[
+        str | None,
+        typer.Option(
+            help="ks|psi|jensen_shannon|wasserstein|hellinger|chi_squared|auto for every feature"
+        ),
+    ] = None,
+    drift_threshold: Annotated[
+        float | None, typer.Option(help="Threshold of --drift-method.")
+    ] = None,
+    feature_drift: Annotated[
+        list[str] | None, typer.Option(help="FEATURE=METHOD[:THRESHOLD], repeatable")
+    ] = None,
+    multiple_testing_correction: Annotated[
+        str | None, typer.Option(help="none|bonferroni|fdr")
+    ] = None,
     datatype_check_threshold: Annotated[float | None, typer.Option()] = None,
     domain_content_threshold: Annotated[float | None, typer.Option()] = None,
     capture_content: CaptureOpt = "input",
@@ -126,9 +145,11 @@ def baseline(
 
     try:
         opts = _options(
-            comparison_threshold=comparison_threshold, comparison_method=comparison_method,
+            comparison_threshold=comparison_threshold,
+            comparison_method=comparison_method,
             categorical_comparison_threshold=categorical_comparison_threshold,
-            categorical_drift_method=categorical_drift_method, drift_method=drift_method,
+            categorical_drift_method=categorical_drift_method,
+            drift_method=drift_method,
             drift_threshold=drift_threshold,
             multiple_testing_correction=multiple_testing_correction,
             datatype_check_threshold=datatype_check_threshold,
@@ -137,23 +158,35 @@ def baseline(
         if feature_drift:
             opts["feature_drift"] = _feature_drift(feature_drift)
         with _progress(inputs, progress) as tick:
-            result = suggest_baseline(inputs, format=format, header=header,
-                                      capture_content=capture_content, progress=tick, **opts)
+            result = suggest_baseline(
+                inputs,
+                format=format,
+                header=header,
+                capture_content=capture_content,
+                progress=tick,
+                **opts,
+            )
         result.save(output)
     except VigilError as exc:
         raise _fail(str(exc)) from None
     _print_bad(result.bad_records)
     stats = result.statistics
-    out.print(f"baseline of {stats.dataset.item_count:,} rows, {len(stats.features)} features "
-              f"written to {output}/statistics.json and {output}/constraints.json",
-              highlight=False)
+    out.print(
+        f"baseline of {stats.dataset.item_count:,} rows, {len(stats.features)} features "
+        f"written to {output}/statistics.json and {output}/constraints.json",
+        highlight=False,
+    )
 
 
 @app.command()
 def analyze(
     inputs: InputsArg,
-    baseline_dir: Annotated[Path, typer.Option("--baseline", "-b",
-                                               help="Directory with statistics.json and constraints.json.")],
+    baseline_dir: Annotated[
+        Path,
+        typer.Option(
+            "--baseline", "-b", help="Directory with statistics.json and constraints.json."
+        ),
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Directory to write to.")],
     format: FormatOpt = "auto",
     header: HeaderOpt = True,
@@ -167,13 +200,32 @@ def analyze(
     try:
         base = Baseline.load(baseline_dir)
         with _progress(inputs, progress) as tick:
-            result = run_analysis(inputs, base, format=format, header=header,
-                                  capture_content=capture_content, progress=tick)
+            result = run_analysis(
+                inputs,
+                base,
+                format=format,
+                header=header,
+                capture_content=capture_content,
+                progress=tick,
+            )
         result.save(output)
     except VigilError as exc:
         raise _fail(str(exc)) from None
     _print_summary(result, output)
     raise typer.Exit(1 if result.has_violations else 0)
+
+
+@app.command()
+def demo(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write.")] = Path(
+        "demo-output"
+    ),
+) -> None:
+    """Baseline real data, analyse a shifted window, print the summary and the report path."""
+    from vigil.demo import run_demo
+
+    code = run_demo(output)
+    raise typer.Exit(0 if code in (0, 1) else code)
 
 
 def _print_summary(result: Any, output: Path) -> None:
@@ -186,8 +238,10 @@ def _print_summary(result: Any, output: Path) -> None:
     for f in result.statistics.features:
         r = result.drift.get(f.name)
         table.add_row(
-            f.name, f.inferred_type,
-            r.method if r else "-", f"{r.value:.4g}" if r else "-",
+            f.name,
+            f.inferred_type,
+            r.method if r else "-",
+            f"{r.value:.4g}" if r else "-",
             f"{r.threshold:g}" if r else "-",
             ("[red]yes[/red]" if r.drifted else "no") if r else "-",
             ", ".join(by_feature.get(f.name, [])) or "-",
@@ -197,10 +251,15 @@ def _print_summary(result: Any, output: Path) -> None:
             table.add_row(name, "-", "-", "-", "-", "-", ", ".join(checks))
     out.print(table)
     _print_bad(result.bad_records)
-    status = (f"[red]{len(result.violations)} violation(s)[/red]" if result.violations
-              else "[green]no violations[/green]")
-    out.print(f"{status}; dataset drift share {result.drift_share:.0%}; "
-              f"report: {output / 'report.html'}", highlight=False)
+    status = (
+        f"[red]{len(result.violations)} violation(s)[/red]"
+        if result.violations
+        else "[green]no violations[/green]"
+    )
+    out.print(
+        f"{status}; dataset drift share {result.drift_share:.0%}; report: {output / 'report.html'}",
+        highlight=False,
+    )
 
 
 def main() -> None:

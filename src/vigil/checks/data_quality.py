@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from vigil.checks.drift import (
+    CATEGORICAL_METHODS,
+    NUMERIC_METHODS,
     CategoricalDistribution,
     DriftResult,
     NumericDistribution,
@@ -45,7 +47,9 @@ def _pct(x: float) -> str:
     return repr(float(x * 100.0))
 
 
-def baseline_distribution(f: FeatureStatistics) -> NumericDistribution | CategoricalDistribution | None:
+def baseline_distribution(
+    f: FeatureStatistics,
+) -> NumericDistribution | CategoricalDistribution | None:
     """The baseline's distribution of a feature, from its sketch or categorical buckets."""
     if f.numerical_statistics is not None and f.inferred_type in NUMERIC_TYPES:
         dist = f.numerical_statistics.distribution
@@ -59,7 +63,9 @@ def baseline_distribution(f: FeatureStatistics) -> NumericDistribution | Categor
         d = f.string_statistics.distribution
         if d is None or d.categorical is None:
             return None
-        return CategoricalDistribution(counts={b.value: float(b.count) for b in d.categorical.buckets})
+        return CategoricalDistribution(
+            counts={b.value: float(b.count) for b in d.categorical.buckets}
+        )
     return None
 
 
@@ -77,11 +83,16 @@ def window_distribution(
     return CategoricalDistribution(counts={v: float(c) for v, c in col.categories.items()})
 
 
-def _drift_spec(fc: FeatureConstraints | None, cons: Constraints, numeric: bool) -> tuple[str, float | None, bool]:
+def _drift_spec(
+    fc: FeatureConstraints | None, cons: Constraints, numeric: bool
+) -> tuple[str, float | None, bool]:
     dc = cons.monitoring_config.distribution_constraints
     robust = dc.comparison_method == "Robust"
     overrides = (fc.monitoring_config_overrides or {}) if fc else {}
     method = overrides.get("drift_method") or dc.drift_method
+    applies = NUMERIC_METHODS if numeric else CATEGORICAL_METHODS
+    if method and not overrides.get("drift_method") and method not in applies:
+        method = None  # a global method for the other kind: this feature keeps SageMaker's
     if method:
         threshold = overrides.get("drift_threshold", dc.drift_threshold)
         return str(method), None if threshold is None else float(threshold), robust
@@ -94,7 +105,7 @@ def _drift_spec(fc: FeatureConstraints | None, cons: Constraints, numeric: bool)
     return str(method), float(threshold), robust
 
 
-def _drift_description(name: str, r: DriftResult, numeric: bool) -> str:
+def _drift_description(r: DriftResult, numeric: bool) -> str:
     kind = "Numerical" if numeric else "Categorical"
     if r.method in ("Simple", "Robust", "LInfinity"):
         low = kind.lower()
@@ -104,98 +115,166 @@ def _drift_description(name: str, r: DriftResult, numeric: bool) -> str:
     return f"{kind} {r.method} distance: {r.value!r} exceeds threshold: {r.threshold!r}"
 
 
-def run_checks(baseline: Statistics, constraints: Constraints, window: DatasetProfile) -> CheckResult:
+def _violation(name: str, check: str, description: str) -> Violation:
+    return Violation(feature_name=name, constraint_check_type=check, description=description)
+
+
+def _column_checks(
+    name: str,
+    col: ColumnProfile,
+    fc: FeatureConstraints | None,
+    expected_type: str | None,
+    cons: Constraints,
+) -> list[Violation]:
+    """data_type_check, is_non_negative, completeness_check and categorical_values_check."""
+    cfg = cons.monitoring_config
+    types = col.types
+    found: list[Violation] = []
+    if expected_type in NUMERIC_TYPES and types.present:
+        share = types.matching(expected_type) / types.present
+        if share < cfg.datatype_check_threshold:
+            found.append(
+                _violation(
+                    name,
+                    "data_type_check",
+                    (
+                        "Data type match requirement is not met. "
+                        f"Expected data type: {expected_type}, "
+                        f"Expected match: {_pct(cfg.datatype_check_threshold)}%. "
+                        f"Observed: Only {_pct(share)}% of data is {expected_type}."
+                    ),
+                )
+            )
+    non_negative = fc is not None and fc.num_constraints and fc.num_constraints.is_non_negative
+    if non_negative and col.negatives:
+        found.append(
+            _violation(
+                name,
+                "data_type_check",
+                (
+                    "Non-negative requirement (is_non_negative) is not met. "
+                    "Expected: all values >= 0. "
+                    f"Observed: {col.negatives} negative value(s), minimum {col.moments.minimum!r}."
+                ),
+            )
+        )
+    total = types.present + types.missing
+    if fc is not None and fc.completeness is not None and total:
+        completeness = types.present / total
+        if completeness < fc.completeness - 1e-12:
+            found.append(
+                _violation(
+                    name,
+                    "completeness_check",
+                    (
+                        "Data completeness requirement is not met. Expected completeness: "
+                        f"{_pct(fc.completeness)}%. "
+                        f"Observed: Only {_pct(completeness)}% of data is non-null."
+                    ),
+                )
+            )
+    domains = fc.string_constraints.domains if fc and fc.string_constraints else None
+    if domains is not None and col.categories is not None and types.present:
+        allowed = set(domains)
+        inside = sum(c for v, c in col.categories.items() if v in allowed)
+        share = inside / types.present
+        if share < cfg.domain_content_threshold:
+            found.append(
+                _violation(
+                    name,
+                    "categorical_values_check",
+                    (
+                        "Data domain requirement is not met. Expected: "
+                        f"{_pct(cfg.domain_content_threshold)}% of values in the baseline's "
+                        "domain. "
+                        f"Observed: Only {_pct(share)}% of values are in the domain "
+                        f"({types.present - inside} value(s) outside it)."
+                    ),
+                )
+            )
+    return found
+
+
+def _feature_drift(
+    col: ColumnProfile, bf: FeatureStatistics, fc: FeatureConstraints | None, cons: Constraints
+) -> DriftResult | None:
+    numeric = bf.inferred_type in NUMERIC_TYPES
+    base_dist = baseline_distribution(bf)
+    cur_dist = window_distribution(col, numeric)
+    if base_dist is None or cur_dist is None:
+        return None
+    method, threshold, robust = _drift_spec(fc, cons, numeric)
+    if bf.string_statistics is not None:
+        distinct: int | None = int(bf.string_statistics.distinct_count or 0)
+    elif isinstance(base_dist, NumericDistribution):
+        distinct = len(np.unique(base_dist.values))
+    else:
+        distinct = None
+    return compute_drift(
+        method, base_dist, cur_dist, threshold, robust=robust, distinct_count=distinct
+    )
+
+
+def run_checks(
+    baseline: Statistics, constraints: Constraints, window: DatasetProfile
+) -> CheckResult:
     """Evaluate every check of ``constraints`` on the window's profile."""
     cfg = constraints.monitoring_config
+    evaluate = cfg.evaluate_constraints == "Enabled"
     violations: list[Violation] = []
     drift: dict[str, DriftResult] = {}
-    numeric_of: dict[str, bool] = {}
     base_features = {f.name: f for f in baseline.features}
-    cons_features = {f.name: f for f in constraints.features} or {
-        name: None for name in base_features
-    }
-    names = list(cons_features) or list(base_features)
-    present = [n for n in names if n in window.columns]
-    missing = [n for n in names if n not in window.columns]
-    extra = [n for n in window.columns if n not in cons_features and n not in base_features]
-    counts = f"Number of columns in current dataset: {len(window.columns)}, Number of columns in baseline constraints: {len(names)}"
-    for name in missing:
-        violations.append(Violation(feature_name=name, constraint_check_type="missing_column_check",
-                                    description=f"There are missing columns in current dataset. {counts}"))
-    for name in extra:
-        violations.append(Violation(feature_name=name, constraint_check_type="extra_column_check",
-                                    description=f"There are extra columns in current dataset. {counts}"))
-    evaluate = cfg.evaluate_constraints == "Enabled"
-    for name in present:
-        col = window.columns[name]
-        fc = cons_features.get(name)
-        bf = base_features.get(name)
-        expected_type = (fc.inferred_type if fc else None) or (bf.inferred_type if bf else None)
-        types = col.types
-        total = types.present + types.missing
-        if evaluate and expected_type in NUMERIC_TYPES and types.present:
-            share = types.matching(expected_type) / types.present
-            if share < cfg.datatype_check_threshold:
-                violations.append(Violation(
-                    feature_name=name, constraint_check_type="data_type_check",
-                    description=(
-                        f"Data type match requirement is not met. Expected data type: {expected_type}, "
-                        f"Expected match: {_pct(cfg.datatype_check_threshold)}%. "
-                        f"Observed: Only {_pct(share)}% of data is {expected_type}."),
-                ))
-        if evaluate and fc and fc.num_constraints and fc.num_constraints.is_non_negative:
-            if col.negatives:
-                violations.append(Violation(
-                    feature_name=name, constraint_check_type="data_type_check",
-                    description=(
-                        f"Non-negative requirement (is_non_negative) is not met. Expected: all values >= 0. "
-                        f"Observed: {col.negatives} negative value(s), minimum {col.moments.minimum!r}."),
-                ))
-        if evaluate and fc and fc.completeness is not None and total:
-            completeness = types.present / total
-            if completeness < fc.completeness - 1e-12:
-                violations.append(Violation(
-                    feature_name=name, constraint_check_type="completeness_check",
-                    description=(
-                        f"Data completeness requirement is not met. Expected completeness: "
-                        f"{_pct(fc.completeness)}%. Observed: Only {_pct(completeness)}% of data is non-null."),
-                ))
-        domains = fc.string_constraints.domains if fc and fc.string_constraints else None
-        if evaluate and domains is not None and col.categories is not None and types.present:
-            allowed = set(domains)
-            inside = sum(c for v, c in col.categories.items() if v in allowed)
-            share = inside / types.present
-            if share < cfg.domain_content_threshold:
-                violations.append(Violation(
-                    feature_name=name, constraint_check_type="categorical_values_check",
-                    description=(
-                        f"Data domain requirement is not met. Expected: {_pct(cfg.domain_content_threshold)}% "
-                        f"of values in the baseline's domain. Observed: Only {_pct(share)}% of values are "
-                        f"in the domain ({types.present - inside} value(s) outside it)."),
-                ))
-        if cfg.distribution_constraints.perform_comparison != "Enabled" or bf is None:
-            continue
-        numeric = bf.inferred_type in NUMERIC_TYPES
-        base_dist = baseline_distribution(bf)
-        cur_dist = window_distribution(col, numeric)
-        if base_dist is None or cur_dist is None:
-            continue
-        method, threshold, robust = _drift_spec(fc, constraints, numeric)
-        distinct = int(bf.string_statistics.distinct_count or 0) if bf.string_statistics else (
-            len(np.unique(base_dist.values)) if isinstance(base_dist, NumericDistribution) else None)
-        drift[name] = compute_drift(method, base_dist, cur_dist, threshold, robust=robust,
-                                    distinct_count=distinct)
-        numeric_of[name] = numeric
+    cons_features: dict[str, FeatureConstraints | None] = {
+        f.name: f for f in constraints.features
+    } or dict.fromkeys(base_features)
+    names = list(cons_features)
+    counts = (
+        f"Number of columns in current dataset: {len(window.columns)}, "
+        f"Number of columns in baseline constraints: {len(names)}"
+    )
+    if evaluate:
+        for name in names:
+            if name not in window.columns:
+                violations.append(
+                    _violation(
+                        name,
+                        "missing_column_check",
+                        f"There are missing columns in current dataset. {counts}",
+                    )
+                )
+        for name in window.columns:
+            if name not in cons_features and name not in base_features:
+                violations.append(
+                    _violation(
+                        name,
+                        "extra_column_check",
+                        f"There are extra columns in current dataset. {counts}",
+                    )
+                )
+    compare = cfg.distribution_constraints.perform_comparison == "Enabled"
+    for name in (n for n in names if n in window.columns):
+        col, fc, bf = window.columns[name], cons_features.get(name), base_features.get(name)
+        expected_type = fc.inferred_type if fc else (bf.inferred_type if bf else None)
+        if evaluate:
+            violations.extend(_column_checks(name, col, fc, expected_type, constraints))
+        if compare and bf is not None:
+            result = _feature_drift(col, bf, fc, constraints)
+            if result is not None:
+                drift[name] = result
     correction = cfg.distribution_constraints.multiple_testing_correction or "none"
-    drift = correct_pvalues(drift, correction)  # type: ignore[arg-type]
+    drift = correct_pvalues(drift, correction)
     if evaluate:
         for name, r in drift.items():
             if r.drifted:
-                violations.append(Violation(
-                    feature_name=name, constraint_check_type="baseline_drift_check",
-                    description=_drift_description(name, r, numeric_of[name])))
+                numeric = base_features[name].inferred_type in NUMERIC_TYPES
+                violations.append(
+                    _violation(name, "baseline_drift_check", _drift_description(r, numeric))
+                )
     share_threshold = cfg.distribution_constraints.dataset_drift_share or 0.5
     share, drifted = dataset_drift(drift, share_threshold) if drift else (0.0, False)
-    if math.isnan(share):
-        share = 0.0
-    return CheckResult(violations=violations, drift=drift, drift_share=share, dataset_drifted=drifted)
+    return CheckResult(
+        violations=violations,
+        drift=drift,
+        drift_share=0.0 if math.isnan(share) else share,
+        dataset_drifted=drifted,
+    )

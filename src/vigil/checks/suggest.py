@@ -79,8 +79,12 @@ class ConstraintOptions:
                 raise ConfigError(
                     f"drift method {method!r}: expected one of {', '.join(sorted(known))}"
                 )
-        for name in ("comparison_threshold", "categorical_comparison_threshold",
-                     "datatype_check_threshold", "domain_content_threshold"):
+        for name in (
+            "comparison_threshold",
+            "categorical_comparison_threshold",
+            "datatype_check_threshold",
+            "domain_content_threshold",
+        ):
             value = getattr(self, name)
             if value is not None and not 0.0 <= value <= 1.0:
                 raise ConfigError(f"{name} {value}: expected a number between 0 and 1")
@@ -104,8 +108,9 @@ def suggest_constraints(stats: Statistics, options: ConstraintOptions | None = N
         common = f.common
         completeness = (common.num_present / item_count) if common and item_count else 0.0
         completeness = max(0.0, completeness - opts.completeness_tolerance)
-        fc = FeatureConstraints(name=f.name, inferred_type=f.inferred_type,
-                                completeness=completeness)
+        fc = FeatureConstraints(
+            name=f.name, inferred_type=f.inferred_type, completeness=completeness
+        )
         if f.numerical_statistics is not None and f.numerical_statistics.min is not None:
             fc.num_constraints = NumConstraints(
                 is_non_negative=bool(f.numerical_statistics.min >= 0)
@@ -137,8 +142,7 @@ def suggest_constraints(stats: Statistics, options: ConstraintOptions | None = N
         drift_method=opts.drift_method,
         drift_threshold=opts.drift_threshold,
         multiple_testing_correction=(
-            opts.multiple_testing_correction if opts.multiple_testing_correction != "none"
-            else None
+            opts.multiple_testing_correction if opts.multiple_testing_correction != "none" else None
         ),
         dataset_drift_share=opts.dataset_drift_share,
     )

@@ -1,7 +1,8 @@
 """JSON exactly as SageMaker's analyzer writes it (Jackson's default pretty printer).
 
-SageMaker's Spark container serialises artifacts with Jackson: objects indent by two spaces
-with ``"key" : value``, arrays stay on one line (``[ 1.0, 2.0 ]``, ``[ {`` ... ``}, {`` ... ``} ]``),
+SageMaker's Spark container serialises artifacts with Jackson: objects indent by two
+spaces with ``"key" : value``, arrays stay on one line (``[ 1.0, 2.0 ]``,
+``[ {`` ... ``}, {`` ... ``} ]``),
 doubles use Java's ``Double.toString`` (``2048.0``, ``1.0E-4``, ``1.0E7``) and non-finite
 doubles are quoted (``"NaN"``). Writing the same bytes lets a SageMaker user diff our files
 against theirs.

@@ -76,7 +76,9 @@ def resolve_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[Path]:
                 q for q in p.rglob("*") if q.is_file() and q.name.lower().endswith(_DATA_SUFFIXES)
             )
             if not found:
-                raise EmptyInputError(f"{p}: directory holds no data file ({', '.join(_DATA_SUFFIXES)})")
+                raise EmptyInputError(
+                    f"{p}: directory holds no data file ({', '.join(_DATA_SUFFIXES)})"
+                )
             files.extend(found)
         elif p.is_file():
             files.append(p)
@@ -111,7 +113,7 @@ def _open_text(path: Path) -> io.TextIOBase:
         import gzip
 
         return gzip.open(path, "rt", encoding="utf-8")  # type: ignore[return-value]
-    return open(path, encoding="utf-8")  # noqa: SIM115
+    return open(path, encoding="utf-8")
 
 
 def iter_tables(
@@ -196,7 +198,10 @@ def _iter_csv(path: Path, header: bool, bad: BadRecords) -> Iterator[pa.Table]:
     reader = pacsv.open_csv(
         path,
         read_options=pacsv.ReadOptions(
-            column_names=names, skip_rows=1 if header else 0, block_size=CSV_BLOCK_BYTES
+            column_names=names,
+            skip_rows=1 if header else 0,
+            block_size=CSV_BLOCK_BYTES,
+            use_threads=False,
         ),
         parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
         convert_options=pacsv.ConvertOptions(
@@ -241,8 +246,10 @@ def _rows_table(rows: list[dict[str, Any]]) -> pa.Table:
             columns[name] = pa.array(values)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             columns[name] = pa.array(
-                [None if v is None else (v if isinstance(v, str) else orjson.dumps(v).decode())
-                 for v in values],
+                [
+                    None if v is None else (v if isinstance(v, str) else orjson.dumps(v).decode())
+                    for v in values
+                ],
                 pa.string(),
             )
         if pa.types.is_struct(columns[name].type) or pa.types.is_list(columns[name].type):

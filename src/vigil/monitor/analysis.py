@@ -100,16 +100,19 @@ def analyze(
     0.6862
     """
     base = baseline if isinstance(baseline, Baseline) else Baseline.load(baseline)
-    profile, bad = profile_input(data, format=format, header=header,
-                                 capture_content=capture_content, progress=progress)
+    profile, bad = profile_input(
+        data, format=format, header=header, capture_content=capture_content, progress=progress
+    )
     expected = [f.name for f in base.constraints.features] or [
-        f.name for f in base.statistics.features]
+        f.name for f in base.statistics.features
+    ]
     if expected and not set(expected) & set(profile.columns):
         raise BaselineMismatchError(
             f"the data shares no column with the baseline: expected columns "
             f"{', '.join(expected[:8])}{' ...' if len(expected) > 8 else ''}; found "
             f"{', '.join(list(profile.columns)[:8])} (for a CSV without a header pass --no-header "
-            f"so columns are named _c0, _c1, ...)")
+            f"so columns are named _c0, _c1, ...)"
+        )
     result = run_checks(base.statistics, base.constraints, profile)
     return Analysis(
         statistics=profile.to_statistics(),

@@ -38,15 +38,20 @@ class Baseline:
         """Read a baseline directory (Vigil's or SageMaker's files as they are)."""
         d = Path(directory)
         if not d.is_dir():
-            raise FormatError(f"{d}: baseline directory not found; expected a directory "
-                              f"holding {STATISTICS_FILE} and {CONSTRAINTS_FILE}")
+            raise FormatError(
+                f"{d}: baseline directory not found; expected a directory "
+                f"holding {STATISTICS_FILE} and {CONSTRAINTS_FILE}"
+            )
         stats_path = d / STATISTICS_FILE
         if not stats_path.is_file():
-            raise FormatError(f"{stats_path}: missing; a baseline directory needs {STATISTICS_FILE}")
+            raise FormatError(
+                f"{stats_path}: missing; a baseline directory needs {STATISTICS_FILE}"
+            )
         statistics = Statistics.load(stats_path)
         cons_path = d / CONSTRAINTS_FILE
-        constraints = (Constraints.load(cons_path) if cons_path.is_file()
-                       else suggest_constraints(statistics))
+        constraints = (
+            Constraints.load(cons_path) if cons_path.is_file() else suggest_constraints(statistics)
+        )
         return cls(statistics=statistics, constraints=constraints)
 
 
@@ -75,12 +80,16 @@ def suggest_baseline(
     known = {f.name for f in fields(ConstraintOptions)}
     unknown = set(options) - known
     if unknown:
-        raise ConfigError(f"unknown baseline option(s): {', '.join(sorted(unknown))}; "
-                          f"expected any of {', '.join(sorted(known))}")
+        raise ConfigError(
+            f"unknown baseline option(s): {', '.join(sorted(unknown))}; "
+            f"expected any of {', '.join(sorted(known))}"
+        )
     opts = ConstraintOptions(**options)
     opts.validate()
-    profile, bad = profile_input(data, format=format, header=header,
-                                 capture_content=capture_content, progress=progress)
+    profile, bad = profile_input(
+        data, format=format, header=header, capture_content=capture_content, progress=progress
+    )
     statistics = profile.to_statistics()
-    return Baseline(statistics=statistics, constraints=suggest_constraints(statistics, opts),
-                    bad_records=bad)
+    return Baseline(
+        statistics=statistics, constraints=suggest_constraints(statistics, opts), bad_records=bad
+    )

@@ -26,16 +26,21 @@ def profile_input(
     """
     bad = BadRecords()
     profile = DatasetProfile()
-    for table in iter_tables(data, format=format, header=header, bad=bad,
-                             capture_content=capture_content):
+    for table in iter_tables(
+        data, format=format, header=header, bad=bad, capture_content=capture_content
+    ):
         if columns is not None:
             table = table.select([c for c in columns if c in table.column_names])
         profile.update(table)
         if progress is not None:
             progress(table.num_rows)
     if profile.item_count == 0:
-        detail = f" ({bad.count} bad record(s) skipped, first: {bad.examples[0]})" if bad.count else ""
-        raise EmptyInputError(f"{_describe(data)}: no rows to analyse; expected at least one data row{detail}")
+        detail = (
+            f" ({bad.count} bad record(s) skipped, first: {bad.examples[0]})" if bad.count else ""
+        )
+        raise EmptyInputError(
+            f"{_describe(data)}: no rows to analyse; expected at least one data row{detail}"
+        )
     return profile, bad
 
 

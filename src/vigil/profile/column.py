@@ -13,7 +13,6 @@ from vigil.profile.categorical import CategoryCounter
 from vigil.profile.kll import KLLSketch
 from vigil.profile.types import TypeCounts, classify
 
-
 WELFORD_MAX = 4096
 
 
@@ -50,9 +49,8 @@ class Moments:
             maximum=float(x.max()),
         )
         if len(x) <= WELFORD_MAX:
-            n, avg, m2 = 0, 0.0, 0.0
-            for v in x.tolist():
-                n += 1
+            avg, m2 = 0.0, 0.0
+            for n, v in enumerate(x.tolist(), start=1):
                 delta = v - avg
                 delta_n = delta / n
                 avg += delta_n
@@ -70,7 +68,11 @@ class Moments:
             return
         if self.count == 0:
             self.count, self.sum_ld, self.avg, self.m2 = (
-                other.count, other.sum_ld, other.avg, other.m2)
+                other.count,
+                other.sum_ld,
+                other.avg,
+                other.m2,
+            )
             self.minimum, self.maximum = other.minimum, other.maximum
             return
         n = self.count + other.count
@@ -121,15 +123,19 @@ class ColumnProfile:
         counts, numbers = classify(column)
         self.types += counts
         if len(numbers):
-            x = numbers.to_numpy() if isinstance(numbers, pa.Array) else np.concatenate(
-                [c.to_numpy() for c in numbers.chunks]
+            x = (
+                numbers.to_numpy()
+                if isinstance(numbers, pa.Array)
+                else np.concatenate([c.to_numpy() for c in numbers.chunks])
             )
             x = x[np.isfinite(x)] if not np.isfinite(x).all() else x
             self.moments.update(x)
             self.negatives += int(np.count_nonzero(x < 0))
             self.kll.update(x)
-        if counts.boolean or counts.string or (
-            counts.present and _is_text(column.type) and not self.categories_partial
+        if (
+            counts.boolean
+            or counts.string
+            or (counts.present and _is_text(column.type) and not self.categories_partial)
         ):
             self._count_categories(column, text_only=not (counts.boolean or counts.string))
 

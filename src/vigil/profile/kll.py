@@ -97,7 +97,11 @@ class KLLSketch:
             self._compact(h)
 
     def update(self, values: np.ndarray) -> None:
-        """Add a chunk of values (any numeric dtype); NaN values are ignored."""
+        """Add a chunk of values (any numeric dtype); NaN values are ignored.
+
+        The chunk joins level 0, then the lowest over-capacity level is compacted until the
+        items fit the summed capacities; one value per call is exactly Deequ's row update.
+        """
         v = np.asarray(values, dtype=np.float64).ravel()
         nan = np.isnan(v)
         if nan.any():
@@ -203,15 +207,16 @@ class KLLSketch:
 
     @staticmethod
     def rank_error(k: int = 2048) -> float:
-        """Bound on the normalised rank error ``max_x |cdf(x) - F_n(x)|``: ``8 / k``.
+        """Bound on the normalised rank error ``max_x |cdf(x) - F_n(x)|``: ``10 / k``.
 
         Empirical, the way Apache DataSketches states KLL errors: there is no closed form
         for Deequ's capacity schedule (level 0 largest, alternating offsets).  The least
         favourable input schedule is Deequ's own one value per update (most compactions):
-        over normal and heavily duplicated streams of 1e5..1e7 values, k = 128..2048,
-        alternating and random offsets, the worst measured error times k was 6.1 (at
-        k=2048: 2.8e-3).  Chunked updates compact far less often and measure <= 1.5e-3 at
-        k=2048.  Strict but n-dependent: each compaction on level h moves any rank by at
-        most 2**h, so the error never exceeds the sum of those weights.
+        over ~160 normal, lognormal, uniform and duplicated streams of 1e5..1e7 values,
+        k = 128..2048, alternating and random offsets, measured error times k was at most
+        7.3 (median ~4).  Chunked updates compact less often: at k=2048, chunks of 65,536
+        values measure <= 5.5e-4 and chunks of 1,000 <= 2e-3.  Strict but n-dependent:
+        a compaction on level h moves any rank by at most 2**h, so the error never exceeds
+        the sum of those weights over all compactions.
         """
-        return 8.0 / k
+        return 10.0 / k

@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 NUM_BINS = 20
 MAX_CATEGORIES = 12
 
-_env = Environment(loader=PackageLoader("vigil.report", "templates"),
-                   autoescape=select_autoescape(["html"]))
+_env = Environment(
+    loader=PackageLoader("vigil.report", "templates"), autoescape=select_autoescape(["html"])
+)
 
 
 def _sketch(f: FeatureStatistics) -> KLLSketch | None:
@@ -80,17 +81,19 @@ def feature_rows(analysis: Analysis) -> list[dict[str, Any]]:
             chart = _numeric_chart(bf, wf) if numeric else _categorical_chart(bf, wf)
         r = analysis.drift.get(wf.name)
         common = wf.common
-        rows.append({
-            "name": wf.name,
-            "base_type": bf.inferred_type if bf else "—",
-            "type": wf.inferred_type,
-            "present": common.num_present if common else 0,
-            "missing": common.num_missing if common else 0,
-            "drift": r,
-            "gauge": Markup(gauge(r.value, r.threshold, r.kind)) if r else None,
-            "chart": Markup(chart) if chart else None,
-            "violations": by_feature.get(wf.name, []),
-        })
+        rows.append(
+            {
+                "name": wf.name,
+                "base_type": bf.inferred_type if bf else "—",
+                "type": wf.inferred_type,
+                "present": common.num_present if common else 0,
+                "missing": common.num_missing if common else 0,
+                "drift": r,
+                "gauge": Markup(gauge(r.value, r.threshold, r.kind)) if r else None,
+                "chart": Markup(chart) if chart else None,
+                "violations": by_feature.get(wf.name, []),
+            }
+        )
     return rows
 
 

@@ -19,8 +19,11 @@ def _fmt(x: float) -> str:
 
 
 def overlaid_histogram(
-    edges: Sequence[float], base: Sequence[float], window: Sequence[float],
-    width: int = 420, height: int = 150,
+    edges: Sequence[float],
+    base: Sequence[float],
+    window: Sequence[float],
+    width: int = 420,
+    height: int = 150,
 ) -> str:
     """Two distributions (shares per bin) as overlaid step areas over the same bins."""
     top = max([*base, *window, 1e-12])
@@ -53,8 +56,11 @@ def overlaid_histogram(
 
 
 def grouped_bars(
-    labels: Sequence[str], base: Sequence[float], window: Sequence[float],
-    width: int = 420, bar_h: int = 9,
+    labels: Sequence[str],
+    base: Sequence[float],
+    window: Sequence[float],
+    width: int = 420,
+    bar_h: int = 9,
 ) -> str:
     """Category shares of baseline and window as paired horizontal bars."""
     top = max([*base, *window, 1e-12])
@@ -74,8 +80,11 @@ def grouped_bars(
             f'font-size="9">{b:.0%}/{c:.0%}</text>'
         )
     height = 8 + len(labels) * (2 * bar_h + 6)
-    return (f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">'
-            + "".join(rows) + "</svg>")
+    return (
+        f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">'
+        + "".join(rows)
+        + "</svg>"
+    )
 
 
 def gauge(value: float, threshold: float, kind: str, width: int = 200) -> str:

@@ -1,0 +1,268 @@
+"""Time `vigil baseline` / `vigil analyze` against whylogs, Evidently and DuckDB; write RESULTS.md.
+
+    .venv/bin/python bench/run_bench.py [--rows N] [--repeat R]
+
+Every task runs in a fresh process; its wall time is measured here (interpreter start-up
+included) and its peak memory is the child's ru_maxrss as returned by wait4(2). Time is the
+best of R runs (Evidently runs once: it is slow), peak memory the highest over the runs.
+The peers run in bench/.peers/venv (bench/setup_peers.sh). bench/RESULTS.md is written only
+for a full-size run (1,000,000 rows) in which all five tasks ran.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from make_data import DATA_DIR, DEFAULT_ROWS, ensure
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+PEERS_PYTHON = BENCH / ".peers" / "venv" / "bin" / "python"
+RESULTS = BENCH / "RESULTS.md"
+QUIET = {"WHYLOGS_NO_ANALYTICS": "True", "DO_NOT_TRACK": "1", "ITERATIVE_DO_NOT_TRACK": "1"}
+
+
+@dataclass
+class Task:
+    name: str
+    argv: list[str]
+    repeat: int
+    ok_codes: tuple[int, ...] = (0,)
+    outputs: tuple[Path, ...] = ()  # files the run must leave behind
+    fresh: Path | None = None  # output directory removed before each run
+    unavailable: str | None = None
+
+
+@dataclass
+class Result:
+    task: Task
+    seconds: list[float] = field(default_factory=list)
+    peak_mib: float = 0.0
+    report: dict[str, object] | None = None  # a peer's own JSON line
+    error: str | None = None
+
+    @property
+    def best(self) -> float:
+        return min(self.seconds)
+
+
+def measure(argv: list[str], env: dict[str, str]) -> tuple[int, float, float, str, str]:
+    """Run argv; return exit code, wall seconds, peak RSS (MiB), stdout, stderr."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        text = [f.read().decode(errors="replace") for f in (out, err)]
+    return proc.returncode, seconds, usage.ru_maxrss / 1024, text[0], text[1]
+
+
+def run_task(task: Task, env: dict[str, str]) -> Result:
+    result = Result(task, error=task.unavailable)
+    for i in range(task.repeat if result.error is None else 0):
+        if task.fresh is not None:
+            shutil.rmtree(task.fresh, ignore_errors=True)
+        code, seconds, peak, out, err = measure(task.argv, env)
+        missing = [p.name for p in task.outputs if not p.exists()]
+        if code not in task.ok_codes or missing:
+            tail = " | ".join(err.strip().splitlines()[-3:])
+            result.error = (
+                f"exit {code}" + (f", missing {missing}" if missing else "") + f": {tail}"
+            )
+            break
+        result.seconds.append(seconds)
+        result.peak_mib = max(result.peak_mib, peak)
+        if out.strip().startswith("{"):
+            result.report = json.loads(out.strip().splitlines()[-1])
+        print(
+            f"  {task.name} run {i + 1}/{task.repeat}: {seconds:.2f} s, {peak:.0f} MiB", flush=True
+        )
+    return result
+
+
+def vigil_problem(vigil: Path) -> str | None:
+    if not vigil.exists():
+        return f"vigil CLI not available ({vigil} missing)"
+    for sub in ("baseline", "analyze"):
+        done = subprocess.run([str(vigil), sub, "--help"], cwd=ROOT, capture_output=True, text=True)
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["?"])[-1]
+            return f"vigil CLI not available (`vigil {sub} --help`: exit {done.returncode}: {last})"
+    return None
+
+
+def make_tasks(rows: int, repeat: int, tmp: Path, vigil: Path) -> list[Task]:
+    data = DATA_DIR if rows == DEFAULT_ROWS else DATA_DIR / f"rows-{rows}"
+    ref, win = (str(p) for p in ensure(rows, data))
+    base, an = tmp / "base", tmp / "an"
+    no_vigil = vigil_problem(vigil)
+    no_peers = None if PEERS_PYTHON.exists() else "peers venv missing: run bench/setup_peers.sh"
+    peer = [str(PEERS_PYTHON), str(BENCH / "peers.py")]
+    return [
+        Task(
+            "vigil baseline",
+            [str(vigil), "baseline", ref, "--output", str(base)],
+            repeat,
+            outputs=(base / "statistics.json", base / "constraints.json"),
+            fresh=base,
+            unavailable=no_vigil,
+        ),
+        Task("whylogs profile", [*peer, "whylogs_profile", ref], repeat, unavailable=no_peers),
+        Task(
+            "vigil analyze",
+            [str(vigil), "analyze", win, "--baseline", str(base), "--output", str(an)],
+            repeat,
+            ok_codes=(0, 1),  # 1 = violations found, which the shifted window should produce
+            outputs=tuple(
+                an / f for f in ("statistics.json", "constraint_violations.json", "report.html")
+            ),
+            fresh=an,
+            unavailable=no_vigil,
+        ),
+        Task("evidently drift", [*peer, "evidently_drift", ref, win], 1, unavailable=no_peers),
+        Task("duckdb stats", [*peer, "duckdb_stats", win], repeat, unavailable=no_peers),
+    ]
+
+
+def machine() -> list[str]:
+    info = {
+        k.strip(): v.strip()
+        for k, _, v in (
+            line.partition(":") for line in Path("/proc/cpuinfo").read_text().splitlines()
+        )
+    }
+    mem = Path("/proc/meminfo").read_text().split()[1]  # MemTotal in kB
+    return [
+        f"CPU: {info.get('model name', platform.processor())}, "
+        f"{len(os.sched_getaffinity(0))} cores usable",
+        f"memory: {int(mem) / 2**20:.1f} GiB; OS: {platform.platform()}",
+        f"date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC",
+    ]
+
+
+def versions() -> str:
+    try:
+        ours = f"vigil {metadata.version('vigil')}, "
+    except metadata.PackageNotFoundError:
+        ours = ""
+    code = (
+        "import importlib.metadata as m, platform; print(', '.join([f'Python "
+        "{platform.python_version()}'] + [p + ' ' + m.version(p) for p in ('whylogs', "
+        "'evidently', 'duckdb', 'pandas', 'numpy', 'pyarrow')]))"
+    )
+    peers = subprocess.run([str(PEERS_PYTHON), "-c", code], capture_output=True, text=True)
+    return f"{ours}Python {platform.python_version()}; peers venv: {peers.stdout.strip()}"
+
+
+def report(results: list[Result], rows: int, repeat: int, tmp: Path) -> str:
+    by = {r.task.name: r for r in results}
+
+    def show(argv: list[str]) -> str:
+        return " ".join(argv).replace(str(tmp), "$TMP").replace(f"{ROOT}/", "")
+
+    lines = [
+        "# Vigil benchmark",
+        "",
+        *[f"- {m}" for m in machine()],
+        f"- {versions()}",
+        "",
+        f"Data: {rows:,} rows x 20 columns (15 float64, 5 string of ~10 values) per file,",
+        "`bench/data/reference.parquet` and `bench/data/window.parquet` (5 shifted columns),",
+        "generated by `bench/make_data.py` (seeded).",
+        "",
+        "Reproduce (from the repository root):",
+        "",
+        "```sh",
+        "make bench",
+        "# which runs:",
+        "bash bench/setup_peers.sh",
+        f".venv/bin/python bench/run_bench.py --repeat {repeat}",
+        "```",
+        "",
+        f"Wall time of the whole process (start-up included), best of {repeat} runs "
+        "(Evidently: 1 run); peak RSS from wait4(2), highest over the runs.",
+        "",
+        "| task | wall time | runs (s) | peak RSS | command |",
+        "|---|--:|---|--:|---|",
+    ]
+    for r in results:
+        runs = ", ".join(f"{s:.2f}" for s in r.seconds)
+        lines.append(
+            f"| {r.task.name} | {r.best:.2f} s | {runs} | {r.peak_mib:,.0f} MiB "
+            f"| `{show(r.task.argv)}` |"
+        )
+    vb, va = by["vigil baseline"], by["vigil analyze"]
+    why, ev, duck = by["whylogs profile"], by["evidently drift"], by["duckdb stats"]
+    checks = [
+        ("whylogs profile / vigil baseline, time", why.best / vb.best, ">= 20x", 20.0),
+        ("Evidently drift / vigil analyze, time", ev.best / va.best, ">= 30x", 30.0),
+        ("DuckDB stats / vigil analyze, time", duck.best / va.best, ">= 1x", 1.0),
+        ("whylogs / vigil baseline, peak memory", why.peak_mib / vb.peak_mib, "> 1x", None),
+    ]
+    lines += ["", "| ratio | value | target | result |", "|---|--:|---|---|"]
+    for label, value, target, floor in checks:
+        ok = value >= floor if floor is not None else value > 1.0
+        lines.append(f"| {label} | {value:.1f}x | {target} | {'PASS' if ok else 'FAIL'} |")
+    notes = [r for r in results if r.report]
+    lines += [
+        "",
+        "Peers' own timing (library import + Parquet read + work, without the "
+        "interpreter start-up), from their JSON line:",
+        "",
+    ]
+    lines += [f"- {r.task.name}: `{json.dumps(r.report)}`" for r in notes]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=DEFAULT_ROWS)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument(
+        "--vigil",
+        type=Path,
+        default=Path(sys.executable).parent / "vigil",
+        help="vigil executable (default: next to this Python)",
+    )
+    args = ap.parse_args()
+    env = {**os.environ, **QUIET}
+    with tempfile.TemporaryDirectory(prefix="vigil-bench-") as name:
+        tmp = Path(name)
+        results: list[Result] = []
+        for task in make_tasks(args.rows, args.repeat, tmp, args.vigil):
+            if task.name == "vigil analyze" and results[0].error and not task.unavailable:
+                task.unavailable = "needs a vigil baseline, which failed"
+            print(f"{task.name}: {' '.join(task.argv)}", flush=True)
+            results.append(run_task(task, env))
+        failed = [r for r in results if r.error]
+        for r in results:
+            status = r.error or f"{r.best:.2f} s, {r.peak_mib:,.0f} MiB"
+            print(f"{r.task.name:16} {status}")
+        if failed:
+            sys.exit(f"{len(failed)} task(s) did not run; {RESULTS.name} not written")
+        text = report(results, args.rows, args.repeat, tmp)
+    print(text)
+    if args.rows == DEFAULT_ROWS:
+        RESULTS.write_text(text)
+        print(f"wrote {RESULTS}")
+    else:
+        print(f"--rows {args.rows}: smoke run, {RESULTS.name} not written")
+
+
+if __name__ == "__main__":
+    main()
