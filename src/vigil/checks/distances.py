@@ -22,7 +22,6 @@ import warnings
 from collections.abc import Mapping
 
 import numpy as np
-from scipy import spatial, stats
 
 PSI_EPSILON = 1e-4
 """Share given to an empty bin or absent category in PSI (zeros only, no renormalisation)."""
@@ -72,6 +71,8 @@ def ks_pvalue(a: FloatArray, wa: FloatArray, b: FloatArray, wb: FloatArray) -> f
     computation falls back to asymptotic is silenced). Weighted items: scipy's asymptotic branch,
     ``kstwo.sf(D, round(n m / (n + m)))`` with ``n, m`` the total weights.
     """
+    from scipy import stats  # imported lazily: scipy.stats costs ~0.7 s
+
     if _all_ones(wa, wb):
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "ks_2samp: Exact", RuntimeWarning)
@@ -140,6 +141,8 @@ def sagemaker_chisquare_pvalue(
     baseline: Mapping[str, float], current: Mapping[str, float]
 ) -> float:
     """Pearson goodness-of-fit p-value on the regrouped buckets; NaN when fewer than 2 remain."""
+    from scipy import stats  # imported lazily: scipy.stats costs ~0.7 s
+
     _, obs, exp = sagemaker_chisquare_buckets(baseline, current)
     if obs.size < 2 or obs.sum() <= 0:
         return float("nan")
@@ -192,6 +195,8 @@ def psi(base_counts: FloatArray, cur_counts: FloatArray, eps: float = PSI_EPSILO
 
 def jensen_shannon(p: FloatArray, q: FloatArray) -> float:
     """``scipy.spatial.distance.jensenshannon(p, q)``, natural log (range 0..sqrt(ln 2))."""
+    from scipy import spatial  # imported lazily: scipy.stats costs ~0.7 s
+
     return float(spatial.distance.jensenshannon(p, q))
 
 
@@ -211,6 +216,8 @@ def weighted_std(values: FloatArray, weights: FloatArray) -> float:
 
 def wasserstein_normed(a: FloatArray, wa: FloatArray, b: FloatArray, wb: FloatArray) -> float:
     """``wasserstein_distance(a, b, wa, wb) / max(std_a, 0.001)`` (Evidently's normed form)."""
+    from scipy import stats  # imported lazily: scipy.stats costs ~0.7 s
+
     raw = _all_ones(wa, wb)
     w = stats.wasserstein_distance(a, b, None if raw else wa, None if raw else wb)
     return float(w / max(weighted_std(a, wa), WASSERSTEIN_MIN_STD))
@@ -221,6 +228,8 @@ def contingency_pvalue(ca: FloatArray, cb: FloatArray) -> float:
 
     Fewer than 2 non-empty columns: nothing can differ, p = 1.
     """
+    from scipy import stats  # imported lazily: scipy.stats costs ~0.7 s
+
     keep = (ca + cb) > 0
     if int(keep.sum()) < 2:
         return 1.0
@@ -234,6 +243,8 @@ def z_test_pvalue(ca: FloatArray, cb: FloatArray) -> float:
     ``z = (p1 - p2) / sqrt(P (1 - P) (1/n + 1/m))``, ``P`` pooled; ``p = 2 * norm.sf(|z|)``.
     A single category overall (``P`` is 0 or 1) gives p = 1.
     """
+    from scipy import stats  # imported lazily: scipy.stats costs ~0.7 s
+
     n, m = float(ca.sum()), float(cb.sum())
     p1, p2 = (n - ca[0]) / n, (m - cb[0]) / m
     pooled = (p1 * n + p2 * m) / (n + m)

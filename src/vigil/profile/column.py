@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -14,6 +14,34 @@ from vigil.profile.kll import KLLSketch
 from vigil.profile.types import TypeCounts, classify
 
 WELFORD_MAX = 4096
+_SCALE = 1127  # 2**-1127 divides every float64 mantissa * 2**exponent exactly
+_EXACT_CHUNK = 1 << 26  # per-chunk limit under which float64 bincount sums are exact
+
+
+def exact_sum(x: np.ndarray) -> int:
+    """The exact sum of finite float64 values, as an integer multiple of ``2**-1127``.
+
+    Each value is split into ``M * 2**(e - 53)`` with a 53-bit integer ``M``; the halves of
+    ``M`` are summed per exponent with float64 ``bincount`` (exact: every partial sum stays
+    under 2**53), and the per-exponent sums combine as Python integers. Merging chunk sums is
+    then plain integer addition, so the sum of merged chunks equals the whole's sum exactly.
+
+    >>> vals = np.array([0.1, 0.2, 0.3, 1e16, -1e16])
+    >>> exact_sum(vals) / (1 << 1127) == float(sum(map(__import__("fractions").Fraction, vals)))
+    True
+    """
+    total = 0
+    for start in range(0, len(x), _EXACT_CHUNK):
+        mant, exp = np.frexp(x[start : start + _EXACT_CHUNK])
+        hi = np.floor(mant * 134217728.0)  # top 27 bits of the 53-bit mantissa, as float
+        lo = mant * 9007199254740992.0 - hi * 67108864.0  # the low 26 bits, exact
+        idx = exp + 1100
+        his = np.bincount(idx, weights=hi)
+        los = np.bincount(idx, weights=lo)
+        for i in np.flatnonzero((his != 0) | (los != 0)):
+            value = (int(his[i]) << 26) + int(los[i])
+            total += value << (int(i) - 1100 - 53 + _SCALE)
+    return total
 
 
 @dataclass
@@ -32,7 +60,7 @@ class Moments:
     """
 
     count: int = 0
-    sum_ld: np.longdouble = field(default_factory=lambda: np.longdouble(0))
+    sum_scaled: int = 0
     avg: float = 0.0
     m2: float = 0.0
     minimum: float = math.inf
@@ -44,7 +72,7 @@ class Moments:
             return
         other = Moments(
             count=len(x),
-            sum_ld=np.sum(x, dtype=np.longdouble),
+            sum_scaled=exact_sum(x),
             minimum=float(x.min()),
             maximum=float(x.max()),
         )
@@ -57,7 +85,7 @@ class Moments:
                 m2 += delta * (delta - delta_n)
             other.avg, other.m2 = avg, m2
         else:
-            other.avg = float(other.sum_ld / other.count)
+            other.avg = other.total / other.count
             centered = x - other.avg
             other.m2 = float(np.dot(centered, centered))
         self.merge(other)
@@ -67,9 +95,9 @@ class Moments:
         if other.count == 0:
             return
         if self.count == 0:
-            self.count, self.sum_ld, self.avg, self.m2 = (
+            self.count, self.sum_scaled, self.avg, self.m2 = (
                 other.count,
-                other.sum_ld,
+                other.sum_scaled,
                 other.avg,
                 other.m2,
             )
@@ -81,19 +109,19 @@ class Moments:
         self.avg = self.avg + delta_n * other.count
         self.m2 = self.m2 + other.m2 + delta * delta_n * self.count * other.count
         self.count = n
-        self.sum_ld = self.sum_ld + other.sum_ld
+        self.sum_scaled += other.sum_scaled
         self.minimum = min(self.minimum, other.minimum)
         self.maximum = max(self.maximum, other.maximum)
 
     @property
     def total(self) -> float:
         """The sum."""
-        return float(self.sum_ld)
+        return self.sum_scaled / (1 << _SCALE)  # int / int rounds correctly
 
     @property
     def mean(self) -> float:
         """The mean, sum / count as Deequ's Mean (NaN when empty)."""
-        return float(self.sum_ld / self.count) if self.count else math.nan
+        return self.total / self.count if self.count else math.nan
 
     @property
     def std_dev(self) -> float:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -110,10 +111,45 @@ def classify(arr: pa.Array | pa.ChunkedArray) -> tuple[TypeCounts, pa.Array | pa
     return _classify_text(arr)
 
 
+def _classify_distinct(
+    present_values: pa.Array,
+) -> tuple[TypeCounts, pa.Array] | None:
+    """Classify the distinct values only, then weight by their counts (low cardinality)."""
+    encoded = pc.dictionary_encode(present_values)
+    dictionary = encoded.dictionary
+    if len(dictionary) * 8 > len(present_values):
+        return None
+    indices = encoded.indices.to_numpy()
+    freq = np.bincount(indices, minlength=len(dictionary))
+    is_int = pc.match_substring_regex(dictionary, INTEGRAL_PATTERN).to_numpy(zero_copy_only=False)
+    is_num = pc.match_substring_regex(dictionary, FRACTIONAL_PATTERN).to_numpy(zero_copy_only=False)
+    is_bool = pc.match_substring_regex(dictionary, BOOLEAN_PATTERN).to_numpy(zero_copy_only=False)
+    counts = TypeCounts(
+        integral=int(freq[is_int].sum()),
+        fractional=int(freq[is_num & ~is_int].sum()),
+        boolean=int(freq[is_bool].sum()),
+        string=int(freq[~is_num & ~is_bool].sum()),
+    )
+    if not is_num.any():
+        return counts, pa.array([], pa.float64())
+    dict_numbers = np.full(len(dictionary), np.nan)
+    dict_numbers[is_num] = pc.filter(dictionary, pa.array(is_num)).cast(pa.float64()).to_numpy()
+    numbers = dict_numbers[indices[is_num[indices]]]
+    return counts, pa.array(numbers)
+
+
 def _classify_text(arr: pa.Array | pa.ChunkedArray) -> tuple[TypeCounts, pa.Array]:
     present_values = pc.drop_null(arr)
+    if isinstance(present_values, pa.ChunkedArray):
+        present_values = present_values.combine_chunks()
     n = len(arr)
     present = len(present_values)
+    if present >= 1024:
+        found = _classify_distinct(present_values)
+        if found is not None:
+            counts, numbers = found
+            counts.missing = n - present
+            return counts, numbers
     counts = TypeCounts(missing=n - present)
     if present == 0:
         return counts, pa.array([], pa.float64())
