@@ -15,8 +15,8 @@ from vigil.formats import (
     ConstraintViolations,
     GroundTruthRecord,
     Statistics,
+    jackson,
 )
-from vigil.formats import jackson
 
 
 @pytest.mark.parametrize(
@@ -103,8 +103,10 @@ def test_older_constraints_fall_back_to_documented_defaults(sagemaker_dir: Path)
 
 
 def test_unknown_keys_survive_a_round_trip():
-    text = '{"violations": [{"feature_name": "a", "constraint_check_type": "x", ' \
+    text = (
+        '{"violations": [{"feature_name": "a", "constraint_check_type": "x", '
         '"description": "d", "extra_key": [1, 2]}], "top_extra": {"k": true}}'
+    )
     model = ConstraintViolations.loads(text)
     assert json.loads(model.dumps()) == json.loads(text)
 
@@ -120,7 +122,8 @@ def test_capture_and_ground_truth_records_load(sagemaker_dir: Path):
     assert lines == 8
     rec = CaptureRecord.loads(
         (sagemaker_dir / "data_capture_with_inferenceId_from_notebook_output.jsonl")
-        .read_text().splitlines()[0]
+        .read_text()
+        .splitlines()[0]
     )
     assert rec.event_metadata.inference_id == "58"
     assert rec.capture_data.endpoint_input.encoding == "CSV"

@@ -131,7 +131,7 @@ def test_type_inference_follows_deequs_rule():
         assert counts.inferred_type() == expected, values
     counts, numbers = classify(pa.array([1.0, np.nan, None]))
     assert (counts.fractional, counts.missing) == (1, 2)  # NaN counts as missing
-    assert numbers.to_pylist() == [1.0]
+    assert numbers.tolist() == [1.0]
 
 
 def _chunks(table: pa.Table, sizes: list[int]):
@@ -168,7 +168,10 @@ def test_merged_chunk_profiles_equal_the_whole_profile():
         a, b = merged.columns[name], whole.columns[name]
         assert a.types == b.types, name  # exact: missing and per-type counts
         assert (a.moments.count, a.moments.minimum, a.moments.maximum) == (
-            b.moments.count, b.moments.minimum, b.moments.maximum)
+            b.moments.count,
+            b.moments.minimum,
+            b.moments.maximum,
+        )
         assert a.moments.total == b.moments.total  # exact: extended-precision sum
         assert a.moments.std_dev == pytest.approx(b.moments.std_dev, rel=1e-12, nan_ok=True)
         if a.kll.n:
@@ -197,8 +200,7 @@ def test_high_cardinality_strings_switch_to_sketches_within_error():
 
 @settings(max_examples=60, deadline=None)
 @given(
-    st.lists(st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False)), min_size=1,
-             max_size=300),
+    st.lists(st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False)), min_size=1, max_size=300),
     st.integers(1, 299),
 )
 def test_merge_property_small_inputs(values: list[float | None], cut: int):
@@ -228,7 +230,9 @@ def test_statistics_json_shape_for_strings(tmp_path: Path):
     assert feat["string_statistics"]["common"] == {"num_present": 3, "num_missing": 1}
     assert feat["string_statistics"]["distinct_count"] == 2.0
     assert feat["string_statistics"]["distribution"]["categorical"]["buckets"] == [
-        {"value": "CA", "count": 2}, {"value": "NY", "count": 1}]
+        {"value": "CA", "count": 2},
+        {"value": "NY", "count": 1},
+    ]
     cons = json.loads((tmp_path / "constraints.json").read_text())
     assert cons["features"][0]["string_constraints"]["domains"] == ["CA", "NY"]
     assert cons["features"][0]["completeness"] == 0.75

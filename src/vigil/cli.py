@@ -78,7 +78,8 @@ def _progress(inputs: list[str], force: bool | None) -> Iterator[Callable[[int],
         TextColumn("{task.completed:,} rows"),
         TimeElapsedColumn(),
     ]
-    with Progress(*columns, console=err, transient=True) as bar:
+    console = err if force is None else Console(stderr=True, force_terminal=True)
+    with Progress(*columns, console=console, transient=force is None) as bar:
         task = bar.add_task("rows", total=total)
         yield lambda n: bar.advance(task, n)
 

@@ -148,15 +148,12 @@ class ColumnProfile:
 
     def update(self, column: pa.Array | pa.ChunkedArray) -> None:
         """Profile one chunk of the column."""
-        counts, numbers = classify(column)
+        counts, x = classify(column)
         self.types += counts
-        if len(numbers):
-            x = (
-                numbers.to_numpy()
-                if isinstance(numbers, pa.Array)
-                else np.concatenate([c.to_numpy() for c in numbers.chunks])
-            )
-            x = x[np.isfinite(x)] if not np.isfinite(x).all() else x
+        if len(x):
+            finite = np.isfinite(x)
+            if not finite.all():
+                x = x[finite]
             self.moments.update(x)
             self.negatives += int(np.count_nonzero(x < 0))
             self.kll.update(x)

@@ -15,7 +15,7 @@ Text columns (CSV, JSON strings) are classified value by value with Deequ's patt
 TypeCounts(missing=1, integral=1, fractional=1, boolean=1, string=1)
 >>> counts.inferred_type()
 'String'
->>> numbers.to_pylist()
+>>> numbers.tolist()
 [1.0, 2.5]
 """
 
@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 INTEGRAL_PATTERN = r"^[+-]?\d+$"
 FRACTIONAL_PATTERN = r"^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$"
 BOOLEAN_PATTERN = r"^(true|false)$"
+_EMPTY = np.empty(0, dtype=np.float64)
 
 
 @dataclass
@@ -78,7 +79,22 @@ def _is_text(t: pa.DataType) -> bool:
     return pa.types.is_string(t) or pa.types.is_large_string(t)
 
 
-def classify(arr: pa.Array | pa.ChunkedArray) -> tuple[TypeCounts, pa.Array | pa.ChunkedArray]:
+def _numbers(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A numeric column's non-null values as float64 (zero-copy when possible)."""
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    parts = []
+    for chunk in chunks:
+        if chunk.null_count:
+            chunk = pc.drop_null(chunk)
+        if pa.types.is_decimal(chunk.type):
+            chunk = chunk.cast(pa.float64())
+        parts.append(chunk.to_numpy(zero_copy_only=False).astype(np.float64, copy=False))
+    if not parts:
+        return _EMPTY
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def classify(arr: pa.Array | pa.ChunkedArray) -> tuple[TypeCounts, np.ndarray]:
     """Classify a column's values; also return its numeric values as float64 (nulls dropped).
 
     Floating NaN counts as missing, as pandas users expect.
@@ -89,9 +105,11 @@ def classify(arr: pa.Array | pa.ChunkedArray) -> tuple[TypeCounts, pa.Array | pa
         t = arr.type
     n = len(arr)
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
-        values = pc.drop_null(arr).cast(pa.float64())
+        values = _numbers(arr)
         if pa.types.is_floating(t):
-            values = pc.filter(values, pc.invert(pc.is_nan(values)))
+            nan = np.isnan(values)
+            if nan.any():
+                values = values[~nan]
         present = len(values)
         counts = TypeCounts(missing=n - present)
         if pa.types.is_integer(t):
@@ -101,19 +119,17 @@ def classify(arr: pa.Array | pa.ChunkedArray) -> tuple[TypeCounts, pa.Array | pa
         return counts, values
     if pa.types.is_boolean(t):
         present = n - arr.null_count
-        return TypeCounts(missing=n - present, boolean=present), pa.array([], pa.float64())
+        return TypeCounts(missing=n - present, boolean=present), _EMPTY
     if not _is_text(t):
         text = arr.cast(pa.string()) if pa.types.is_temporal(t) else None
         if text is None:
             present = n - arr.null_count
-            return TypeCounts(missing=n - present, string=present), pa.array([], pa.float64())
+            return TypeCounts(missing=n - present, string=present), _EMPTY
         arr = text
     return _classify_text(arr)
 
 
-def _classify_distinct(
-    present_values: pa.Array,
-) -> tuple[TypeCounts, pa.Array] | None:
+def _classify_distinct(present_values: pa.Array) -> tuple[TypeCounts, np.ndarray] | None:
     """Classify the distinct values only, then weight by their counts (low cardinality)."""
     encoded = pc.dictionary_encode(present_values)
     dictionary = encoded.dictionary
@@ -131,14 +147,13 @@ def _classify_distinct(
         string=int(freq[~is_num & ~is_bool].sum()),
     )
     if not is_num.any():
-        return counts, pa.array([], pa.float64())
+        return counts, _EMPTY
     dict_numbers = np.full(len(dictionary), np.nan)
     dict_numbers[is_num] = pc.filter(dictionary, pa.array(is_num)).cast(pa.float64()).to_numpy()
-    numbers = dict_numbers[indices[is_num[indices]]]
-    return counts, pa.array(numbers)
+    return counts, dict_numbers[indices[is_num[indices]]]
 
 
-def _classify_text(arr: pa.Array | pa.ChunkedArray) -> tuple[TypeCounts, pa.Array]:
+def _classify_text(arr: pa.Array | pa.ChunkedArray) -> tuple[TypeCounts, np.ndarray]:
     present_values = pc.drop_null(arr)
     if isinstance(present_values, pa.ChunkedArray):
         present_values = present_values.combine_chunks()
@@ -152,13 +167,13 @@ def _classify_text(arr: pa.Array | pa.ChunkedArray) -> tuple[TypeCounts, pa.Arra
             return counts, numbers
     counts = TypeCounts(missing=n - present)
     if present == 0:
-        return counts, pa.array([], pa.float64())
+        return counts, _EMPTY
     # Fast path: every value is a plain integer (most CSV integer columns).
     is_int = pc.match_substring_regex(present_values, INTEGRAL_PATTERN)
     n_int = pc.sum(is_int).as_py() or 0
     if n_int == present:
         counts.integral = present
-        return counts, present_values.cast(pa.float64())
+        return counts, _numbers(present_values.cast(pa.float64()))
     is_num = pc.match_substring_regex(present_values, FRACTIONAL_PATTERN)
     n_num = pc.sum(is_num).as_py() or 0
     counts.integral = n_int
@@ -170,4 +185,4 @@ def _classify_text(arr: pa.Array | pa.ChunkedArray) -> tuple[TypeCounts, pa.Arra
         numbers = pc.filter(present_values, is_num).cast(pa.float64())
     else:
         numbers = present_values.cast(pa.float64())
-    return counts, numbers
+    return counts, _numbers(numbers)

@@ -28,7 +28,7 @@ def overlaid_histogram(
     """Two distributions (shares per bin) as overlaid step areas over the same bins."""
     top = max([*base, *window, 1e-12])
     pad_l, pad_b = 34, 22
-    w, h = width - pad_l - 6, height - pad_b - 8
+    w, h = width - pad_l - 22, height - pad_b - 8
     nb = len(base)
 
     def path(shares: Sequence[float]) -> str:
