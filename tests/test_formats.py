@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vigil.errors import FormatError
 from vigil.formats import (
@@ -139,3 +141,10 @@ def test_bad_artifact_names_file_and_field(tmp_path: Path):
         Statistics.load(path)
     with pytest.raises(FormatError, match="cannot read"):
         Statistics.load(tmp_path / "absent.json")
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=16, max_size=80))
+def test_fast_float_lists_print_as_java_does(values: list[float]):
+    expected = "[ " + ", ".join(jackson._scalar(v) for v in values) + " ]"
+    assert jackson.dumps(values) == expected

@@ -13,6 +13,16 @@ from vigil.formats import jackson
 M = TypeVar("M", bound="Artifact")
 
 
+def write_atomic(path: str | Path, text: str) -> Path:
+    """Write text to a temporary file beside ``path``, then rename it into place."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
+    return target
+
+
 class Artifact(BaseModel):
     """A JSON artifact: unknown keys are kept so a round trip loses nothing."""
 
@@ -28,12 +38,7 @@ class Artifact(BaseModel):
 
     def save(self, path: str | Path) -> Path:
         """Write the artifact atomically (temporary file, then rename)."""
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(self.dumps(), encoding="utf-8")
-        tmp.replace(target)
-        return target
+        return write_atomic(path, self.dumps())
 
     @classmethod
     def from_dict(cls: type[M], data: Any, *, source: str = "<data>") -> M:

@@ -19,6 +19,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import orjson
 
 
@@ -78,6 +79,10 @@ def _write(value: Any, level: int, out: list[str]) -> None:
             _write(item, level + 1, out)
         out.append("\n" + "  " * level + "}")
     elif isinstance(value, (list, tuple)):
+        fast = _float_list(value)
+        if fast is not None:
+            out.append(fast)
+            return
         if not value:
             out.append("[ ]")
             return
@@ -89,6 +94,23 @@ def _write(value: Any, level: int, out: list[str]) -> None:
         out.append(" ]")
     else:
         out.append(_scalar(value))
+
+
+def _float_list(values: list[Any] | tuple[Any, ...]) -> str | None:
+    """A long list of plain floats (KLL sketch levels) in one orjson call, when every item is
+    in the range where Java and orjson print the same digits; else None."""
+    if len(values) < 16 or type(values[0]) is not float:
+        return None
+    arr = np.asarray(values)
+    if arr.dtype != np.float64 or not all(type(v) is float for v in values):
+        return None
+    mags = np.abs(arr)
+    if not np.all((mags == 0) | ((mags >= 1e-3) & (mags < 1e7))) or np.any(
+        np.signbit(arr) & (arr == 0)
+    ):
+        return None
+    text = orjson.dumps(values).decode()
+    return "[ " + text[1:-1].replace(",", ", ") + " ]"
 
 
 def dumps(value: Any) -> str:

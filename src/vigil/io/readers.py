@@ -27,6 +27,7 @@ from vigil.errors import EmptyInputError, InputError
 
 FORMATS = ("auto", "csv", "parquet", "jsonl", "capture")
 BATCH_ROWS = 262_144
+MAX_ROW_GROUP_ROWS = 2_000_000
 CSV_BLOCK_BYTES = 16 << 20
 MAX_EXAMPLES = 10
 _DATA_SUFFIXES = (".csv", ".parquet", ".pq", ".jsonl", ".json", ".ndjson", ".tsv", ".gz")
@@ -165,7 +166,18 @@ def to_arrow(data: Any) -> pa.Table | None:
 
 
 def _iter_parquet(path: Path) -> Iterator[pa.Table]:
-    pf = pq.ParquetFile(path)
+    """Row group by row group (columns decoded in parallel); text columns stay dictionary
+    encoded, so their values are classified and counted once per distinct value."""
+    schema = pq.read_schema(path)
+    text = [
+        f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+    ]
+    pf = pq.ParquetFile(path, read_dictionary=text)
+    meta = pf.metadata
+    if all(meta.row_group(i).num_rows <= MAX_ROW_GROUP_ROWS for i in range(meta.num_row_groups)):
+        for i in range(meta.num_row_groups):
+            yield pf.read_row_group(i)
+        return
     for batch in pf.iter_batches(batch_size=BATCH_ROWS):
         yield pa.Table.from_batches([batch])
 

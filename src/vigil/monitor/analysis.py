@@ -10,6 +10,7 @@ from vigil.checks.data_quality import run_checks
 from vigil.checks.drift import DriftResult
 from vigil.errors import BaselineMismatchError
 from vigil.formats import jackson
+from vigil.formats._base import write_atomic
 from vigil.formats.statistics import Statistics
 from vigil.formats.violations import ConstraintViolations, Violation
 from vigil.io.readers import BadRecords
@@ -74,8 +75,8 @@ class Analysis:
         self.statistics.save(d / STATISTICS_FILE)
         self.baseline.constraints.save(d / CONSTRAINTS_FILE)
         self.constraint_violations().save(d / VIOLATIONS_FILE)
-        (d / SUMMARY_FILE).write_text(jackson.dumps(self.summary()), encoding="utf-8")
-        (d / REPORT_FILE).write_text(self.to_html(), encoding="utf-8")
+        write_atomic(d / SUMMARY_FILE, jackson.dumps(self.summary()))
+        write_atomic(d / REPORT_FILE, self.to_html())
         return d
 
 

@@ -11,36 +11,40 @@ import pyarrow.compute as pc
 
 from vigil.profile.categorical import CategoryCounter
 from vigil.profile.kll import KLLSketch
-from vigil.profile.types import TypeCounts, classify
+from vigil.profile.types import TypeCounts, classify, classify_distinct, distinct_text
 
 WELFORD_MAX = 4096
-_SCALE = 1127  # 2**-1127 divides every float64 mantissa * 2**exponent exactly
-_EXACT_CHUNK = 1 << 26  # per-chunk limit under which float64 bincount sums are exact
+_SCALE = 1200  # the exact sum is kept as an integer multiple of 2**-_SCALE
+_BITS = 35  # bits taken per level; with at most 2**18 values per block sums stay below 2**53
+_BLOCK = 1 << 18
 
 
 def exact_sum(x: np.ndarray) -> int:
-    """The exact sum of finite float64 values, as an integer multiple of ``2**-1127``.
+    """The exact sum of finite float64 values, as an integer multiple of ``2**-1200``.
 
-    Each value is split into ``M * 2**(e - 53)`` with a 53-bit integer ``M``; the halves of
-    ``M`` are summed per exponent with float64 ``bincount`` (exact: every partial sum stays
-    under 2**53), and the per-exponent sums combine as Python integers. Merging chunk sums is
-    then plain integer addition, so the sum of merged chunks equals the whole's sum exactly.
+    Each level cuts every value at the same bit position (35 bits below the block's largest
+    exponent), so the parts above the cut are integer multiples of one power of two that
+    float64 adds without rounding in any order; the remainders (exact) go to the next level.
+    Typical data needs two or three levels. Merging chunk sums is then integer addition, so
+    the sum of merged chunks equals the whole's sum exactly.
 
-    >>> vals = np.array([0.1, 0.2, 0.3, 1e16, -1e16])
-    >>> exact_sum(vals) / (1 << 1127) == float(sum(map(__import__("fractions").Fraction, vals)))
+    >>> from fractions import Fraction
+    >>> vals = np.array([0.1, 0.2, 0.3, 1e16, -1e16, 5e-324])
+    >>> exact_sum(vals) / (1 << 1200) == float(sum(map(Fraction, vals)))
     True
     """
     total = 0
-    for start in range(0, len(x), _EXACT_CHUNK):
-        mant, exp = np.frexp(x[start : start + _EXACT_CHUNK])
-        hi = np.floor(mant * 134217728.0)  # top 27 bits of the 53-bit mantissa, as float
-        lo = mant * 9007199254740992.0 - hi * 67108864.0  # the low 26 bits, exact
-        idx = exp + 1100
-        his = np.bincount(idx, weights=hi)
-        los = np.bincount(idx, weights=lo)
-        for i in np.flatnonzero((his != 0) | (los != 0)):
-            value = (int(his[i]) << 26) + int(los[i])
-            total += value << (int(i) - 1100 - 53 + _SCALE)
+    for start in range(0, len(x), _BLOCK):
+        rest = x[start : start + _BLOCK]
+        while len(rest):
+            top = max(abs(float(rest.max())), abs(float(rest.min())))
+            if top == 0.0:
+                break
+            exponent = math.frexp(top)[1] - _BITS  # every |value| < 2**(exponent + 35)
+            high = np.trunc(np.ldexp(rest, -exponent))
+            total += int(high.sum()) << (exponent + _SCALE)
+            rest = rest - np.ldexp(high, exponent)
+            rest = rest[rest != 0.0]
     return total
 
 
@@ -148,36 +152,45 @@ class ColumnProfile:
 
     def update(self, column: pa.Array | pa.ChunkedArray) -> None:
         """Profile one chunk of the column."""
-        counts, x = classify(column)
+        distinct = distinct_text(column) if _is_text(column.type) else None
+        if distinct is not None:
+            counts, x = classify_distinct(distinct, len(column))
+        else:
+            counts, x = classify(column)
         self.types += counts
         if len(x):
-            finite = np.isfinite(x)
-            if not finite.all():
-                x = x[finite]
+            if not math.isfinite(float(x.sum())):  # one pass, no allocation when all finite
+                x = x[np.isfinite(x)]
             self.moments.update(x)
             self.negatives += int(np.count_nonzero(x < 0))
             self.kll.update(x)
-        if (
-            counts.boolean
-            or counts.string
-            or (counts.present and _is_text(column.type) and not self.categories_partial)
+        numeric_only = not (counts.boolean or counts.string)
+        if distinct is not None:
+            keep = distinct.freq > 0
+            self._add_categories(
+                distinct.values.filter(pa.array(keep)).to_pylist(),
+                distinct.freq[keep].tolist(),
+                numeric_only,
+            )
+        elif not numeric_only or (
+            counts.present and _is_text(column.type) and not self.categories_partial
         ):
-            self._count_categories(column, text_only=not (counts.boolean or counts.string))
+            col = column if _is_text(column.type) else column.cast(pa.string())
+            if pa.types.is_dictionary(col.type):
+                col = col.cast(col.type.value_type)
+            vc = pc.value_counts(pc.drop_null(col))
+            self._add_categories(
+                vc.field("values").to_pylist(), vc.field("counts").to_pylist(), numeric_only
+            )
 
-    def _count_categories(self, column: pa.Array | pa.ChunkedArray, text_only: bool) -> None:
-        col = column
-        if pa.types.is_dictionary(col.type) or not _is_text(col.type):
-            col = col.cast(pa.string())
-        vc = pc.value_counts(pc.drop_null(col))
-        if text_only and self.categories is None and len(vc) > self._category_cap:
+    def _add_categories(self, values: list[str], counts: list[int], numeric_only: bool) -> None:
+        if numeric_only and self.categories is None and len(values) > self._category_cap:
             # A numeric-looking text column with many distinct values: its string
             # statistics are not needed unless non-numeric values turn up later.
             self.categories_partial = True
             return
         if self.categories is None:
             self.categories = CategoryCounter(self._category_cap)
-        values = vc.field("values").to_pylist()
-        counts = vc.field("counts").to_pylist()
         self.categories.update_counts(zip(values, counts))
 
     def merge(self, other: ColumnProfile) -> None:

@@ -101,6 +101,8 @@ def classify(arr: pa.Array | pa.ChunkedArray) -> tuple[TypeCounts, np.ndarray]:
     """
     t = arr.type
     if pa.types.is_dictionary(t):
+        if _is_text(t.value_type):
+            return _classify_text(arr)
         arr = arr.cast(t.value_type)
         t = arr.type
     n = len(arr)
@@ -129,18 +131,55 @@ def classify(arr: pa.Array | pa.ChunkedArray) -> tuple[TypeCounts, np.ndarray]:
     return _classify_text(arr)
 
 
-def _classify_distinct(present_values: pa.Array) -> tuple[TypeCounts, np.ndarray] | None:
-    """Classify the distinct values only, then weight by their counts (low cardinality)."""
-    encoded = pc.dictionary_encode(present_values)
-    dictionary = encoded.dictionary
-    if len(dictionary) * 8 > len(present_values):
-        return None
-    indices = encoded.indices.to_numpy()
+@dataclass
+class Distinct:
+    """A text column's distinct non-null values, their counts and each row's index."""
+
+    values: pa.Array
+    freq: np.ndarray
+    indices: np.ndarray
+
+
+def distinct_text(arr: pa.Array | pa.ChunkedArray, max_share: float = 0.125) -> Distinct | None:
+    """Distinct values of a text or dictionary-encoded text column, or None when more than
+    ``max_share`` of its (at least 1024) values are distinct: then per-value work is cheaper.
+    """
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    if len(chunks) == 1 and pa.types.is_dictionary(chunks[0].type):
+        chunk = chunks[0]
+        dictionary = chunk.dictionary
+        indices = pc.drop_null(chunk.indices).to_numpy().astype(np.intp, copy=False)
+    else:
+        if pa.types.is_dictionary(arr.type):
+            arr = arr.cast(arr.type.value_type)
+        present = pc.drop_null(arr)
+        if isinstance(present, pa.ChunkedArray):
+            present = present.combine_chunks()
+        encoded = pc.dictionary_encode(present)
+        dictionary = encoded.dictionary
+        if len(present) >= 1024 and len(dictionary) > max_share * len(present):
+            return None
+        indices = encoded.indices.to_numpy().astype(np.intp, copy=False)
+    if not (pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type)):
+        dictionary = dictionary.cast(pa.string())
     freq = np.bincount(indices, minlength=len(dictionary))
-    is_int = pc.match_substring_regex(dictionary, INTEGRAL_PATTERN).to_numpy(zero_copy_only=False)
-    is_num = pc.match_substring_regex(dictionary, FRACTIONAL_PATTERN).to_numpy(zero_copy_only=False)
-    is_bool = pc.match_substring_regex(dictionary, BOOLEAN_PATTERN).to_numpy(zero_copy_only=False)
+    return Distinct(dictionary, freq, indices)
+
+
+def classify_distinct(d: Distinct, n: int) -> tuple[TypeCounts, np.ndarray]:
+    """Classify the distinct values only, then weight them by their counts."""
+    dictionary, freq, indices = d.values, d.freq, d.indices
+
+    def matches(pattern: str) -> np.ndarray:
+        return pc.match_substring_regex(dictionary, pattern).to_numpy(zero_copy_only=False)
+
+    is_int, is_num, is_bool = (
+        matches(INTEGRAL_PATTERN),
+        matches(FRACTIONAL_PATTERN),
+        matches(BOOLEAN_PATTERN),
+    )
     counts = TypeCounts(
+        missing=n - len(indices),
         integral=int(freq[is_int].sum()),
         fractional=int(freq[is_num & ~is_int].sum()),
         boolean=int(freq[is_bool].sum()),
@@ -154,17 +193,12 @@ def _classify_distinct(present_values: pa.Array) -> tuple[TypeCounts, np.ndarray
 
 
 def _classify_text(arr: pa.Array | pa.ChunkedArray) -> tuple[TypeCounts, np.ndarray]:
+    d = distinct_text(arr)
+    if d is not None:
+        return classify_distinct(d, len(arr))
     present_values = pc.drop_null(arr)
-    if isinstance(present_values, pa.ChunkedArray):
-        present_values = present_values.combine_chunks()
     n = len(arr)
     present = len(present_values)
-    if present >= 1024:
-        found = _classify_distinct(present_values)
-        if found is not None:
-            counts, numbers = found
-            counts.missing = n - present
-            return counts, numbers
     counts = TypeCounts(missing=n - present)
     if present == 0:
         return counts, _EMPTY
