@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
+BENCH_REPEAT ?= 5
+
 .PHONY: demo test lint bench clean
 
 $(STAMP): pyproject.toml
@@ -20,6 +22,12 @@ lint: $(STAMP)
 
 test: $(STAMP) lint
 	$(VENV)/bin/pytest -q
+
+# Benchmarks against whylogs, Evidently and DuckDB (their own venv under bench/.peers/);
+# writes bench/RESULTS.md. Not part of `make test`: it takes minutes and a quiet machine.
+bench: $(STAMP)
+	bash bench/setup_peers.sh
+	$(PY) bench/run_bench.py --repeat $(BENCH_REPEAT)
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import escape as html_escape
 from pathlib import Path
 
 import numpy as np
@@ -94,7 +95,7 @@ def test_report_is_self_contained_with_a_chart_per_feature():
     assert 'id="feature-x"' in html and 'id="feature-c"' in html
     assert not re.search(r'(src|href)="(https?:)?//', html), "the report must work offline"
     for v in analysis.violations:
-        assert v.description.replace("'", "&#39;") in html
+        assert html_escape(v.description) in html
 
 
 def test_missing_baseline_directory_is_a_clear_error(tmp_path: Path):

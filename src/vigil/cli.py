@@ -7,6 +7,8 @@ usage or unreadable input (one line on stderr saying what was expected).
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -263,13 +265,39 @@ def _print_summary(result: Any, output: Path) -> None:
     )
 
 
+def _tune_allocator() -> None:
+    """Keep big numpy temporaries on glibc's heap instead of fresh mmaps: each chunk's
+    temporaries then reuse warm pages rather than page-faulting new ones (~25% faster)."""
+    if os.environ.get("VIGIL_NO_MALLOPT") or not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.mallopt(-3, 64 << 20)  # M_MMAP_THRESHOLD
+    libc.mallopt(-1, 256 << 20)  # M_TRIM_THRESHOLD
+
+
 def main() -> None:
-    """Entry point of the ``vigil`` script."""
+    """Entry point of the ``vigil`` script.
+
+    The process ends with ``os._exit`` once its output is flushed: tearing down the
+    interpreter (freeing every array and module) would add tens of milliseconds to each run.
+    """
+    _tune_allocator()
+    code: int = 0
     try:
         app()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if isinstance(exc.code, str):
+            err.print(exc.code, markup=False)
     except VigilError as exc:  # pragma: no cover - commands catch their own
         err.print(f"vigil: error: {exc}", markup=False)
-        sys.exit(2)
+        code = 2
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -97,20 +97,22 @@ def _write(value: Any, level: int, out: list[str]) -> None:
 
 
 def _float_list(values: list[Any] | tuple[Any, ...]) -> str | None:
-    """A long list of plain floats (KLL sketch levels) in one orjson call, when every item is
-    in the range where Java and orjson print the same digits; else None."""
-    if len(values) < 16 or type(values[0]) is not float:
+    """A long list of plain floats (KLL sketch levels) formatted in bulk; else None.
+
+    orjson prints the same shortest digits as Java wherever Java uses plain notation
+    (``1e-3 <= |x| < 1e7``); the few items outside that range are formatted one by one.
+    """
+    if len(values) < 16 or not all(type(v) is float for v in values):
         return None
-    arr = np.asarray(values)
-    if arr.dtype != np.float64 or not all(type(v) is float for v in values):
-        return None
+    arr = np.asarray(values, dtype=np.float64)
     mags = np.abs(arr)
-    if not np.all((mags == 0) | ((mags >= 1e-3) & (mags < 1e7))) or np.any(
-        np.signbit(arr) & (arr == 0)
-    ):
-        return None
-    text = orjson.dumps(values).decode()
-    return "[ " + text[1:-1].replace(",", ", ") + " ]"
+    odd = np.flatnonzero(~(((mags >= 1e-3) & (mags < 1e7)) | ((arr == 0) & ~np.signbit(arr))))
+    parts = (
+        orjson.dumps(values).decode()[1:-1].split(",") if len(odd) < len(arr) else [""] * len(arr)
+    )
+    for i in odd:
+        parts[i] = _scalar(values[i])
+    return "[ " + ", ".join(parts) + " ]"
 
 
 def dumps(value: Any) -> str:

@@ -32,6 +32,19 @@ class CategoryCounter:
         self._hll: ds.hll_sketch | None = None
         self._freq: ds.frequent_strings_sketch | None = None
 
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        if self._hll is not None and self._freq is not None:
+            state["_hll"] = self._hll.serialize_compact()
+            state["_freq"] = self._freq.serialize()
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        if isinstance(self._hll, bytes) and isinstance(self._freq, bytes):
+            self._hll = ds.hll_sketch.deserialize(self._hll)
+            self._freq = ds.frequent_strings_sketch.deserialize(self._freq)
+
     @property
     def exact(self) -> bool:
         """True while counts are exact."""

@@ -22,8 +22,8 @@ _BLOCK = 1 << 18
 def exact_sum(x: np.ndarray) -> int:
     """The exact sum of finite float64 values, as an integer multiple of ``2**-1200``.
 
-    Each level cuts every value at the same bit position (35 bits below the block's largest
-    exponent), so the parts above the cut are integer multiples of one power of two that
+    Each level cuts every value at the same bit position (35 bits below the largest
+    exponent left), so the parts above the cut are integer multiples of one power of two that
     float64 adds without rounding in any order; the remainders (exact) go to the next level.
     Typical data needs two or three levels. Merging chunk sums is then integer addition, so
     the sum of merged chunks equals the whole's sum exactly.
@@ -36,15 +36,31 @@ def exact_sum(x: np.ndarray) -> int:
     total = 0
     for start in range(0, len(x), _BLOCK):
         rest = x[start : start + _BLOCK]
-        while len(rest):
-            top = max(abs(float(rest.max())), abs(float(rest.min())))
-            if top == 0.0:
-                break
-            exponent = math.frexp(top)[1] - _BITS  # every |value| < 2**(exponent + 35)
-            high = np.trunc(np.ldexp(rest, -exponent))
+        top = max(abs(float(rest.max())), abs(float(rest.min())))
+        if top == 0.0:
+            continue
+        exponent = math.frexp(top)[1] - _BITS  # every |value| < 2**(exponent + 35)
+        while True:
+            if abs(exponent) > 1000:
+                high = np.trunc(np.ldexp(rest, -exponent))
+            else:
+                high = rest * 2.0**-exponent
+                np.trunc(high, out=high)
             total += int(high.sum()) << (exponent + _SCALE)
-            rest = rest - np.ldexp(high, exponent)
-            rest = rest[rest != 0.0]
+            if abs(exponent) > 1000:
+                high = np.ldexp(high, exponent)
+            else:
+                high *= 2.0**exponent
+            rest = np.subtract(rest, high, out=high)  # exact: the bits below the cut
+            nonzero = np.count_nonzero(rest)
+            if not nonzero:
+                break
+            if nonzero * 4 < len(rest):  # few left: keep those, cut below their own top
+                rest = rest[rest != 0.0]
+                top = max(abs(float(rest.max())), abs(float(rest.min())))
+                exponent = math.frexp(top)[1] - _BITS
+            else:  # every remainder is below the cut just made
+                exponent -= _BITS
     return total
 
 
@@ -166,11 +182,10 @@ class ColumnProfile:
             self.kll.update(x)
         numeric_only = not (counts.boolean or counts.string)
         if distinct is not None:
-            keep = distinct.freq > 0
+            keep = np.flatnonzero(distinct.freq)
+            values = distinct.values.to_pylist()
             self._add_categories(
-                distinct.values.filter(pa.array(keep)).to_pylist(),
-                distinct.freq[keep].tolist(),
-                numeric_only,
+                [values[i] for i in keep], distinct.freq[keep].tolist(), numeric_only
             )
         elif not numeric_only or (
             counts.present and _is_text(column.type) and not self.categories_partial

@@ -83,7 +83,8 @@ class KLLSketch:
             self._offsets[h] = 1 - self._offsets[h]
         self._compactions[h] += 1
         # Level 0 is raw data; higher levels are concatenated sorted runs (timsort: ~linear).
-        srt = np.sort(buf[:even], kind="quicksort" if h == 0 else "stable")
+        srt = buf[:even]
+        srt.sort(kind="quicksort" if h == 0 else "stable")  # in place: buf is always our own
         self._levels[h] = buf[even:].copy()
         self._levels[h + 1] = np.concatenate((self._levels[h + 1], srt[self._offsets[h] :: 2]))
 
@@ -103,9 +104,8 @@ class KLLSketch:
         items fit the summed capacities; one value per call is exactly Deequ's row update.
         """
         v = np.asarray(values, dtype=np.float64).ravel()
-        nan = np.isnan(v)
-        if nan.any():
-            v = v[~nan]
+        if np.isnan(v.sum()):  # one pass, no temporary, when there is no NaN
+            v = v[~np.isnan(v)]
         if len(v) == 0:
             return
         self._cache = None
@@ -202,7 +202,7 @@ class KLLSketch:
         for i, items in enumerate(data):
             if i >= len(sketch._levels):
                 sketch._expand()
-            sketch._levels[i] = np.asarray(items, dtype=np.float64).ravel()
+            sketch._levels[i] = np.array(items, dtype=np.float64).ravel()  # owned: sorted in place
         return sketch
 
     @staticmethod

@@ -31,6 +31,22 @@ INTEGRAL_PATTERN = r"^[+-]?\d+$"
 FRACTIONAL_PATTERN = r"^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$"
 BOOLEAN_PATTERN = r"^(true|false)$"
 _EMPTY = np.empty(0, dtype=np.float64)
+_NUMPY_TYPES = {
+    getattr(pa, name)(): np.dtype(name)
+    for name in (
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "float16",
+        "float32",
+        "float64",
+    )
+}
 
 
 @dataclass
@@ -79,6 +95,19 @@ def _is_text(t: pa.DataType) -> bool:
     return pa.types.is_string(t) or pa.types.is_large_string(t)
 
 
+def _plain_numpy(arr: pa.Array) -> np.ndarray:
+    """A null-free numeric or boolean Arrow array as numpy, without pyarrow's pandas shim
+    (whose import alone costs ~0.2 s)."""
+    if pa.types.is_boolean(arr.type):
+        return _plain_numpy(arr.cast(pa.uint8())).astype(bool)
+    dtype = _NUMPY_TYPES.get(arr.type)
+    if dtype is None or arr.null_count:
+        return arr.to_numpy(zero_copy_only=False)
+    return np.frombuffer(
+        arr.buffers()[1], dtype=dtype, count=len(arr), offset=arr.offset * dtype.itemsize
+    )
+
+
 def _numbers(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """A numeric column's non-null values as float64 (zero-copy when possible)."""
     chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
@@ -88,7 +117,7 @@ def _numbers(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
             chunk = pc.drop_null(chunk)
         if pa.types.is_decimal(chunk.type):
             chunk = chunk.cast(pa.float64())
-        parts.append(chunk.to_numpy(zero_copy_only=False).astype(np.float64, copy=False))
+        parts.append(_plain_numpy(chunk).astype(np.float64, copy=False))
     if not parts:
         return _EMPTY
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
@@ -148,7 +177,7 @@ def distinct_text(arr: pa.Array | pa.ChunkedArray, max_share: float = 0.125) -> 
     if len(chunks) == 1 and pa.types.is_dictionary(chunks[0].type):
         chunk = chunks[0]
         dictionary = chunk.dictionary
-        indices = pc.drop_null(chunk.indices).to_numpy().astype(np.intp, copy=False)
+        indices = _plain_numpy(pc.drop_null(chunk.indices)).astype(np.intp, copy=False)
     else:
         if pa.types.is_dictionary(arr.type):
             arr = arr.cast(arr.type.value_type)
@@ -159,7 +188,7 @@ def distinct_text(arr: pa.Array | pa.ChunkedArray, max_share: float = 0.125) -> 
         dictionary = encoded.dictionary
         if len(present) >= 1024 and len(dictionary) > max_share * len(present):
             return None
-        indices = encoded.indices.to_numpy().astype(np.intp, copy=False)
+        indices = _plain_numpy(encoded.indices).astype(np.intp, copy=False)
     if not (pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type)):
         dictionary = dictionary.cast(pa.string())
     freq = np.bincount(indices, minlength=len(dictionary))
@@ -171,7 +200,7 @@ def classify_distinct(d: Distinct, n: int) -> tuple[TypeCounts, np.ndarray]:
     dictionary, freq, indices = d.values, d.freq, d.indices
 
     def matches(pattern: str) -> np.ndarray:
-        return pc.match_substring_regex(dictionary, pattern).to_numpy(zero_copy_only=False)
+        return _plain_numpy(pc.match_substring_regex(dictionary, pattern))
 
     is_int, is_num, is_bool = (
         matches(INTEGRAL_PATTERN),
@@ -188,7 +217,8 @@ def classify_distinct(d: Distinct, n: int) -> tuple[TypeCounts, np.ndarray]:
     if not is_num.any():
         return counts, _EMPTY
     dict_numbers = np.full(len(dictionary), np.nan)
-    dict_numbers[is_num] = pc.filter(dictionary, pa.array(is_num)).cast(pa.float64()).to_numpy()
+    picked = pc.filter(dictionary, pa.array(is_num.tolist(), pa.bool_()))
+    dict_numbers[is_num] = _plain_numpy(picked.cast(pa.float64()))
     return counts, dict_numbers[indices[is_num[indices]]]
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from html import escape as e
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
 
 from vigil.formats.statistics import FeatureStatistics
 from vigil.profile.kll import KLLSketch
@@ -17,10 +16,6 @@ if TYPE_CHECKING:
 
 NUM_BINS = 20
 MAX_CATEGORIES = 12
-
-_env = Environment(
-    loader=PackageLoader("vigil.report", "templates"), autoescape=select_autoescape(["html"])
-)
 
 
 def _sketch(f: FeatureStatistics) -> KLLSketch | None:
@@ -89,21 +84,129 @@ def feature_rows(analysis: Analysis) -> list[dict[str, Any]]:
                 "present": common.num_present if common else 0,
                 "missing": common.num_missing if common else 0,
                 "drift": r,
-                "gauge": Markup(gauge(r.value, r.threshold, r.kind)) if r else None,
-                "chart": Markup(chart) if chart else None,
+                "gauge": gauge(r.value, r.threshold, r.kind) if r else None,
+                "chart": chart,
                 "violations": by_feature.get(wf.name, []),
             }
         )
     return rows
 
 
-def render_report(analysis: Analysis) -> str:
-    """Render ``report.html`` for an analysis."""
-    template = _env.get_template("report.html")
-    missing = [v for v in analysis.violations if v.constraint_check_type == "missing_column_check"]
-    return template.render(
-        a=analysis,
-        rows=feature_rows(analysis),
-        missing=missing,
-        drifted=sum(1 for r in analysis.drift.values() if r.drifted),
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{h}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _feature_row(r: dict[str, Any]) -> str:
+    viols = "".join(
+        f'<div class="viol">{e(v.constraint_check_type)}: {e(v.description)}</div>'
+        for v in r["violations"]
     )
+    d = r["drift"]
+    if d is not None:
+        verdict = "drift" if d.drifted else "no drift"
+        op = ">" if d.kind == "distance" else "<"
+        drift = (
+            f"<code>{e(d.method)}</code> {d.value:.4g} {op} {d.threshold:g}? "
+            f'<b class="{"bad" if d.drifted else "ok"}">{verdict}</b><br>{r["gauge"]}'
+        )
+    else:
+        drift = "&mdash;"
+    return (
+        f'<tr id="feature-{e(r["name"])}"><td><b>{e(r["name"])}</b>{viols}</td>'
+        f"<td>{e(r['base_type'])} &rarr; {e(r['type'])}</td>"
+        f"<td>{r['present']} / {r['missing']}</td><td>{drift}</td>"
+        f"<td>{r['chart'] or ''}</td></tr>"
+    )
+
+
+def render_report(analysis: Analysis) -> str:
+    """Render ``report.html`` for an analysis (plain string building: no template engine to
+    import, which keeps a CLI run's start-up short)."""
+    a = analysis
+    drifted = sum(1 for r in a.drift.values() if r.drifted)
+    bad = a.bad_records
+
+    def card(value: str, label: str, is_bad: bool) -> str:
+        return f'<div class="card"><b class="{"bad" if is_bad else "ok"}">{value}</b>{label}</div>'
+
+    missing = [v for v in a.violations if v.constraint_check_type == "missing_column_check"]
+    parts = [
+        _HEAD,
+        "<h1>Vigil analysis report</h1>",
+        f"<div>Window of {a.item_count} rows against a baseline of "
+        f"{a.baseline.statistics.dataset.item_count} rows.</div>",
+        '<div class="summary">',
+        card(str(len(a.violations)), "violations", bool(a.violations)),
+        card(f"{drifted} / {len(a.drift)}", "features drifted", bool(drifted)),
+        card(f"{a.drift_share * 100:.0f}%", "dataset drift share", a.dataset_drifted),
+        card(str(bad.count), "bad records skipped", bool(bad.count)),
+        "</div>",
+        '<div class="legend">Charts:<span style="background:#4c78a8"></span>baseline'
+        '<span style="background:#f58518"></span>window</div>',
+        "<h2>Features</h2><table><tr><th>feature</th><th>type (baseline &rarr; window)</th>"
+        "<th>present / missing</th><th>drift</th><th>distributions</th></tr>",
+        *(_feature_row(r) for r in feature_rows(a)),
+        "</table>",
+    ]
+    if missing:
+        items = "".join(f"<li>{e(v.feature_name or '')}</li>" for v in missing)
+        parts.append(f"<h2>Missing columns</h2><ul>{items}</ul>")
+    parts.append("<h2>Violations</h2>")
+    if a.violations:
+        parts.append(
+            _table(
+                ["feature", "check", "description"],
+                [
+                    [
+                        e(v.feature_name or v.metric_name or ""),
+                        f"<code>{e(v.constraint_check_type)}</code>",
+                        e(v.description),
+                    ]
+                    for v in a.violations
+                ],
+            )
+        )
+    else:
+        parts.append('<p class="ok">No violations.</p>')
+    parts.append("<h2>Bad records</h2>")
+    if bad.count:
+        parts.append(f"<p>{bad.count} record(s) skipped. First examples:</p>")
+        parts.append(
+            _table(
+                ["file", "line", "reason", "text"],
+                [
+                    [
+                        e(x.source),
+                        "" if x.line is None else str(x.line),
+                        e(x.reason),
+                        f"<code>{e(x.text)}</code>",
+                    ]
+                    for x in bad.examples
+                ],
+            )
+        )
+    else:
+        parts.append('<p class="ok">None.</p>')
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+_HEAD = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Vigil analysis report</title>
+<style>
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#222}
+h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin-top:28px}
+.summary{display:flex;gap:14px;flex-wrap:wrap;margin:14px 0}
+.card{border:1px solid #ddd;border-radius:6px;padding:10px 14px;min-width:120px}
+.card b{display:block;font-size:20px}
+.bad{color:#c62828} .ok{color:#2e7d32}
+table{border-collapse:collapse;width:100%}
+td,th{border-bottom:1px solid #eee;padding:6px 8px;text-align:left;vertical-align:top;
+font-size:13px}
+th{background:#fafafa} .legend span{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px}
+code{font-size:12px} .viol{color:#c62828;font-size:12px;margin:2px 0}
+</style></head>
+<body>"""
