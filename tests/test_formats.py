@@ -148,3 +148,22 @@ def test_bad_artifact_names_file_and_field(tmp_path: Path):
 def test_fast_float_lists_print_as_java_does(values: list[float]):
     expected = "[ " + ", ".join(jackson._scalar(v) for v in values) + " ]"
     assert jackson.dumps(values) == expected
+
+
+def test_capture_records_write_back_as_sagemaker_lines(sagemaker_dir: Path):
+    path = sagemaker_dir / "data_capture_csv_encoding_from_notebook_output.jsonl"
+    for line in path.read_text().splitlines():
+        assert CaptureRecord.loads(line).to_line() == line  # SageMaker's compact form
+    built = CaptureRecord.model_validate({
+        "captureData": {"endpointInput": {"observedContentType": "text/csv", "mode": "INPUT",
+                                          "data": "1,2", "encoding": "CSV"}},
+        "eventMetadata": {"eventId": "e-1", "inferenceTime": "2024-01-01T00:00:00Z"},
+    })
+    assert json.loads(built.to_line()) == {
+        "captureData": {"endpointInput": {"observedContentType": "text/csv", "mode": "INPUT",
+                                          "data": "1,2", "encoding": "CSV"}},
+        "eventMetadata": {"eventId": "e-1", "inferenceTime": "2024-01-01T00:00:00Z"},
+        "eventVersion": "0",
+    }
+    gt = (sagemaker_dir / "ground_truth_record.jsonl").read_text().strip()
+    assert json.loads(GroundTruthRecord.loads(gt).to_line()) == json.loads(gt)

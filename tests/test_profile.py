@@ -236,3 +236,33 @@ def test_statistics_json_shape_for_strings(tmp_path: Path):
     cons = json.loads((tmp_path / "constraints.json").read_text())
     assert cons["features"][0]["string_constraints"]["domains"] == ["CA", "NY"]
     assert cons["features"][0]["completeness"] == 0.75
+
+
+def test_exact_sum_equals_rational_arithmetic():
+    """The sum accumulator is exact: it equals the sum in rational arithmetic, also for
+    values spanning the whole double range, subnormals and cancellation."""
+    from fractions import Fraction
+
+    from vigil.profile.column import exact_sum
+
+    rng = np.random.default_rng(21)
+    cases = [
+        rng.normal(size=5000),
+        rng.lognormal(0, 5, size=5000) * rng.choice([-1, 1], 5000),
+        np.ldexp(rng.normal(size=3000), rng.integers(-1070, 1000, 3000)),
+        np.array([1e16, 1.0, -1e16, 5e-324, -0.0, 0.1, 0.2, 0.3]),
+        rng.integers(-(10**9), 10**9, 4000).astype(float),
+    ]
+    for x in cases:
+        x = x[np.isfinite(x)]
+        assert Fraction(exact_sum(x), 1 << 1200) == sum(map(Fraction, x.tolist()))
+
+
+def test_profiles_pickle_with_sketched_categories():
+    import pickle
+
+    p = DatasetProfile(category_cap=50)
+    p.update(pa.table({"id": [f"u{i}" for i in range(500)], "x": np.arange(500.0)}))
+    q = pickle.loads(pickle.dumps(p))
+    assert not q.columns["id"].categories.exact
+    assert q.to_statistics() == p.to_statistics()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from vigil.errors import FormatError
@@ -35,6 +36,10 @@ class Artifact(BaseModel):
     def dumps(self) -> str:
         """The artifact as SageMaker writes it (Jackson pretty-print)."""
         return jackson.dumps(self.to_dict())
+
+    def to_line(self) -> str:
+        """The artifact as one compact JSON line (capture and ground-truth files)."""
+        return orjson.dumps(self.to_dict()).decode()
 
     def save(self, path: str | Path) -> Path:
         """Write the artifact atomically (temporary file, then rename)."""
