@@ -103,5 +103,5 @@ class CategoryCounter:
         else:
             assert self._freq is not None
             rows = self._freq.get_frequent_items(ds.frequent_items_error_type.NO_FALSE_POSITIVES)
-            pairs = [(row[0], int(row[1])) for row in rows]
+            pairs = sorted(((row[0], int(row[1])) for row in rows), key=lambda kv: (-kv[1], kv[0]))
         return pairs[:limit] if limit is not None else pairs
