@@ -266,3 +266,23 @@ def test_profiles_pickle_with_sketched_categories():
     q = pickle.loads(pickle.dumps(p))
     assert not q.columns["id"].categories.exact
     assert q.to_statistics() == p.to_statistics()
+
+
+def test_large_csv_streams_in_blocks_with_the_same_result(tmp_path: Path, monkeypatch):
+    """A CSV larger than one read block arrives as several chunks (bounded memory) and gives
+    the statistics of reading it whole."""
+    from vigil.io import readers
+
+    rng = np.random.default_rng(6)
+    frame = pd.DataFrame({"a": rng.normal(size=20_000).round(6), "b": rng.choice(["x", "y"],
+                                                                                  20_000)})
+    path = tmp_path / "big.csv"
+    frame.to_csv(path, index=False)
+    whole = vigil.suggest_baseline(pa.Table.from_pandas(frame)).statistics
+    monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 16 << 10)  # 16 KiB blocks
+    tables = list(readers.iter_tables(str(path)))
+    assert len(tables) > 10 and max(t.num_rows for t in tables) < 2000
+    streamed = vigil.suggest_baseline(str(path)).statistics
+    a, b = streamed.feature("a").numerical_statistics, whole.feature("a").numerical_statistics
+    assert (a.sum, a.min, a.max, a.common) == (b.sum, b.min, b.max, b.common)
+    assert streamed.feature("b").string_statistics == whole.feature("b").string_statistics
