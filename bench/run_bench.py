@@ -26,6 +26,7 @@ from importlib import metadata
 from pathlib import Path
 
 from make_data import DATA_DIR, DEFAULT_ROWS, ensure
+from results import write_section
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -178,7 +179,7 @@ def report(results: list[Result], rows: int, repeat: int, tmp: Path) -> str:
         return " ".join(argv).replace(str(tmp), "$TMP").replace(f"{ROOT}/", "")
 
     lines = [
-        "# Vigil benchmark",
+        "## Data quality: baseline and analyze (issue 2)",
         "",
         *[f"- {m}" for m in machine()],
         f"- {versions()}",
@@ -261,7 +262,7 @@ def main() -> None:
         text = report(results, args.rows, args.repeat, tmp)
     print(text)
     if args.rows == DEFAULT_ROWS:
-        RESULTS.write_text(text)
+        write_section("data-quality", text)
         print(f"wrote {RESULTS}")
     else:
         print(f"--rows {args.rows}: smoke run, {RESULTS.name} not written")
