@@ -3,10 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 BENCH_REPEAT ?= 5
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,10 +18,17 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/vigil demo --output demo-output
 
+# Debian packages the integration tests run for real: PostgreSQL (a throwaway cluster on
+# 127.0.0.1 per test session). Installed once; skipped when already there.
+system-deps:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  command -v apt-get >/dev/null || { echo "need apt-get to install postgresql"; exit 1; }; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
 
-test: $(STAMP) lint
+test: $(STAMP) system-deps lint
 	$(VENV)/bin/pytest -q
 
 # Benchmarks against whylogs, Evidently and DuckDB (their own venv under bench/.peers/);
