@@ -218,6 +218,214 @@ def analyze(
     raise typer.Exit(1 if result.has_violations else 0)
 
 
+token_app = typer.Typer(help="API tokens (stored hashed; the secret is shown once).")
+monitor_app = typer.Typer(help="Run monitoring executions outside the server's scheduler.")
+app.add_typer(token_app, name="token")
+app.add_typer(monitor_app, name="monitor")
+DataDirOpt = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="State directory (default $VIGIL_DATA_DIR or ./vigil-data)."),
+]
+
+
+def _runtime(data_dir: Path | None) -> Any:
+    from vigil.monitor.runner import Runtime
+    from vigil.server.app import open_database, worker_id
+    from vigil.settings import Settings
+    from vigil.store.metrics import MetricStore
+
+    settings = Settings.from_env(data_dir)
+    db = open_database(settings)
+    return Runtime(settings=settings, db=db, metrics=MetricStore(db), owner=worker_id())
+
+
+@app.command()
+def server(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    data_dir: DataDirOpt = None,
+    scheduler: Annotated[
+        bool, typer.Option("--scheduler/--no-scheduler", help="Run the in-process scheduler.")
+    ] = True,
+) -> None:
+    """Serve the REST API (OpenAPI at /docs) with the in-process scheduler."""
+    import uvicorn
+
+    from vigil.server.app import create_app
+    from vigil.settings import Settings
+
+    settings = Settings.from_env(data_dir)
+    api = create_app(settings, start_scheduler=scheduler)
+    out.print(
+        f"vigil server on http://{host}:{port} (data: {settings.data_dir}, "
+        f"OpenAPI: http://{host}:{port}/docs)",
+        highlight=False,
+    )
+    uvicorn.run(api, host=host, port=port, log_level="warning")
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Option("--name", help="A unique name for the token.")],
+    scopes: Annotated[str, typer.Option("--scopes", help="read,write,admin")] = "read",
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Create a token and print its secret (stored hashed: shown only now)."""
+    from vigil.server.auth import create_token
+
+    try:
+        rt = _runtime(data_dir)
+        secret = create_token(rt.db, name, scopes)
+    except VigilError as exc:
+        raise _fail(str(exc)) from None
+    print(secret)
+
+
+@token_app.command("revoke")
+def token_revoke(name: Annotated[str, typer.Option("--name")], data_dir: DataDirOpt = None) -> None:
+    """Revoke a token by name."""
+    from vigil.server.auth import revoke_token
+
+    if not revoke_token(_runtime(data_dir).db, name):
+        raise _fail(f"no token named {name!r}")
+    out.print(f"revoked {name}")
+
+
+def _parse_time(text: str | None, option: str) -> Any:
+    if text is None:
+        return None
+    from datetime import datetime, timezone
+
+    try:
+        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise _fail(
+            f"{option} {text!r}: expected an ISO-8601 time such as 2024-05-01T12:00:00Z"
+        ) from None
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+def _print_execution(ex: Any) -> None:
+    out.print(
+        f"{ex.id} {ex.schedule_name} [{ex.window_start:%Y-%m-%dT%H:%M}Z, "
+        f"{ex.window_end:%Y-%m-%dT%H:%M}Z) {ex.status}"
+        + (f": {ex.failure_reason}" if ex.failure_reason else "")
+        + (f" -> {ex.output_uri}" if ex.output_uri else ""),
+        highlight=False,
+    )
+
+
+@monitor_app.command("run")
+def monitor_run(
+    schedule: Annotated[str, typer.Argument(help="Schedule name.")],
+    window_start: Annotated[
+        str | None, typer.Option(help="ISO-8601 start (with --window-end).")
+    ] = None,
+    window_end: Annotated[str | None, typer.Option(help="ISO-8601 end.")] = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Run one execution now (for an external scheduler such as cron)."""
+    from datetime import datetime, timezone
+
+    from vigil.monitor.runner import run_scheduled
+
+    start, end = (
+        _parse_time(window_start, "--window-start"),
+        _parse_time(window_end, "--window-end"),
+    )
+    if (start is None) != (end is None):
+        raise _fail("give both --window-start and --window-end, or neither")
+    try:
+        rt = _runtime(data_dir)
+        done = run_scheduled(
+            rt, schedule, end or datetime.now(timezone.utc), window=(start, end) if start else None
+        )
+    except (VigilError, LookupError) as exc:
+        raise _fail(str(exc)) from None
+    if done is None:
+        raise _fail(f"an execution of {schedule!r} for that window exists already")
+    _print_execution(done)
+    raise typer.Exit(0 if done.status == "Completed" else 1)
+
+
+@monitor_app.command("backfill")
+def monitor_backfill(
+    schedule: Annotated[str, typer.Argument(help="Schedule name.")],
+    start: Annotated[str, typer.Option("--start", help="ISO-8601 start of the range.")],
+    end: Annotated[str, typer.Option("--end", help="ISO-8601 end of the range.")],
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Run every scheduled window whose fire time falls in (start, end]."""
+    from vigil.monitor.runner import run_scheduled
+    from vigil.monitor.schedule import parse_schedule
+    from vigil.store.models import Schedule
+
+    t0, t1 = _parse_time(start, "--start"), _parse_time(end, "--end")
+    try:
+        rt = _runtime(data_dir)
+        with rt.db.session() as s:
+            row = s.get(Schedule, schedule)
+            if row is None:
+                raise _fail(f"no schedule named {schedule!r}")
+            expression = parse_schedule(row.expression)
+        statuses: dict[str, int] = {}
+        for t in expression.fires_between(t0, t1):
+            done = run_scheduled(rt, schedule, t)
+            if done is not None:
+                _print_execution(done)
+                statuses[done.status] = statuses.get(done.status, 0) + 1
+    except VigilError as exc:
+        raise _fail(str(exc)) from None
+    out.print(
+        ", ".join(f"{n} {k}" for k, n in sorted(statuses.items())) or "nothing to run",
+        highlight=False,
+    )
+
+
+@app.command("apply")
+def apply_cmd(
+    file: Annotated[Path, typer.Option("-f", "--file", help="A vigil.yaml file.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan only.")] = False,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Create or update endpoints, baselines and schedules from a file (idempotent)."""
+    from vigil.config import diff_config, load_config
+    from vigil.monitor.catalog import apply_config, current_config
+
+    try:
+        desired = load_config(file).resolve_paths(file.resolve().parent)
+        rt = _runtime(data_dir)
+        plan = (
+            diff_config(current_config(rt.db), desired)
+            if dry_run
+            else apply_config(rt.settings, rt.db, desired)
+        )
+    except (VigilError, LookupError) as exc:
+        raise _fail(str(exc)) from None
+    for line in plan.lines():
+        out.print(line, highlight=False)
+    out.print(("plan: " if dry_run else "") + plan.summary(), highlight=False)
+
+
+@app.command("export")
+def export_cmd(
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write here instead of stdout.")
+    ] = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Write the current endpoints, baselines and schedules as a vigil.yaml file."""
+    from vigil.config import dump_config
+    from vigil.monitor.catalog import current_config
+
+    text = dump_config(current_config(_runtime(data_dir).db))
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)
+        err.print(f"wrote {output}", highlight=False)
+
+
 @app.command()
 def demo(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write.")] = Path(

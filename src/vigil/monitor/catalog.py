@@ -1,0 +1,153 @@
+"""The catalog of endpoints, baselines and schedules: create, update, apply, export.
+
+Shared by the server's routes and ``vigil apply`` / ``vigil export``: a baseline is copied
+into ``{baselines}/{name}/`` (from a baseline directory, or built from data with its
+options), and its source and options are kept so that exporting and re-applying the same
+file changes nothing.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from vigil.config import BaselineSpec, EndpointSpec, Plan, ScheduleSpec, VigilConfig, diff_config
+from vigil.errors import ConfigError
+from vigil.monitor.baseline import Baseline, suggest_baseline
+from vigil.monitor.schedule import parse_offset, parse_schedule
+from vigil.settings import Settings
+from vigil.store.db import Database
+from vigil.store.errors import NotFoundError
+from vigil.store.models import BaselineRecord, Endpoint, Schedule
+
+_READER_OPTIONS = ("format", "header", "capture_content")
+
+
+def upsert_endpoint(db: Database, spec: EndpointSpec) -> Endpoint:
+    """Create or update an endpoint."""
+    with db.session() as s:
+        row = s.get(Endpoint, spec.name)
+        if row is None:
+            row = Endpoint(name=spec.name)
+            s.add(row)
+        row.variant, row.capture_uri = spec.variant, spec.capture_uri
+        s.flush()
+        return row
+
+
+def register_baseline(settings: Settings, db: Database, spec: BaselineSpec) -> BaselineRecord:
+    """Copy (or build) a baseline into the data directory and record it."""
+    source = Path(spec.path)
+    if not source.exists():
+        raise ConfigError(f"baseline {spec.name!r}: {source}: no such file or directory")
+    target = Path(settings.baselines_root) / spec.name
+    if source.is_dir() and (source / "statistics.json").is_file():
+        Baseline.load(source).save(target)  # validates both files
+    else:
+        options = dict(spec.options)
+        reader = {k: options.pop(k) for k in _READER_OPTIONS if k in options}
+        built = suggest_baseline(str(source), **reader, **options)
+        with tempfile.TemporaryDirectory() as tmp:
+            built.save(tmp)
+            Baseline.load(tmp).save(target)
+    with db.session() as s:
+        if spec.endpoint is not None and s.get(Endpoint, spec.endpoint) is None:
+            raise NotFoundError(f"baseline {spec.name!r}: no endpoint named {spec.endpoint!r}")
+        row = s.get(BaselineRecord, spec.name)
+        if row is None:
+            row = BaselineRecord(name=spec.name)
+            s.add(row)
+        row.endpoint_name, row.uri, row.kind = spec.endpoint, str(target), "data_quality"
+        row.source, row.options = str(spec.path), dict(spec.options)
+        s.flush()
+        return row
+
+
+def upsert_schedule(db: Database, spec: ScheduleSpec) -> Schedule:
+    """Create or update a schedule (its endpoint and baseline must exist)."""
+    parse_schedule(spec.expression)
+    for value in (spec.window_start_offset, spec.window_end_offset):
+        if value is not None:
+            parse_offset(value)
+    with db.session() as s:
+        if s.get(Endpoint, spec.endpoint) is None:
+            raise NotFoundError(f"schedule {spec.name!r}: no endpoint named {spec.endpoint!r}")
+        if s.get(BaselineRecord, spec.baseline) is None:
+            raise NotFoundError(f"schedule {spec.name!r}: no baseline named {spec.baseline!r}")
+        row = s.get(Schedule, spec.name)
+        if row is None:
+            row = Schedule(name=spec.name)
+            s.add(row)
+        row.endpoint_name, row.baseline_name, row.expression = (
+            spec.endpoint,
+            spec.baseline,
+            spec.expression,
+        )
+        row.window_start_offset, row.window_end_offset = (
+            spec.window_start_offset,
+            spec.window_end_offset,
+        )
+        row.monitor_type, row.status, row.config = spec.monitor_type, spec.status, spec.config
+        s.flush()
+        return row
+
+
+def current_config(db: Database) -> VigilConfig:
+    """The stored catalog as a monitoring-as-code document."""
+    with db.session() as s:
+        endpoints = [
+            EndpointSpec(name=e.name, variant=e.variant, capture_uri=e.capture_uri)
+            for e in s.scalars(select(Endpoint).order_by(Endpoint.name))
+        ]
+        baselines = [
+            BaselineSpec(
+                name=b.name,
+                endpoint=b.endpoint_name,
+                path=b.source or b.uri,
+                options=b.options or {},
+            )
+            for b in s.scalars(select(BaselineRecord).order_by(BaselineRecord.name))
+        ]
+        schedules = [
+            ScheduleSpec(
+                name=x.name,
+                endpoint=x.endpoint_name,
+                baseline=x.baseline_name or "",
+                expression=x.expression,
+                window_start_offset=x.window_start_offset,
+                window_end_offset=x.window_end_offset,
+                monitor_type=x.monitor_type,  # type: ignore[arg-type]
+                status=x.status,
+                config=x.config or {},
+            )  # type: ignore[arg-type]
+            for x in s.scalars(select(Schedule).order_by(Schedule.name))
+        ]
+    return VigilConfig(endpoints=endpoints, baselines=baselines, schedules=schedules)
+
+
+def apply_config(settings: Settings, db: Database, desired: VigilConfig) -> Plan:
+    """Create or update what ``desired`` describes; unchanged objects are left alone.
+
+    Returns the plan that was carried out (``plan.summary()``: "created 1, updated 0, ...").
+    """
+    current = current_config(db)
+    missing = {ref for ref in desired.undefined_references() if ref not in current.defined()}
+    if missing:
+        names = ", ".join(f"{r.kind} {r.name!r}" for r in sorted(missing))
+        raise ConfigError(f"the file refers to {names}, defined neither in it nor in Vigil")
+    plan = diff_config(current, desired)
+    by_kind: dict[str, Any] = {
+        "endpoint": lambda spec: upsert_endpoint(db, spec),
+        "baseline": lambda spec: register_baseline(settings, db, spec),
+        "schedule": lambda spec: upsert_schedule(db, spec),
+    }
+    for kind_plan in plan.kinds:
+        run = by_kind[kind_plan.kind]
+        for spec in kind_plan.create:
+            run(spec)
+        for update in kind_plan.update:
+            run(update.after)
+    return plan

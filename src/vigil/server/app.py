@@ -1,0 +1,92 @@
+"""The FastAPI application: ``create_app(settings)`` wires the store, auth and routes.
+
+Every route under ``/api/v1`` needs a bearer token (``vigil token create``); ``/health``
+does not. OpenAPI is served at ``/docs`` and ``/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI
+
+from vigil import __version__
+from vigil.monitor.runner import Runtime
+from vigil.monitor.scheduler import Scheduler
+from vigil.server import errors
+from vigil.server.limits import BodyLimitMiddleware
+from vigil.server.routes_catalog import router as catalog_router
+from vigil.server.routes_executions import router as executions_router
+from vigil.server.routes_ingest import router as ingest_router
+from vigil.server.routes_metrics import router as metrics_router
+from vigil.server.state import ServerState
+from vigil.settings import Settings
+from vigil.store.db import Database
+from vigil.store.metrics import MetricStore
+
+API_PREFIX = "/api/v1"
+
+
+def open_database(settings: Settings) -> Database:
+    """The installation's database, tables created."""
+    db = (
+        Database(settings.database_url)
+        if settings.database_url
+        else Database.from_env(settings.data_dir, environ={})
+    )
+    db.create_all()
+    return db
+
+
+def worker_id() -> str:
+    """This worker's id as a lease owner: the host name, or ``$VIGIL_WORKER_ID`` (set it when
+    several servers run on one host). A restarted server reclaims, fails and reruns the
+    executions its previous life left ``InProgress``."""
+    return os.environ.get("VIGIL_WORKER_ID") or socket.gethostname()
+
+
+def create_app(
+    settings: Settings, db: Database | None = None, *, start_scheduler: bool = False, **extras: Any
+) -> FastAPI:
+    """The server application for one installation; with ``start_scheduler`` the in-process
+    scheduler runs while the app is up (recovering interrupted executions first)."""
+    db = db or open_database(settings)
+    metrics = MetricStore(db)
+    runtime = Runtime(settings=settings, db=db, metrics=metrics, owner=worker_id())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        scheduler = Scheduler(runtime, settings.scheduler_interval) if start_scheduler else None
+        if scheduler is not None:
+            scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
+
+    app = FastAPI(
+        title="Vigil",
+        version=__version__,
+        lifespan=lifespan,
+        description="Self-hosted model monitoring (SageMaker Model Monitor compatible).",
+    )
+    app.state.vigil = ServerState(
+        settings=settings, db=db, metrics=metrics, extras={"runtime": runtime, **extras}
+    )
+    errors.install(app)
+
+    @app.get("/health", tags=["health"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    app.include_router(catalog_router, prefix=API_PREFIX, tags=["catalog"])
+    app.include_router(executions_router, prefix=API_PREFIX, tags=["executions"])
+    app.include_router(ingest_router, prefix=API_PREFIX, tags=["ingestion"])
+    app.include_router(metrics_router, prefix=API_PREFIX, tags=["metrics"])
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    return app

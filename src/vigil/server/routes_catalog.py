@@ -1,0 +1,218 @@
+"""Endpoints, baselines and schedules: the catalog of what is monitored."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, File, Form, UploadFile
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy import select
+
+from vigil.config import BaselineSpec, EndpointSpec, ScheduleSpec
+from vigil.errors import ConfigError
+from vigil.monitor.catalog import register_baseline, upsert_endpoint
+from vigil.monitor.catalog import upsert_schedule as catalog_upsert_schedule
+from vigil.server.errors import ApiError
+from vigil.server.state import READ, WRITE, ServerState, get_state
+from vigil.store.models import BaselineRecord, Endpoint, Schedule
+
+router = APIRouter()
+NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$"
+
+
+class EndpointIn(BaseModel):
+    name: str = Field(pattern=NAME)
+    variant: str = Field(default="AllTraffic", pattern=NAME)
+    capture_uri: str | None = None
+
+
+class BaselineFromPath(BaseModel):
+    name: str = Field(pattern=NAME)
+    endpoint: str | None = None
+    path: str
+    options: dict[str, Any] = {}
+
+
+class ScheduleIn(BaseModel):
+    name: str = Field(pattern=NAME)
+    endpoint: str
+    baseline: str
+    expression: str
+    window_start_offset: str | None = None
+    window_end_offset: str | None = None
+    monitor_type: Literal["DataQuality"] = "DataQuality"
+    status: Literal["Scheduled", "Paused"] = "Scheduled"
+    config: dict[str, Any] = {}
+
+
+def endpoint_out(e: Endpoint) -> dict[str, Any]:
+    return {
+        "name": e.name,
+        "variant": e.variant,
+        "capture_uri": e.capture_uri,
+        "created_at": e.created_at.isoformat(),
+    }
+
+
+def baseline_out(b: BaselineRecord) -> dict[str, Any]:
+    return {
+        "name": b.name,
+        "endpoint": b.endpoint_name,
+        "kind": b.kind,
+        "uri": b.uri,
+        "created_at": b.created_at.isoformat(),
+    }
+
+
+def schedule_out(s: Schedule) -> dict[str, Any]:
+    return {
+        "name": s.name,
+        "endpoint": s.endpoint_name,
+        "baseline": s.baseline_name,
+        "expression": s.expression,
+        "window_start_offset": s.window_start_offset,
+        "window_end_offset": s.window_end_offset,
+        "monitor_type": s.monitor_type,
+        "status": s.status,
+        "config": s.config,
+        "last_scheduled_time": _iso(s.last_scheduled_time),
+        "created_at": s.created_at.isoformat(),
+        "updated_at": _iso(s.updated_at),
+    }
+
+
+def _iso(t: datetime | None) -> str | None:
+    return t.isoformat() if t else None
+
+
+def _get(session: Any, model: type, name: str, what: str) -> Any:
+    row = session.get(model, name)
+    if row is None:
+        raise ApiError(404, "not_found", f"no {what} named {name!r}")
+    return row
+
+
+@router.get("/endpoints", dependencies=[READ])
+def list_endpoints(state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    with state.db.session() as s:
+        return {"endpoints": [endpoint_out(e) for e in s.scalars(select(Endpoint))]}
+
+
+@router.post("/endpoints", status_code=201, dependencies=[WRITE])
+def create_endpoint(body: EndpointIn, state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    return endpoint_out(upsert_endpoint(state.db, EndpointSpec(**body.model_dump())))
+
+
+@router.get("/endpoints/{name}", dependencies=[READ])
+def get_endpoint(name: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    with state.db.session() as s:
+        return endpoint_out(_get(s, Endpoint, name, "endpoint"))
+
+
+def _register(state: ServerState, spec: BaselineSpec) -> dict[str, Any]:
+    try:
+        return baseline_out(register_baseline(state.settings, state.db, spec))
+    except ConfigError as exc:
+        raise ApiError(400, "invalid_path", exc.message) from None
+
+
+@router.post("/baselines", status_code=201, dependencies=[WRITE])
+def create_baseline_from_path(
+    body: BaselineFromPath, state: ServerState = Depends(get_state)
+) -> dict[str, Any]:
+    """Register a baseline from a directory on the server (statistics.json and
+    constraints.json), or build one from a data file or directory there."""
+    return _register(
+        state,
+        BaselineSpec(name=body.name, endpoint=body.endpoint, path=body.path, options=body.options),
+    )
+
+
+@router.post("/baselines/upload", status_code=201, dependencies=[WRITE])
+async def upload_baseline(
+    name: str = Form(pattern=NAME),
+    endpoint: str | None = Form(default=None),
+    statistics: UploadFile = File(...),
+    constraints: UploadFile | None = File(default=None),
+    state: ServerState = Depends(get_state),
+) -> dict[str, Any]:
+    """Register a baseline from uploaded statistics.json (and constraints.json)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(Path(tmp) / "statistics.json", "wb") as fh:
+            shutil.copyfileobj(statistics.file, fh)
+        if constraints is not None:
+            with open(Path(tmp) / "constraints.json", "wb") as fh:
+                shutil.copyfileobj(constraints.file, fh)
+        record = _register(state, BaselineSpec(name=name, endpoint=endpoint, path=tmp))
+    with state.db.session() as s:  # an upload has no source to re-read
+        row = s.get(BaselineRecord, name)
+        row.source = None
+    return record
+
+
+@router.get("/baselines", dependencies=[READ])
+def list_baselines(state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    with state.db.session() as s:
+        return {"baselines": [baseline_out(b) for b in s.scalars(select(BaselineRecord))]}
+
+
+@router.get("/baselines/{name}", dependencies=[READ])
+def get_baseline(name: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    with state.db.session() as s:
+        return baseline_out(_get(s, BaselineRecord, name, "baseline"))
+
+
+def upsert_schedule(state: ServerState, body: ScheduleIn) -> dict[str, Any]:
+    """Create or update a schedule (idempotent)."""
+    try:
+        spec = ScheduleSpec(**body.model_dump())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "schedule"
+        raise ApiError(422, "validation_error", f"{where}: {first['msg']}") from None
+    return schedule_out(catalog_upsert_schedule(state.db, spec))
+
+
+@router.post("/schedules", status_code=201, dependencies=[WRITE])
+def create_schedule(body: ScheduleIn, state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    return upsert_schedule(state, body)
+
+
+@router.get("/schedules", dependencies=[READ])
+def list_schedules(state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    with state.db.session() as s:
+        return {"schedules": [schedule_out(x) for x in s.scalars(select(Schedule))]}
+
+
+@router.get("/schedules/{name}", dependencies=[READ])
+def get_schedule(name: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    with state.db.session() as s:
+        return schedule_out(_get(s, Schedule, name, "schedule"))
+
+
+def _set_status(state: ServerState, name: str, status: str) -> dict[str, Any]:
+    with state.db.session() as s:
+        row = _get(s, Schedule, name, "schedule")
+        row.status = status
+        s.flush()
+        return schedule_out(row)
+
+
+@router.post("/schedules/{name}/pause", dependencies=[WRITE])
+def pause_schedule(name: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    return _set_status(state, name, "Paused")
+
+
+@router.post("/schedules/{name}/resume", dependencies=[WRITE])
+def resume_schedule(name: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    return _set_status(state, name, "Scheduled")
+
+
+@router.delete("/schedules/{name}", status_code=204, dependencies=[WRITE])
+def delete_schedule(name: str, state: ServerState = Depends(get_state)) -> None:
+    with state.db.session() as s:
+        s.delete(_get(s, Schedule, name, "schedule"))

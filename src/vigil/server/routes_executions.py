@@ -1,0 +1,134 @@
+"""Executions: list, inspect, download outputs, run a schedule now."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import FileResponse
+from pydantic import BaseModel
+
+from vigil.monitor.runner import Runtime, run_scheduled
+from vigil.server.errors import ApiError
+from vigil.server.state import READ, WRITE, ServerState, get_state
+from vigil.store.executions import get_execution, list_executions
+from vigil.store.models import Execution, Schedule
+
+router = APIRouter()
+OUTPUT_FILES = (
+    "statistics.json",
+    "constraints.json",
+    "constraint_violations.json",
+    "report.html",
+    "analysis.json",
+)
+STATUSES = (
+    "Pending",
+    "InProgress",
+    "Completed",
+    "CompletedWithViolations",
+    "Failed",
+    "Stopping",
+    "Stopped",
+)
+
+
+def _iso(t: datetime | None) -> str | None:
+    return t.isoformat() if t else None
+
+
+def execution_out(e: Execution) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "schedule": e.schedule_name,
+        "endpoint": e.endpoint_name,
+        "scheduled_time": _iso(e.scheduled_time),
+        "window_start": _iso(e.window_start),
+        "window_end": _iso(e.window_end),
+        "status": e.status,
+        "failure_reason": e.failure_reason,
+        "created_at": _iso(e.created_at),
+        "started_at": _iso(e.started_at),
+        "ended_at": _iso(e.ended_at),
+        "records_read": e.records_read,
+        "records_skipped": e.records_skipped,
+        "violation_count": e.violation_count,
+        "attempt": e.attempt,
+        "outputs": [f for f in OUTPUT_FILES if e.output_uri and (Path(e.output_uri) / f).is_file()],
+    }
+
+
+@router.get("/executions", dependencies=[READ])
+def executions(
+    endpoint: str | None = None,
+    schedule: str | None = None,
+    status: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = Query(default=100, ge=1, le=1000),
+    state: ServerState = Depends(get_state),
+) -> dict[str, Any]:
+    if status is not None and status not in STATUSES:
+        raise ApiError(
+            422, "validation_error", f"status {status!r}: expected one of {', '.join(STATUSES)}"
+        )
+    rows = list_executions(
+        state.db,
+        endpoint=endpoint,
+        schedule=schedule,
+        status=status,
+        since=since,
+        until=until,
+        limit=limit,
+    )
+    return {"executions": [execution_out(e) for e in rows]}
+
+
+@router.get("/executions/{execution_id}", dependencies=[READ])
+def execution(execution_id: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    return execution_out(get_execution(state.db, execution_id))
+
+
+@router.get("/executions/{execution_id}/outputs/{filename}", dependencies=[READ])
+def execution_output(
+    execution_id: str, filename: str, state: ServerState = Depends(get_state)
+) -> FileResponse:
+    if filename not in OUTPUT_FILES:
+        raise ApiError(
+            404,
+            "not_found",
+            f"no output named {filename!r}; expected one of {', '.join(OUTPUT_FILES)}",
+        )
+    ex = get_execution(state.db, execution_id)
+    path = Path(ex.output_uri or "") / filename
+    if not ex.output_uri or not path.is_file():
+        raise ApiError(404, "not_found", f"execution {execution_id} has no {filename}")
+    media = "text/html" if filename.endswith(".html") else "application/json"
+    return FileResponse(path, media_type=media)
+
+
+class RunIn(BaseModel):
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+
+
+@router.post("/schedules/{name}/run", dependencies=[WRITE])
+def run_now(
+    name: str, body: RunIn | None = None, state: ServerState = Depends(get_state)
+) -> dict[str, Any]:
+    """Run one execution now, over the given window or the schedule's default one."""
+    body = body or RunIn()
+    with state.db.session() as s:
+        if s.get(Schedule, name) is None:
+            raise ApiError(404, "not_found", f"no schedule named {name!r}")
+    if (body.window_start is None) != (body.window_end is None):
+        raise ApiError(422, "validation_error", "give both window_start and window_end, or none")
+    window = (body.window_start, body.window_end) if body.window_start else None
+    runtime: Runtime = state.extras["runtime"]
+    now = datetime.now(timezone.utc)
+    done = run_scheduled(runtime, name, window[1] if window else now, window=window)
+    if done is None:
+        raise ApiError(409, "conflict", f"an execution of {name!r} for that window exists already")
+    return execution_out(done)

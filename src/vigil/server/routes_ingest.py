@@ -1,0 +1,193 @@
+"""HTTP ingestion: capture records and ground-truth records, in batches.
+
+Captures are stored in SageMaker's layout under the capture root, one new file per request
+and hour (written to a temporary name, then renamed: a reader never sees a partial file).
+Ground truth goes to ``{data}/ground-truth/yyyy/mm/dd/hh/`` by the hour it was collected.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import uuid
+from collections import defaultdict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from vigil.formats.capture import CaptureRecord, GroundTruthRecord
+from vigil.server.errors import ApiError
+from vigil.server.state import WRITE, ServerState, get_state
+from vigil.store.models import Endpoint
+
+router = APIRouter()
+MAX_RECORDS = 100_000
+
+
+class PlainCapture(BaseModel):
+    """A capture given as plain fields instead of a SageMaker line."""
+
+    input: Any = None
+    output: Any = None
+    content_type: str = "application/json"
+    accept: str | None = None
+    inference_id: str | None = None
+    event_id: str | None = None
+    inference_time: datetime | None = None
+    custom_attributes: list[str] | None = None
+
+
+class PlainCaptures(BaseModel):
+    records: list[PlainCapture] = Field(min_length=1, max_length=MAX_RECORDS)
+
+
+def _content(value: Any, content_type: str, mode: str) -> dict[str, Any]:
+    if isinstance(value, bytes):
+        text, encoding = base64.b64encode(value).decode(), "BASE64"
+    elif "csv" in content_type:
+        text, encoding = value if isinstance(value, str) else ",".join(map(str, value)), "CSV"
+    elif "json" in content_type:
+        text, encoding = value if isinstance(value, str) else orjson.dumps(value).decode(), "JSON"
+    else:
+        raw = value.encode() if isinstance(value, str) else orjson.dumps(value)
+        text, encoding = base64.b64encode(raw).decode(), "BASE64"
+    return {"observedContentType": content_type, "mode": mode, "data": text, "encoding": encoding}
+
+
+def _from_plain(p: PlainCapture, now: datetime) -> CaptureRecord:
+    data: dict[str, Any] = {}
+    if p.input is not None:
+        data["endpointInput"] = _content(p.input, p.content_type, "INPUT")
+    if p.output is not None:
+        data["endpointOutput"] = _content(p.output, p.accept or p.content_type, "OUTPUT")
+    t = (p.inference_time or now).astimezone(timezone.utc)
+    meta: dict[str, Any] = {
+        "eventId": p.event_id or str(uuid.uuid4()),
+        "inferenceTime": t.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    if p.inference_id is not None:
+        meta["inferenceId"] = p.inference_id
+    if p.custom_attributes:
+        meta["customAttributes"] = p.custom_attributes
+    return CaptureRecord.model_validate(
+        {"captureData": data, "eventMetadata": meta, "eventVersion": "0"}
+    )
+
+
+def _write_hourly(root: Path, lines_by_hour: dict[datetime, list[str]]) -> list[str]:
+    written = []
+    for hour, lines in sorted(lines_by_hour.items()):
+        folder = root / f"{hour:%Y}" / f"{hour:%m}" / f"{hour:%d}" / f"{hour:%H}"
+        folder.mkdir(parents=True, exist_ok=True)
+        now = datetime.now(timezone.utc)
+        name = f"{now:%M}-{now:%S}-{now.microsecond // 1000:03d}-{uuid.uuid4()}.jsonl"
+        tmp = folder / f".{name}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write("\n".join(lines) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        tmp.replace(folder / name)
+        written.append(str(folder / name))
+    return written
+
+
+def _hour(record: CaptureRecord, now: datetime) -> datetime:
+    text = record.event_metadata.inference_time
+    t = datetime.fromisoformat(text.replace("Z", "+00:00")) if text else now
+    return t.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+
+
+@router.post("/endpoints/{name}/captures", dependencies=[WRITE])
+async def ingest_captures(
+    name: str, request: Request, state: ServerState = Depends(get_state)
+) -> dict[str, Any]:
+    """Store capture records: a JSON-lines body of SageMaker capture lines
+    (``application/x-ndjson`` / ``application/jsonl``), or ``{"records": [{...}]}`` plain
+    records (``application/json``)."""
+    with state.db.session() as s:
+        endpoint = s.get(Endpoint, name)
+        if endpoint is None:
+            raise ApiError(404, "not_found", f"no endpoint named {name!r}")
+        variant, capture_uri = endpoint.variant, endpoint.capture_uri
+    body = await request.body()
+    now = datetime.now(timezone.utc)
+    records: list[CaptureRecord] = []
+    ctype = request.headers.get("content-type", "")
+    if "ndjson" in ctype or "jsonl" in ctype:
+        for i, line in enumerate(body.splitlines(), start=1):
+            if line.strip():
+                try:
+                    records.append(CaptureRecord.loads(line, source=f"line {i}"))
+                except ValueError as exc:
+                    raise ApiError(422, "validation_error", str(exc)) from None
+    else:
+        try:
+            plain = PlainCaptures.model_validate_json(body)
+        except ValueError as exc:
+            raise ApiError(
+                422, "validation_error", f'expected {{"records": [...]}} or JSON lines: {exc}'
+            ) from None
+        records = [_from_plain(p, now) for p in plain.records]
+    if len(records) > MAX_RECORDS:
+        raise ApiError(413, "payload_too_large", f"at most {MAX_RECORDS} records per request")
+    by_hour: dict[datetime, list[str]] = defaultdict(list)
+    for r in records:
+        by_hour[_hour(r, now)].append(r.to_line())
+    root = Path(capture_uri or state.settings.capture_root) / name / variant
+    files = _write_hourly(root, by_hour)
+    return {"stored": len(records), "files": len(files)}
+
+
+class PlainLabel(BaseModel):
+    event_id: str
+    label: Any
+
+
+class PlainLabels(BaseModel):
+    records: list[PlainLabel] = Field(min_length=1, max_length=MAX_RECORDS)
+
+
+@router.post("/ground-truth", dependencies=[WRITE])
+async def ingest_ground_truth(
+    request: Request, state: ServerState = Depends(get_state)
+) -> dict[str, Any]:
+    """Store ground-truth records (SageMaker lines, or ``{"records": [{"event_id", "label"}]}``)
+    under the hour they were collected."""
+    body = await request.body()
+    ctype = request.headers.get("content-type", "")
+    lines: list[str] = []
+    if "ndjson" in ctype or "jsonl" in ctype:
+        for i, line in enumerate(body.splitlines(), start=1):
+            if line.strip():
+                try:
+                    lines.append(GroundTruthRecord.loads(line, source=f"line {i}").to_line())
+                except ValueError as exc:
+                    raise ApiError(422, "validation_error", str(exc)) from None
+    else:
+        try:
+            plain = PlainLabels.model_validate_json(body)
+        except ValueError as exc:
+            raise ApiError(
+                422, "validation_error", f'expected {{"records": [...]}}: {exc}'
+            ) from None
+        for p in plain.records:
+            data = p.label if isinstance(p.label, str) else orjson.dumps(p.label).decode()
+            lines.append(
+                GroundTruthRecord.model_validate(
+                    {
+                        "groundTruthData": {
+                            "data": data,
+                            "encoding": "CSV" if isinstance(p.label, (str, int, float)) else "JSON",
+                        },
+                        "eventMetadata": {"eventId": p.event_id},
+                        "eventVersion": "0",
+                    }
+                ).to_line()
+            )
+    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    files = _write_hourly(Path(state.settings.data_dir) / "ground-truth", {now: lines})
+    return {"stored": len(lines), "files": len(files)}

@@ -1,0 +1,98 @@
+"""Metrics: anyone with a write token can put datapoints; readers query aggregates."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from vigil.server.errors import ApiError
+from vigil.server.state import READ, WRITE, ServerState, get_state
+from vigil.store.datum import MetricDatum
+
+router = APIRouter()
+MAX_DATAPOINTS = 100_000
+
+
+class DatumIn(BaseModel):
+    name: str
+    dimensions: dict[str, str] = {}
+    timestamp: datetime | None = None
+    value: float | None = None
+    sample_count: float | None = None
+    sum: float | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    unit: str = "None"
+
+
+class PutMetricsIn(BaseModel):
+    namespace: str
+    data: list[DatumIn] = Field(min_length=1, max_length=MAX_DATAPOINTS)
+
+
+@router.post("/metrics", dependencies=[WRITE])
+def put_metrics(body: PutMetricsIn, state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    now = datetime.now(timezone.utc)
+    data = []
+    for i, d in enumerate(body.data):
+        try:
+            data.append(
+                MetricDatum(
+                    body.namespace,
+                    d.name,
+                    d.dimensions,
+                    d.timestamp or now,
+                    d.value,
+                    sample_count=d.sample_count,
+                    sum=d.sum,
+                    minimum=d.minimum,
+                    maximum=d.maximum,
+                    unit=d.unit,
+                )
+            )
+        except ValueError as exc:
+            raise ApiError(422, "validation_error", f"data[{i}]: {exc}") from None
+    return {"stored": state.metrics.put(data)}
+
+
+def _dimensions(items: list[str]) -> dict[str, str]:
+    dims = {}
+    for item in items:
+        key, sep, value = item.partition(":")
+        if not sep or not key:
+            raise ApiError(422, "validation_error", f"dimension {item!r}: expected Name:Value")
+        dims[key] = value
+    return dims
+
+
+@router.get("/metrics/query", dependencies=[READ])
+def query_metrics(
+    namespace: str,
+    name: str,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    period: int = Query(default=300, ge=1, le=86400 * 31),
+    statistic: list[str] = Query(default=["Average"]),
+    dimension: list[str] = Query(default=[]),
+    all_dimensions: bool = False,
+    state: ServerState = Depends(get_state),
+) -> dict[str, Any]:
+    """Aggregates per period; ``dimension=Name:Value`` (repeatable) picks one dimension set."""
+    end = end or datetime.now(timezone.utc)
+    start = start or end - timedelta(hours=3)
+    dims = None if all_dimensions else _dimensions(dimension)
+    rows = state.metrics.query(namespace, name, dims, start, end, period, statistic)
+    for row in rows:
+        row["Timestamp"] = row["Timestamp"].isoformat()
+    return {"namespace": namespace, "name": name, "period": period, "datapoints": rows}
+
+
+@router.get("/metrics", dependencies=[READ])
+def list_metrics(
+    namespace: str | None = None, prefix: str | None = None, state: ServerState = Depends(get_state)
+) -> dict[str, Any]:
+    found = state.metrics.list_metrics(namespace=namespace, name_prefix=prefix)
+    return {"metrics": [{"namespace": ns, "name": n, "dimensions": dict(d)} for ns, n, d in found]}

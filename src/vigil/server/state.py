@@ -1,0 +1,53 @@
+"""What every request handler reaches: settings, database, metric store; auth dependencies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Depends, Request
+
+from vigil.server import auth
+from vigil.server.errors import ApiError
+from vigil.settings import Settings
+from vigil.store.db import Database
+from vigil.store.metrics import MetricStore
+
+
+@dataclass
+class ServerState:
+    """The shared objects of one server process."""
+
+    settings: Settings
+    db: Database
+    metrics: MetricStore
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def get_state(request: Request) -> ServerState:
+    """The server's state (set by create_app)."""
+    return request.app.state.vigil
+
+
+def require(scope: str) -> Callable[..., Any]:
+    """A dependency that demands a bearer token carrying ``scope``."""
+
+    def check(request: Request, state: ServerState = Depends(get_state)) -> str:
+        header = request.headers.get("authorization", "")
+        kind, _, secret = header.partition(" ")
+        if kind.lower() != "bearer" or not secret:
+            raise ApiError(401, "unauthorized", "missing bearer token (Authorization: Bearer ...)")
+        token = auth.authenticate(state.db, secret.strip())
+        if token is None:
+            raise ApiError(401, "unauthorized", "unknown or revoked token")
+        if scope not in auth.expand_scopes(token.scopes.split(",")):
+            raise ApiError(403, "forbidden", f"token {token.name!r} lacks the {scope!r} scope")
+        return token.name
+
+    return check
+
+
+READ = Depends(require("read"))
+WRITE = Depends(require("write"))
+ADMIN = Depends(require("admin"))

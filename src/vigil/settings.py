@@ -1,0 +1,46 @@
+"""Where a Vigil installation keeps its state (the embedded defaults and their overrides).
+
+Everything lives under one data directory by default: ``vigil.db`` (SQLite: metadata and
+metrics), ``capture/`` (SageMaker capture layout), ``baselines/`` and ``reports/``.
+``VIGIL_DATABASE_URL`` points the database at PostgreSQL; ``VIGIL_CAPTURE_URI`` and
+``VIGIL_REPORTS_URI`` move captures and reports (any fsspec URL).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DATA_DIR = "vigil-data"
+
+
+@dataclass
+class Settings:
+    """Paths and limits of one installation."""
+
+    data_dir: Path
+    database_url: str | None = None
+    capture_root: str = ""
+    reports_root: str = ""
+    baselines_root: str = ""
+    max_body_bytes: int = 16 << 20
+    scheduler_interval: float = 1.0
+    lease_seconds: int = 300
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.data_dir = Path(self.data_dir)
+        self.capture_root = self.capture_root or str(self.data_dir / "capture")
+        self.reports_root = self.reports_root or str(self.data_dir / "reports")
+        self.baselines_root = self.baselines_root or str(self.data_dir / "baselines")
+
+    @classmethod
+    def from_env(cls, data_dir: str | Path | None = None) -> Settings:
+        """Settings from arguments, then ``VIGIL_*`` environment variables, then defaults."""
+        return cls(
+            data_dir=Path(data_dir or os.environ.get("VIGIL_DATA_DIR", DEFAULT_DATA_DIR)),
+            database_url=os.environ.get("VIGIL_DATABASE_URL") or None,
+            capture_root=os.environ.get("VIGIL_CAPTURE_URI", ""),
+            reports_root=os.environ.get("VIGIL_REPORTS_URI", ""),
+        )

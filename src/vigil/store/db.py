@@ -1,0 +1,124 @@
+"""The database: one SQLAlchemy engine and session factory, SQLite or PostgreSQL by URL.
+
+The embedded default is a SQLite file under the data directory; a team points
+``VIGIL_DATABASE_URL`` at PostgreSQL. ``postgresql://`` URLs use the psycopg 3 driver.
+
+>>> db = Database("sqlite://")
+>>> db.dialect
+'sqlite'
+>>> Database.normalize_url("postgresql://vigil@db.example:5432/vigil")
+'postgresql+psycopg://vigil@db.example:5432/vigil'
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from vigil.store.errors import DatabaseURLError
+
+log = logging.getLogger(__name__)
+
+ENV_URL = "VIGIL_DATABASE_URL"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+class Database:
+    """An engine plus a session factory for one database URL.
+
+    SQLite connections run in WAL mode with a busy timeout (so several threads and processes
+    can write) and with foreign keys enforced. Sessions keep their objects loaded after
+    commit (``expire_on_commit=False``) so returned models can be read freely.
+    """
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = self.normalize_url(url)
+        try:
+            parsed = make_url(self.url)
+        except ArgumentError as exc:
+            raise DatabaseURLError(f"cannot parse database URL {url!r}: {exc}") from None
+        kwargs: dict[str, Any] = {"echo": echo}
+        if parsed.get_backend_name() == "sqlite":
+            kwargs["connect_args"] = {"check_same_thread": False}
+            if parsed.database in (None, "", ":memory:"):
+                # One shared connection, or each new connection would see a new empty database.
+                kwargs["poolclass"] = StaticPool
+        else:
+            kwargs["pool_pre_ping"] = True
+        try:
+            self.engine: Engine = create_engine(self.url, **kwargs)
+        except Exception as exc:  # unknown dialect or missing driver
+            raise DatabaseURLError(f"cannot use database URL {parsed!r}: {exc}") from None
+        if self.dialect == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_on_connect)
+        self.sessions: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
+
+    @staticmethod
+    def normalize_url(url: str) -> str:
+        """``url`` with ``postgresql://`` and ``postgres://`` mapped to the psycopg 3 driver."""
+        for scheme in _POSTGRES_SCHEMES:
+            if url.startswith(scheme):
+                return "postgresql+psycopg://" + url[len(scheme) :]
+        return url
+
+    @classmethod
+    def from_env(cls, data_dir: Path, environ: Mapping[str, str] | None = None) -> Database:
+        """``$VIGIL_DATABASE_URL`` when set, else ``sqlite:///{data_dir}/vigil.db``."""
+        env = os.environ if environ is None else environ
+        url = env.get(ENV_URL, "").strip()
+        if not url:
+            data_dir = Path(data_dir)
+            data_dir.mkdir(parents=True, exist_ok=True)
+            url = f"sqlite:///{data_dir.resolve() / 'vigil.db'}"
+        return cls(url)
+
+    @property
+    def dialect(self) -> str:
+        """The backend's name: ``"sqlite"`` or ``"postgresql"``."""
+        return self.engine.dialect.name
+
+    def create_all(self) -> None:
+        """Create every table and index that does not exist yet."""
+        from vigil.store.models import Base
+
+        Base.metadata.create_all(self.engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits when the block ends and rolls back if it raises."""
+        with self.sessions() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Database({self.engine.url.render_as_string(hide_password=True)!r})"
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()

@@ -1,0 +1,34 @@
+"""Errors raised by the storage layer, each with a stable ``code``.
+
+They join Vigil's one exception tree (:class:`vigil.errors.VigilError`) and also subclass the
+built-in a caller already catches: a missing row is a :class:`LookupError`, a refused state
+change a :class:`RuntimeError`.
+"""
+
+from __future__ import annotations
+
+from vigil.errors import VigilError
+
+
+class NotFoundError(VigilError, LookupError):
+    """A stored object (execution, schedule, ...) that does not exist."""
+
+    code = "not_found"
+
+
+class ExecutionNotFoundError(NotFoundError):
+    """No execution has the given id."""
+
+    code = "execution_not_found"
+
+
+class LeaseLostError(VigilError, RuntimeError):
+    """An execution this worker no longer owns: finished, recovered or leased by another."""
+
+    code = "lease_lost"
+
+
+class DatabaseURLError(VigilError, ValueError):
+    """A database URL that cannot be used (unknown scheme or driver)."""
+
+    code = "database_url"

@@ -1,0 +1,324 @@
+"""The runtime: apply/export, the scheduler's catch-up, backfill, exactly-once, crash reruns."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from conftest import sagemaker_columns
+from pg_fixture import postgres_url  # noqa: F401
+from vigil.config import load_config
+from vigil.monitor.runner import Runtime
+from vigil.monitor.scheduler import tick
+from vigil.server.app import open_database
+from vigil.settings import Settings
+from vigil.store.metrics import MetricStore
+from vigil.store.models import Execution, Schedule
+
+VIGIL = [sys.executable, "-m", "vigil.cli"]
+T0 = datetime(2024, 5, 1, 0, tzinfo=timezone.utc)
+
+
+def cli(
+    data_dir: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*VIGIL, *args, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def write_captures(
+    root: Path,
+    endpoint: str,
+    cols: dict[str, list[float]],
+    start: datetime,
+    hours: int,
+    per_hour: int = 40,
+    seed: int = 0,
+) -> None:
+    """SageMaker capture files, one per hour, rows drawn from the baseline's own rows."""
+    rng = np.random.default_rng(seed)
+    for h in range(hours):
+        t = start + timedelta(hours=h)
+        folder = root / endpoint / "AllTraffic" / f"{t:%Y/%m/%d/%H}"
+        folder.mkdir(parents=True, exist_ok=True)
+        lines = []
+        for i in range(per_hour):
+            pick = rng.integers(0, 100)
+            row = ",".join(repr(cols[c][pick]) for c in cols)
+            ts = (t + timedelta(seconds=60 * i)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            lines.append(
+                '{"captureData":{"endpointInput":{"observedContentType":"text/csv",'
+                f'"mode":"INPUT","data":"{row}","encoding":"CSV"}}}},"eventMetadata":'
+                f'{{"eventId":"{h}-{i}","inferenceTime":"{ts}"}},"eventVersion":"0"}}'
+            )
+        (folder / "00-00-000-x.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def config_file(
+    tmp_path: Path, sagemaker_dir: Path, status: str = "Scheduled", config: str = ""
+) -> Path:
+    base = tmp_path / "baseline"
+    if not base.exists():
+        base.mkdir()
+        shutil.copy(sagemaker_dir / "data_quality_statistics.json", base / "statistics.json")
+        shutil.copy(sagemaker_dir / "data_quality_constraints.json", base / "constraints.json")
+    path = tmp_path / "vigil.yaml"
+    path.write_text(f"""version: 1
+endpoints:
+  - name: churn
+baselines:
+  - name: churn-base
+    endpoint: churn
+    path: baseline
+schedules:
+  - name: hourly
+    endpoint: churn
+    baseline: churn-base
+    expression: rate(1 hour)
+    status: {status}
+{config}""")
+    return path
+
+
+def test_apply_is_idempotent_and_export_round_trips(tmp_path: Path, sagemaker_dir: Path):
+    data = tmp_path / "data"
+    path = config_file(tmp_path, sagemaker_dir)
+    first = cli(data, "apply", "-f", str(path))
+    assert first.returncode == 0, first.stderr
+    assert "created 3, updated 0, unchanged 0" in first.stdout
+    again = cli(data, "apply", "-f", str(path))
+    assert "created 0, updated 0, unchanged 3" in again.stdout
+    paused = config_file(tmp_path, sagemaker_dir, status="Paused")
+    changed = cli(data, "apply", "-f", str(paused))
+    assert "~ schedule hourly (status)" in changed.stdout
+    assert "created 0, updated 1, unchanged 2" in changed.stdout
+    exported = cli(data, "export", "-o", str(tmp_path / "out.yaml"))
+    assert exported.returncode == 0, exported.stderr
+    assert load_config(tmp_path / "out.yaml") == load_config(paused).resolve_paths(tmp_path)
+    # a file with an error names its line
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(path.read_text().replace("rate(1 hour)", "rate(1 hours)"))
+    failed = cli(data, "apply", "-f", str(bad))
+    assert failed.returncode == 2
+    assert "bad.yaml:12: schedules[0].expression" in failed.stderr
+
+
+def _runtime(data: Path, url: str | None = None, owner: str = "w1") -> Runtime:
+    settings = Settings(data_dir=data, database_url=url)
+    db = open_database(settings)
+    return Runtime(settings=settings, db=db, metrics=MetricStore(db), owner=owner)
+
+
+def _setup(tmp_path: Path, sagemaker_dir: Path, data: Path, url: str | None = None) -> None:
+    env = {"VIGIL_DATABASE_URL": url} if url else {}
+    done = cli(data, "apply", "-f", str(config_file(tmp_path, sagemaker_dir)), env=env)
+    assert done.returncode == 0, done.stderr
+    write_captures(data / "capture", "churn", sagemaker_columns(sagemaker_dir), T0, 6)
+
+
+def _created_at(rt: Runtime, when: datetime) -> None:
+    with rt.db.session() as s:
+        s.get(Schedule, "hourly").created_at = when
+
+
+def test_scheduler_catches_up_missed_windows_once(tmp_path: Path, sagemaker_dir: Path):
+    data = tmp_path / "data"
+    _setup(tmp_path, sagemaker_dir, data)
+    rt = _runtime(data)
+    _created_at(rt, T0)  # the server was "down" since then
+    assert tick(rt, now=T0 + timedelta(hours=6, minutes=5)) == 6
+    assert tick(rt, now=T0 + timedelta(hours=6, minutes=6)) == 0
+    with rt.db.session() as s:
+        rows = list(s.scalars(select(Execution).order_by(Execution.window_start)))
+    assert [r.window_start for r in rows] == [T0 + timedelta(hours=h) for h in range(6)]
+    assert {r.status for r in rows} == {"Completed"}
+    assert all(r.records_read == 40 for r in rows)
+
+
+def test_backfill_and_run_commands(tmp_path: Path, sagemaker_dir: Path):
+    data = tmp_path / "data"
+    _setup(tmp_path, sagemaker_dir, data)
+    done = cli(
+        data,
+        "monitor",
+        "backfill",
+        "hourly",
+        "--start",
+        "2024-05-01T00:00:00Z",
+        "--end",
+        "2024-05-01T03:00:00Z",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "3 Completed" in done.stdout
+    one = cli(
+        data,
+        "monitor",
+        "run",
+        "hourly",
+        "--window-start",
+        "2024-05-01T04:00:00Z",
+        "--window-end",
+        "2024-05-01T05:00:00Z",
+    )
+    assert one.returncode == 0 and "Completed" in one.stdout
+    dup = cli(
+        data,
+        "monitor",
+        "run",
+        "hourly",
+        "--window-start",
+        "2024-05-01T04:00:00Z",
+        "--window-end",
+        "2024-05-01T05:00:00Z",
+    )
+    assert dup.returncode == 2 and "exists already" in dup.stderr
+    empty = cli(
+        data,
+        "monitor",
+        "run",
+        "hourly",
+        "--window-start",
+        "2024-05-02T04:00:00Z",
+        "--window-end",
+        "2024-05-02T05:00:00Z",
+    )
+    assert empty.returncode == 1 and "Failed" in empty.stdout
+    assert "last record seen at 2024-05-01T05:39:00Z" in empty.stdout  # 40 records, 1 a minute
+
+
+@pytest.mark.slow
+def test_several_servers_on_one_postgresql_run_each_window_once(
+    tmp_path: Path,
+    sagemaker_dir: Path,
+    postgres_url: str,  # noqa: F811
+):
+    data = tmp_path / "data"
+    _setup(tmp_path, sagemaker_dir, data, postgres_url)
+    workers = [_runtime(data, postgres_url, owner=f"server-{i}") for i in range(3)]
+    _created_at(workers[0], T0)
+    now = T0 + timedelta(hours=6, minutes=1)
+    started: list[int] = []
+    threads = [
+        threading.Thread(target=lambda w=w: started.append(tick(w, now=now))) for w in workers
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sum(started) == 6
+    with workers[0].db.session() as s:
+        rows = list(s.scalars(select(Execution)))
+    assert len(rows) == 6 and len({(r.window_start, r.window_end) for r in rows}) == 6
+    assert {r.status for r in rows} == {"Completed"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_server_killed_during_an_execution_marks_it_failed_and_reruns_it(
+    tmp_path: Path, sagemaker_dir: Path
+):
+    data = tmp_path / "data"
+    slow = tmp_path / "slow.flag"
+    slow.write_text("1")
+    pre = tmp_path / "slow_pre.py"
+    pre.write_text(f"""import os, time
+def preprocess_handler(inference_record):
+    if os.path.exists({str(slow)!r}):
+        time.sleep(0.5)
+    return [dict(zip([f"_c{{i}}" for i in range(6)],
+                     inference_record.endpoint_input.data.split(",")))]
+""")
+    extra = f"    config:\n      preprocessor: {pre}\n"
+    done = cli(data, "apply", "-f", str(config_file(tmp_path, sagemaker_dir, config=extra)))
+    assert done.returncode == 0, done.stderr
+    write_captures(data / "capture", "churn", sagemaker_columns(sagemaker_dir), T0, 1)
+    token = cli(data, "token", "create", "--name", "t", "--scopes", "write").stdout.strip()
+    env = {**os.environ, "VIGIL_WORKER_ID": "server-a"}
+
+    def start() -> tuple[subprocess.Popen, str]:
+        port = _free_port()
+        proc = subprocess.Popen(
+            [*VIGIL, "server", "--port", str(port), "--data-dir", str(data)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(url + "/health", timeout=1)
+                return proc, url
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.1)
+
+    proc, url = start()
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def run_now() -> None:
+        with contextlib.suppress(httpx.HTTPError):  # the server dies mid-request
+            httpx.post(
+                url + "/api/v1/schedules/hourly/run",
+                headers=headers,
+                timeout=60,
+                json={
+                    "window_start": T0.isoformat(),
+                    "window_end": (T0 + timedelta(hours=1)).isoformat(),
+                },
+            )
+
+    run = threading.Thread(target=run_now, daemon=True)
+    run.start()
+    rt = _runtime(data, owner="observer")
+    deadline = time.monotonic() + 20
+    while True:
+        with rt.db.session() as s:
+            rows = list(s.scalars(select(Execution)))
+        if rows and rows[0].status == "InProgress":
+            break
+        assert time.monotonic() < deadline, "the execution never started"
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    slow.unlink()
+    proc, url = start()
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with rt.db.session() as s:
+                rows = list(s.scalars(select(Execution).order_by(Execution.attempt)))
+            if len(rows) == 2 and rows[1].status not in ("InProgress", "Pending"):
+                break
+            assert time.monotonic() < deadline, f"no rerun: {[(r.attempt, r.status) for r in rows]}"
+            time.sleep(0.1)
+        assert rows[0].status == "Failed" and rows[0].failure_reason.startswith("interrupted")
+        assert rows[1].attempt == 2 and rows[1].status == "Completed"
+        assert rows[1].window_start == rows[0].window_start
+    finally:
+        proc.terminate()
+        proc.wait(10)

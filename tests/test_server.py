@@ -1,0 +1,263 @@
+"""The server over real HTTP on loopback: auth, catalog, ingestion, executions, metrics."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+import uvicorn
+from sqlalchemy import select
+
+from conftest import sagemaker_columns
+from vigil.server.app import create_app, open_database
+from vigil.server.auth import create_token, hash_secret
+from vigil.settings import Settings
+from vigil.store.models import ApiToken
+
+HOUR = datetime(2024, 5, 1, 10, tzinfo=timezone.utc)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Running:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.db = open_database(settings)
+        self.admin = create_token(self.db, "admin", "admin")
+        self.writer = create_token(self.db, "writer", "write")
+        self.reader = create_token(self.db, "reader", "read")
+        self.port = _free_port()
+        app = create_app(settings, self.db)
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.02)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def client(self, token: str | None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.url + "/api/v1", headers=headers, timeout=30)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture
+def srv(tmp_path: Path) -> Iterator[Running]:
+    running = Running(Settings(data_dir=tmp_path / "data", max_body_bytes=1 << 20))
+    yield running
+    running.stop()
+
+
+def _baseline_dir(tmp_path: Path, sagemaker_dir: Path) -> Path:
+    d = tmp_path / "sm"
+    d.mkdir()
+    shutil.copy(sagemaker_dir / "data_quality_statistics.json", d / "statistics.json")
+    shutil.copy(sagemaker_dir / "data_quality_constraints.json", d / "constraints.json")
+    return d
+
+
+def _capture_lines(cols: dict[str, list[float]], n: int, start: datetime, seed: int) -> bytes:
+    """``n`` capture lines whose rows are drawn from SageMaker's own baseline rows."""
+    rng = np.random.default_rng(seed)
+    lines = []
+    for i in range(n):
+        pick = rng.integers(0, 100)
+        row = ",".join(repr(cols[c][pick]) for c in cols)
+        t = (start + timedelta(seconds=30 * i)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        lines.append(
+            '{"captureData":{"endpointInput":{"observedContentType":"text/csv","mode":"INPUT",'
+            f'"data":"{row}","encoding":"CSV"}}}},"eventMetadata":{{"eventId":"e{seed}-{i}",'
+            f'"inferenceTime":"{t}"}},"eventVersion":"0"}}'
+        )
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_every_route_but_health_needs_a_token_and_scopes_hold(srv: Running):
+    assert httpx.get(srv.url + "/health").json()["status"] == "ok"
+    anonymous = srv.client(None)
+    for path in ("/endpoints", "/baselines", "/schedules", "/executions", "/metrics"):
+        r = anonymous.get(path)
+        assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
+    bogus = srv.client("vgl_not-a-real-token")
+    assert bogus.get("/endpoints").status_code == 401
+    reader = srv.client(srv.reader)
+    assert reader.get("/endpoints").status_code == 200
+    r = reader.post("/endpoints", json={"name": "churn"})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+    # tokens are stored hashed: the secret itself is nowhere in the database
+    with srv.db.session() as s:
+        stored = {t.name: t.token_hash for t in s.scalars(select(ApiToken))}
+    assert stored["reader"] == hash_secret(srv.reader) and srv.reader not in stored.values()
+
+
+def test_errors_are_json_with_codes_and_bodies_are_limited(srv: Running):
+    w = srv.client(srv.writer)
+    r = w.post("/endpoints", json={"name": "bad name!"})
+    assert r.status_code == 422
+    assert r.json()["error"]["code"] == "validation_error"
+    assert r.json()["error"]["message"].startswith("name:")
+    r = w.get("/schedules/nope")
+    assert r.status_code == 404 and "no schedule named 'nope'" in r.json()["error"]["message"]
+    r = w.post("/metrics", content=b"x" * (2 << 20), headers={"content-type": "application/json"})
+    assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
+    r = w.post("/endpoints", json={"name": "e1"})
+    assert r.status_code == 201
+    r = w.post(
+        "/schedules",
+        json={"name": "s", "endpoint": "e1", "baseline": "b", "expression": "rate(5 minute)"},
+    )
+    assert r.status_code == 422 and "plural" in r.json()["error"]["message"]
+
+
+def test_capture_ingestion_to_execution_to_metrics(
+    srv: Running, tmp_path: Path, sagemaker_dir: Path
+):
+    w, r = srv.client(srv.writer), srv.client(srv.reader)
+    assert w.post("/endpoints", json={"name": "churn"}).status_code == 201
+    base = _baseline_dir(tmp_path, sagemaker_dir)
+    assert (
+        w.post(
+            "/baselines", json={"name": "sm", "endpoint": "churn", "path": str(base)}
+        ).status_code
+        == 201
+    )
+    r_sched = w.post(
+        "/schedules",
+        json={
+            "name": "hourly",
+            "endpoint": "churn",
+            "baseline": "sm",
+            "expression": "cron(0 * ? * * *)",
+        },
+    )
+    assert r_sched.status_code == 201, r_sched.text
+    # one hour of normal traffic, the next hour shifted (SageMaker capture lines)
+    cols = sagemaker_columns(sagemaker_dir)
+    ingest = w.post(
+        "/endpoints/churn/captures",
+        content=_capture_lines(cols, 100, HOUR, 1),
+        headers={"content-type": "application/x-ndjson"},
+    )
+    assert ingest.json() == {"stored": 100, "files": 1}
+    plain = {
+        "records": [
+            {
+                "input": [9.5, 7.5, 8.5, 9.5, 7.5, 8.5],
+                "content_type": "text/csv",
+                "inference_time": (HOUR + timedelta(hours=1, minutes=i)).isoformat(),
+                "inference_id": f"i{i}",
+            }
+            for i in range(60)
+        ]
+    }
+    assert w.post("/endpoints/churn/captures", json=plain).json()["stored"] == 60
+
+    ok = w.post(
+        "/schedules/hourly/run",
+        json={
+            "window_start": HOUR.isoformat(),
+            "window_end": (HOUR + timedelta(hours=1)).isoformat(),
+        },
+    ).json()
+    assert ok["status"] == "Completed", ok
+    assert ok["records_read"] == 100 and ok["violation_count"] == 0
+    bad = w.post(
+        "/schedules/hourly/run",
+        json={
+            "window_start": (HOUR + timedelta(hours=1)).isoformat(),
+            "window_end": (HOUR + timedelta(hours=2)).isoformat(),
+        },
+    ).json()
+    assert bad["status"] == "CompletedWithViolations", bad
+    assert bad["records_read"] == 60 and bad["violation_count"] > 0
+    again = w.post(
+        "/schedules/hourly/run",
+        json={
+            "window_start": HOUR.isoformat(),
+            "window_end": (HOUR + timedelta(hours=1)).isoformat(),
+        },
+    )
+    assert again.status_code == 409  # each (schedule, window) runs once
+    empty = w.post(
+        "/schedules/hourly/run",
+        json={
+            "window_start": (HOUR + timedelta(hours=5)).isoformat(),
+            "window_end": (HOUR + timedelta(hours=6)).isoformat(),
+        },
+    ).json()
+    assert empty["status"] == "Failed"
+    assert "churn" in empty["failure_reason"] and "11:59" in empty["failure_reason"]
+
+    listed = r.get("/executions", params={"status": "CompletedWithViolations"}).json()
+    assert [e["id"] for e in listed["executions"]] == [bad["id"]]
+    assert set(bad["outputs"]) >= {
+        "statistics.json",
+        "constraint_violations.json",
+        "constraints.json",
+        "report.html",
+    }
+    violations = r.get(f"/executions/{bad['id']}/outputs/constraint_violations.json").json()
+    assert {v["constraint_check_type"] for v in violations["violations"]} >= {
+        "baseline_drift_check"
+    }
+    out_dir = Path(srv.settings.reports_root) / "churn" / "hourly" / "2024" / "05" / "01" / "12"
+    assert (out_dir / "constraint_violations.json").is_file()
+
+    q = r.get(
+        "/metrics/query",
+        params={
+            "namespace": "aws/sagemaker/Endpoints/data-metrics",
+            "name": "feature_baseline_drift__c0",
+            "dimension": ["Endpoint:churn", "MonitoringSchedule:hourly"],
+            "start": HOUR.isoformat(),
+            "end": (HOUR + timedelta(hours=3)).isoformat(),
+            "period": 3600,
+            "statistic": ["Maximum"],
+        },
+    ).json()
+    values = [p["Maximum"] for p in q["datapoints"]]
+    assert len(values) == 2 and values[0] < 0.1 < values[1]
+    status = r.get(
+        "/metrics/query",
+        params={
+            "namespace": "vigil/Executions",
+            "name": "execution_status_Failed",
+            "dimension": ["Endpoint:churn", "MonitoringSchedule:hourly"],
+            "start": HOUR.isoformat(),
+            "end": (HOUR + timedelta(hours=8)).isoformat(),
+            "period": 86400,
+            "statistic": ["Sum"],
+        },
+    ).json()
+    assert status["datapoints"][0]["Sum"] == 1.0
+
+
+def test_ground_truth_ingestion(srv: Running):
+    w = srv.client(srv.writer)
+    r = w.post(
+        "/ground-truth",
+        json={"records": [{"event_id": "a", "label": 1}, {"event_id": "b", "label": "0"}]},
+    )
+    assert r.json() == {"stored": 2, "files": 1}
+    files = list((srv.settings.data_dir / "ground-truth").rglob("*.jsonl"))
+    lines = files[0].read_text().splitlines()
+    assert '"eventId":"a"' in lines[0] and '"data":"1"' in lines[0]
