@@ -431,12 +431,14 @@ def demo(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write.")] = Path(
         "demo-output"
     ),
+    port: Annotated[int, typer.Option(help="API port (another is used when busy).")] = 8080,
+    exit_after: Annotated[bool, typer.Option("--exit", help="Exit when the demo is done.")] = False,
 ) -> None:
-    """Baseline real data, analyse a shifted window, print the summary and the report path."""
-    from vigil.demo import run_demo
+    """The whole platform on embedded defaults: server, captured traffic that drifts,
+    scheduled executions turning CompletedWithViolations."""
+    from vigil.demo import run
 
-    code = run_demo(output)
-    raise typer.Exit(0 if code in (0, 1) else code)
+    raise typer.Exit(run(output, port=port, keep_running=not exit_after))
 
 
 def _print_summary(result: Any, output: Path) -> None:

@@ -1,64 +1,200 @@
-"""``vigil demo``: a baseline from real data, a shifted window, the analysis and its report.
+"""``vigil demo``: the whole platform on its embedded defaults, in about a minute.
 
-The data is scikit-learn's bundled breast-cancer set (569 real tumour measurements, 30
-features; no download). Rows are split at random into a training half and a serving half. The
-serving half gets a controlled shift: ``mean radius`` scaled by 1.25, ``mean texture`` shifted
-by +4, and three malformed CSV rows, which the analysis skips and reports.
+1. Starts ``vigil server`` in process (SQLite and a local directory under the output
+   directory, the in-process scheduler on) and creates an admin token.
+2. Trains a scikit-learn logistic regression on the bundled breast-cancer data (569 real
+   cases), baselines its training features and applies a ``vigil.yaml`` (endpoint, baseline,
+   hourly schedule).
+3. Serves the model behind the ASGI capture middleware on a second port and sends it real
+   HTTP traffic for six simulated hours (the capture clock is set to each hour in turn, which
+   fits hours into seconds): three hours like the training data, then three hours whose
+   ``mean radius`` and ``mean texture`` drift.
+4. Backfills the six hourly windows through the schedule (as ``vigil monitor backfill``
+   does), and lists the executions through the REST API: ``Completed`` then
+   ``CompletedWithViolations``. Prints the URLs, the token and where the reports are.
 """
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
-SHIFTS = {"mean radius": ("scaled by", 1.25), "mean texture": ("shifted by", 4.0)}
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse
+
+FEATURES = ["mean radius", "mean texture", "mean perimeter", "mean area", "mean smoothness"]
+SHIFT = {"mean radius": 1.3, "mean texture": 1.4}  # multiplicative drift of the later hours
+HOURS, PER_HOUR = 6, 60
 
 
-def write_demo_data(directory: Path, seed: int = 7) -> tuple[Path, Path]:
-    """Write train.csv and window.csv (shifted, with three malformed rows)."""
-    import numpy as np
+def _free_port(preferred: int | None = None) -> int:
+    for port in ([preferred] if preferred else []) + [0]:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise OSError("no free port")
+
+
+def _serve(app: Any, port: int) -> Any:
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"server on port {port} did not start")
+        time.sleep(0.02)
+    return server
+
+
+def _model_app(model: Any, writer: Any) -> Any:
+    from vigil.capture.middleware import CaptureMiddleware
+
+    app = FastAPI()
+
+    @app.post("/invocations")
+    async def invocations(request: Request) -> PlainTextResponse:
+        row = [float(v) for v in (await request.body()).decode().split(",")]
+        return PlainTextResponse(f"{model.predict_proba([row])[0][1]:.6f}", media_type="text/csv")
+
+    return CaptureMiddleware(app, writer, routes=("/invocations",))
+
+
+def run(output: Path, port: int = 8080, keep_running: bool = True) -> int:
+    """Run the demo; returns 0 when the executions turned out as expected."""
+    import httpx
     from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
 
-    data = load_breast_cancer(as_frame=True)
-    frame = data.frame.drop(columns=["target"])
-    frame["diagnosis"] = np.where(data.target == 1, "benign", "malignant")
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(frame))
-    train = frame.iloc[order[: len(frame) // 2]]
-    window = frame.iloc[order[len(frame) // 2 :]].copy()
-    window["mean radius"] = window["mean radius"] * SHIFTS["mean radius"][1]
-    window["mean texture"] = window["mean texture"] + SHIFTS["mean texture"][1]
-    directory.mkdir(parents=True, exist_ok=True)
-    train_path, window_path = directory / "train.csv", directory / "window.csv"
-    train.to_csv(train_path, index=False)
-    text = window.to_csv(index=False).splitlines()
-    text[10:10] = ["1.0,2.0,truncated row", "not,a,valid,row", ",".join(["9"] * 40)]
-    window_path.write_text("\n".join(text) + "\n")
-    return train_path, window_path
+    from vigil.capture.writer import CaptureWriter
+    from vigil.monitor.runner import Runtime, run_scheduled
+    from vigil.server.app import create_app, open_database, worker_id
+    from vigil.server.auth import create_token
+    from vigil.settings import Settings
+    from vigil.store.metrics import MetricStore
 
+    started = time.monotonic()
+    data_dir = output / "data"
+    settings = Settings(data_dir=data_dir, scheduler_interval=2.0)
+    db = open_database(settings)
+    token = create_token(db, f"demo-{int(time.time())}", "admin")
+    api_port = _free_port(port)
+    api = _serve(create_app(settings, db, start_scheduler=True), api_port)
+    api_url = f"http://127.0.0.1:{api_port}"
+    client = httpx.Client(
+        base_url=api_url + "/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=60
+    )
+    print(f"vigil server: {api_url} (OpenAPI {api_url}/docs), data in {data_dir}")
 
-def run_demo(output: Path) -> int:
-    """Run the demo through the CLI's own commands; returns the analysis exit status."""
-    from typer.testing import CliRunner
-
-    from vigil.cli import app
-
-    data_dir, base_dir, report_dir = output / "data", output / "baseline", output / "analysis"
-    train, window = write_demo_data(data_dir)
+    cancer = load_breast_cancer(as_frame=True)
+    frame = cancer.frame[FEATURES]
+    train = frame.sample(frac=0.6, random_state=0)
+    serve = frame.drop(train.index)
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    model.fit(train.to_numpy(), cancer.target.loc[train.index])
+    (output / "train").mkdir(parents=True, exist_ok=True)
+    train.to_csv(output / "train" / "train.csv", index=False, header=False)
     print(
-        f"data: {train} (training half), {window} (serving half, shifted: "
-        + ", ".join(f"{k} {how} {v}" for k, (how, v) in SHIFTS.items())
-        + ")"
+        f"trained a logistic regression on {len(train)} real cases "
+        f"(accuracy on the rest {model.score(serve, cancer.target.loc[serve.index]):.3f})"
     )
-    runner = CliRunner()
-    step = runner.invoke(app, ["baseline", str(train), "--output", str(base_dir)])
-    print("$ vigil baseline", train, "--output", base_dir)
-    print(step.output, end="")
-    if step.exit_code != 0:
-        return step.exit_code
-    step = runner.invoke(
-        app, ["analyze", str(window), "--baseline", str(base_dir), "--output", str(report_dir)]
+
+    (output / "vigil.yaml").write_text(f"""version: 1
+endpoints:
+  - name: cancer-model
+baselines:
+  - name: cancer-train
+    endpoint: cancer-model
+    path: {output / "train" / "train.csv"}
+    options:
+      header: false
+schedules:
+  - name: hourly
+    endpoint: cancer-model
+    baseline: cancer-train
+    expression: cron(0 * ? * * *)
+""")
+    from vigil.config import load_config
+    from vigil.monitor.catalog import apply_config
+
+    plan = apply_config(settings, db, load_config(output / "vigil.yaml"))
+    print(f"vigil apply -f {output / 'vigil.yaml'}: {plan.summary()}")
+
+    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    first_hour = now - timedelta(hours=HOURS)
+    sim = {"t": first_hour.timestamp()}
+    writer = CaptureWriter(
+        "cancer-model", destination=settings.capture_root, clock=lambda: sim["t"]
     )
-    print("$ vigil analyze", window, "--baseline", base_dir, "--output", report_dir)
-    print(step.output, end="")
-    print(f"\nopen the report: {(report_dir / 'report.html').resolve()}")
-    return step.exit_code
+    model_port = _free_port()
+    model_server = _serve(_model_app(model, writer), model_port)
+    print(f"model behind the capture middleware: http://127.0.0.1:{model_port}/invocations")
+    rows = serve.sample(n=HOURS * PER_HOUR, replace=True, random_state=1).to_numpy()
+    with httpx.Client(base_url=f"http://127.0.0.1:{model_port}", timeout=30) as http:
+        for h in range(HOURS):
+            drift = h >= HOURS // 2
+            for i in range(PER_HOUR):
+                sim["t"] = (first_hour + timedelta(hours=h, seconds=50 * i)).timestamp()
+                row = rows[h * PER_HOUR + i].copy()
+                if drift:
+                    for name, factor in SHIFT.items():
+                        row[FEATURES.index(name)] *= factor
+                http.post(
+                    "/invocations",
+                    content=",".join(f"{v:.4f}" for v in row),
+                    headers={"content-type": "text/csv"},
+                ).raise_for_status()
+            print(
+                f"  hour {h + 1}: sent {PER_HOUR} requests"
+                + (" (mean radius x1.3, mean texture x1.4)" if drift else "")
+            )
+    writer.close()
+    model_server.should_exit = True
+
+    rt = Runtime(settings=settings, db=db, metrics=MetricStore(db), owner=worker_id())
+    print(
+        f"vigil monitor backfill hourly --start {first_hour:%Y-%m-%dT%H:%M:%SZ} "
+        f"--end {now:%Y-%m-%dT%H:%M:%SZ}"
+    )
+    for h in range(1, HOURS + 1):
+        run_scheduled(rt, "hourly", first_hour + timedelta(hours=h))
+    executions = client.get("/executions", params={"schedule": "hourly"}).json()["executions"]
+    executions.sort(key=lambda e: e["window_start"])
+    for e in executions:
+        print(
+            f"  {e['window_start'][:16]}..{e['window_end'][11:16]}  {e['status']:<24}"
+            f" {e['records_read']} records, {e['violation_count']} violations"
+        )
+    statuses = [e["status"] for e in executions]
+    expected = ["Completed"] * (HOURS // 2) + ["CompletedWithViolations"] * (HOURS // 2)
+    last = executions[-1]
+    print(
+        f"\nreport of the last hour: {api_url}/api/v1/executions/{last['id']}/outputs/report.html"
+    )
+    print(f"reports on disk: {settings.reports_root}/cancer-model/hourly/")
+    print(f"API token (admin): {token}")
+    print(f"try: curl -H 'Authorization: Bearer {token}' {api_url}/api/v1/executions")
+    print(f"demo took {time.monotonic() - started:.1f} s")
+    ok = statuses == expected
+    if not ok:
+        print(f"unexpected statuses: {statuses}")
+    if keep_running:
+        print("\nthe server keeps running with its scheduler; Ctrl-C to stop")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+    api.should_exit = True
+    time.sleep(0.5)
+    return 0 if ok else 1
