@@ -34,8 +34,14 @@ test: $(STAMP) system-deps lint
 # Benchmarks against whylogs, Evidently and DuckDB (their own venv under bench/.peers/);
 # writes bench/RESULTS.md. Not part of `make test`: it takes minutes and a quiet machine.
 bench: $(STAMP)
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
 	bash bench/setup_peers.sh
 	$(PY) bench/run_bench.py --repeat $(BENCH_REPEAT)
+	$(PY) bench/bench_capture.py
+	$(PY) bench/bench_window.py
+	$(PY) bench/bench_metrics.py
+	$(PY) bench/bench_ingest.py
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from collections.abc import Iterable
 
 from sqlalchemy import select
@@ -75,16 +76,34 @@ def create_token(db: Database, name: str, scopes: str | Iterable[str]) -> str:
     return secret
 
 
-def authenticate(db: Database, secret: str) -> ApiToken | None:
-    """The live token matching ``secret``, or None; records when it was last used."""
+CACHE_SECONDS = 5.0  # a token revoked by another process stops working within this long
+_cache: dict[tuple[int, str], tuple[float, tuple[str, str] | None]] = {}
+
+
+def authenticate(db: Database, secret: str) -> tuple[str, str] | None:
+    """``(name, scopes)`` of the live token matching ``secret``, or None.
+
+    Lookups are cached for a few seconds per database, and ``last_used_at`` is written at
+    most once per cache period, so a busy client costs no database write per request.
+    """
     if not secret.startswith(PREFIX):
         return None
+    digest = hash_secret(secret)
+    key = (id(db), digest)
+    now = time.monotonic()
+    hit = _cache.get(key)
+    if hit is not None and now - hit[0] < CACHE_SECONDS:
+        return hit[1]
     with db.session() as session:
-        token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret)))
-        if token is None or token.revoked:
-            return None
-        token.last_used_at = utcnow()
-        return token
+        token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+        found = None
+        if token is not None and not token.revoked:
+            token.last_used_at = utcnow()
+            found = (token.name, token.scopes)
+    if len(_cache) > 10_000:
+        _cache.clear()
+    _cache[key] = (now, found)
+    return found
 
 
 def revoke_token(db: Database, name: str) -> bool:
@@ -94,4 +113,5 @@ def revoke_token(db: Database, name: str) -> bool:
         if token is None:
             return False
         token.revoked = True
-        return True
+    _cache.clear()
+    return True

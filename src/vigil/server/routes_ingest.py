@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from vigil.formats.capture import CaptureRecord, GroundTruthRecord
 from vigil.server.errors import ApiError
@@ -95,10 +96,55 @@ def _write_hourly(root: Path, lines_by_hour: dict[datetime, list[str]]) -> list[
     return written
 
 
-def _hour(record: CaptureRecord, now: datetime) -> datetime:
-    text = record.event_metadata.inference_time
+def _hour(text: str | None, now: datetime) -> datetime:
     t = datetime.fromisoformat(text.replace("Z", "+00:00")) if text else now
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=timezone.utc)
     return t.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+
+
+def _check_line(line: bytes, number: int) -> tuple[dict[str, Any], str | None]:
+    """Validate one SageMaker capture line cheaply (the hot path of ingestion); return the
+    parsed record and its inferenceTime. Raises ApiError naming the line and field."""
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise ApiError(422, "validation_error", f"line {number}: not valid JSON ({exc})") from None
+    capture = record.get("captureData") if isinstance(record, dict) else None
+    meta = record.get("eventMetadata") if isinstance(record, dict) else None
+    if not isinstance(capture, dict) or not isinstance(meta, dict):
+        raise ApiError(
+            422,
+            "validation_error",
+            f"line {number}: expected an object with captureData and eventMetadata",
+        )
+    if not isinstance(meta.get("eventId"), str):
+        raise ApiError(
+            422, "validation_error", f"line {number}: eventMetadata.eventId: expected a string"
+        )
+    for key in ("endpointInput", "endpointOutput", "batchTransformOutput"):
+        part = capture.get(key)
+        if part is None:
+            continue
+        if (
+            not isinstance(part, dict)
+            or not isinstance(part.get("data"), str)
+            or part.get("encoding") not in ("CSV", "JSON", "BASE64")
+        ):
+            raise ApiError(
+                422,
+                "validation_error",
+                f"line {number}: captureData.{key}: "
+                "expected data (a string) and encoding CSV, JSON or BASE64",
+            )
+    when = meta.get("inferenceTime")
+    if when is not None and not isinstance(when, str):
+        raise ApiError(
+            422,
+            "validation_error",
+            f"line {number}: eventMetadata.inferenceTime: expected an ISO-8601 string",
+        )
+    return record, when
 
 
 @router.post("/endpoints/{name}/captures", dependencies=[WRITE])
@@ -108,22 +154,40 @@ async def ingest_captures(
     """Store capture records: a JSON-lines body of SageMaker capture lines
     (``application/x-ndjson`` / ``application/jsonl``), or ``{"records": [{...}]}`` plain
     records (``application/json``)."""
+    body = await request.body()
+    ctype = request.headers.get("content-type", "")
+    # parsing, the database and fsync block: keep them off the event loop
+    return await run_in_threadpool(_store_captures, state, name, body, ctype)
+
+
+def _store_captures(state: ServerState, name: str, body: bytes, ctype: str) -> dict[str, Any]:
     with state.db.session() as s:
         endpoint = s.get(Endpoint, name)
         if endpoint is None:
             raise ApiError(404, "not_found", f"no endpoint named {name!r}")
         variant, capture_uri = endpoint.variant, endpoint.capture_uri
-    body = await request.body()
     now = datetime.now(timezone.utc)
-    records: list[CaptureRecord] = []
-    ctype = request.headers.get("content-type", "")
+    by_hour: dict[datetime, list[str]] = defaultdict(list)
+    hours: dict[str, datetime] = {}
+    count = 0
     if "ndjson" in ctype or "jsonl" in ctype:
-        for i, line in enumerate(body.splitlines(), start=1):
-            if line.strip():
+        for i, raw in enumerate(body.splitlines(), start=1):
+            line = raw.strip()
+            if not line:
+                continue
+            _, when = _check_line(line, i)
+            prefix = (when or "")[:13]
+            if prefix not in hours:
                 try:
-                    records.append(CaptureRecord.loads(line, source=f"line {i}"))
-                except ValueError as exc:
-                    raise ApiError(422, "validation_error", str(exc)) from None
+                    hours[prefix] = _hour(when, now)
+                except ValueError:
+                    raise ApiError(
+                        422,
+                        "validation_error",
+                        f"line {i}: eventMetadata.inferenceTime {when!r}: expected ISO-8601",
+                    ) from None
+            by_hour[hours[prefix]].append(line.decode())
+            count += 1
     else:
         try:
             plain = PlainCaptures.model_validate_json(body)
@@ -131,15 +195,15 @@ async def ingest_captures(
             raise ApiError(
                 422, "validation_error", f'expected {{"records": [...]}} or JSON lines: {exc}'
             ) from None
-        records = [_from_plain(p, now) for p in plain.records]
-    if len(records) > MAX_RECORDS:
+        for p in plain.records:
+            record = _from_plain(p, now)
+            by_hour[_hour(record.event_metadata.inference_time, now)].append(record.to_line())
+            count += 1
+    if count > MAX_RECORDS:
         raise ApiError(413, "payload_too_large", f"at most {MAX_RECORDS} records per request")
-    by_hour: dict[datetime, list[str]] = defaultdict(list)
-    for r in records:
-        by_hour[_hour(r, now)].append(r.to_line())
     root = Path(capture_uri or state.settings.capture_root) / name / variant
     files = _write_hourly(root, by_hour)
-    return {"stored": len(records), "files": len(files)}
+    return {"stored": count, "files": len(files)}
 
 
 class PlainLabel(BaseModel):

@@ -38,12 +38,13 @@ def require(scope: str) -> Callable[..., Any]:
         kind, _, secret = header.partition(" ")
         if kind.lower() != "bearer" or not secret:
             raise ApiError(401, "unauthorized", "missing bearer token (Authorization: Bearer ...)")
-        token = auth.authenticate(state.db, secret.strip())
-        if token is None:
+        found = auth.authenticate(state.db, secret.strip())
+        if found is None:
             raise ApiError(401, "unauthorized", "unknown or revoked token")
-        if scope not in auth.expand_scopes(token.scopes.split(",")):
-            raise ApiError(403, "forbidden", f"token {token.name!r} lacks the {scope!r} scope")
-        return token.name
+        name, scopes = found
+        if scope not in auth.expand_scopes(scopes.split(",")):
+            raise ApiError(403, "forbidden", f"token {name!r} lacks the {scope!r} scope")
+        return name
 
     return check
 
