@@ -30,14 +30,39 @@ from vigil.profile.kll import KLLSketch
 
 __version__ = "0.1.0"
 
+# Runtime names load on first use, so ``import vigil`` stays light for analysis-only users.
+_LAZY = {
+    "CaptureWriter": "vigil.capture.writer",
+    "CaptureMiddleware": "vigil.capture.middleware",
+    "WSGICaptureMiddleware": "vigil.capture.middleware",
+    "read_window": "vigil.capture.window",
+    "Database": "vigil.store.db",
+    "MetricDatum": "vigil.store.datum",
+    "MetricStore": "vigil.store.metrics",
+    "Settings": "vigil.settings",
+    "create_app": "vigil.server.app",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'vigil' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
 __all__ = [
     "Analysis",
     "Baseline",
     "BaselineMismatchError",
+    "CaptureMiddleware",
     "CaptureRecord",
+    "CaptureWriter",
     "ConfigError",
     "ConstraintViolations",
     "Constraints",
+    "Database",
     "DatasetProfile",
     "DriftResult",
     "EmptyInputError",
@@ -45,10 +70,16 @@ __all__ = [
     "GroundTruthRecord",
     "InputError",
     "KLLSketch",
+    "MetricDatum",
+    "MetricStore",
+    "Settings",
     "Statistics",
     "VigilError",
     "Violation",
+    "WSGICaptureMiddleware",
     "__version__",
     "analyze",
+    "create_app",
+    "read_window",
     "suggest_baseline",
 ]
