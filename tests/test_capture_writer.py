@@ -64,7 +64,7 @@ class Clock:
 def test_public_names() -> None:
     assert set(vigil.capture.__all__) == {
         "CaptureMiddleware", "CaptureStats", "CaptureWriter", "WSGICaptureMiddleware",
-        "close_all", "flush_all", "install_sigterm_flush", "recover",
+        "close_all", "flush_all", "install_sigterm_flush", "recover", "Window", "read_window",
     }
 
 

@@ -322,3 +322,44 @@ def preprocess_handler(inference_record):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_writer_to_window_to_metrics_round_trip(tmp_path: Path):
+    """What the capture SDK writes, the window reader reads back, and the writer's own
+    counters (the dropped-record count among them) land in the metric store."""
+    from vigil import CaptureWriter, read_window
+
+    root = tmp_path / "capture"
+    clock = {"t": T0.timestamp()}
+    with CaptureWriter("ep", destination=root, clock=lambda: clock["t"]) as writer:
+        for i in range(120):
+            clock["t"] = (T0 + timedelta(seconds=30 * i)).timestamp()
+            writer.capture(f"{i},{i * 0.5}", f"{i % 2}", content_type="text/csv",
+                           inference_id=f"id-{i}")
+        data = writer.metric_data()
+    window = read_window(root, "ep", T0, T0 + timedelta(hours=1), content="both")
+    assert window.table.num_rows == 120 and window.bad.count == 0
+    assert window.table.column("_c0").to_pylist() == [str(i) for i in range(120)]
+    assert window.inference_ids.to_pylist()[:2] == ["id-0", "id-1"]
+    rt = _runtime(tmp_path / "data")
+    rt.metrics.put(data)
+    rows = rt.metrics.query("vigil/Capture", "capture_records_dropped",
+                            {"Endpoint": "ep", "Variant": "AllTraffic"},
+                            T0, datetime.now(timezone.utc) + timedelta(minutes=1), 86400 * 30,
+                            ["Maximum"])
+    assert rows and rows[-1]["Maximum"] == 0.0
+
+
+def test_metric_retention(tmp_path: Path):
+    from vigil.monitor.scheduler import apply_retention
+    from vigil.store.datum import MetricDatum
+
+    rt = _runtime(tmp_path / "data")
+    rt.settings.metric_retention_days = 30
+    now = datetime(2024, 6, 1, tzinfo=timezone.utc)
+    rt.metrics.put([MetricDatum("ns", "m", {}, now - timedelta(days=d), 1.0)
+                    for d in (1, 10, 29, 31, 60)])
+    assert apply_retention(rt, now=now) == 2
+    rows = rt.metrics.query("ns", "m", {}, now - timedelta(days=90), now, 86400 * 90,
+                            ["SampleCount"])
+    assert sum(r["SampleCount"] for r in rows) == 3

@@ -261,3 +261,15 @@ def test_ground_truth_ingestion(srv: Running):
     files = list((srv.settings.data_dir / "ground-truth").rglob("*.jsonl"))
     lines = files[0].read_text().splitlines()
     assert '"eventId":"a"' in lines[0] and '"data":"1"' in lines[0]
+
+
+def test_stopping_an_execution(srv: Running):
+    from vigil.store.executions import claim_execution
+
+    w = srv.client(srv.writer)
+    claimed = claim_execution(srv.db, "s", "e", HOUR, HOUR, HOUR + timedelta(hours=1), "x", 60)
+    stopped = w.post(f"/executions/{claimed.id}/stop").json()
+    assert stopped["status"] == "Stopped" and "writer" in stopped["failure_reason"]
+    again = w.post(f"/executions/{claimed.id}/stop")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
+    assert srv.client(srv.reader).post(f"/executions/{claimed.id}/stop").status_code == 403

@@ -27,6 +27,7 @@ class Settings:
     max_body_bytes: int = 16 << 20
     scheduler_interval: float = 1.0
     lease_seconds: int = 300
+    metric_retention_days: float = 455.0  # CloudWatch keeps hourly data 15 months
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -43,4 +44,5 @@ class Settings:
             database_url=os.environ.get("VIGIL_DATABASE_URL") or None,
             capture_root=os.environ.get("VIGIL_CAPTURE_URI", ""),
             reports_root=os.environ.get("VIGIL_REPORTS_URI", ""),
+            metric_retention_days=float(os.environ.get("VIGIL_METRIC_RETENTION_DAYS", "455")),
         )

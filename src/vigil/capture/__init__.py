@@ -7,6 +7,7 @@ writer that was killed; :func:`install_sigterm_flush` makes SIGTERM write everyt
 """
 
 from vigil.capture.middleware import CaptureMiddleware, WSGICaptureMiddleware
+from vigil.capture.window import Window, read_window
 from vigil.capture.writer import (
     CaptureStats,
     CaptureWriter,
@@ -21,8 +22,10 @@ __all__ = [
     "CaptureStats",
     "CaptureWriter",
     "WSGICaptureMiddleware",
+    "Window",
     "close_all",
     "flush_all",
     "install_sigterm_flush",
+    "read_window",
     "recover",
 ]

@@ -645,6 +645,19 @@ class CaptureWriter:
             ("capture_buffer_records", s.buffered),
         ]
 
+    def metric_data(self, namespace: str = "vigil/Capture") -> list[Any]:
+        """The counters as metric-store datapoints (dimensions ``Endpoint`` and ``Variant``),
+        ready for ``MetricStore.put`` or ``POST /api/v1/metrics``."""
+        from datetime import datetime, timezone
+
+        from vigil.store.datum import MetricDatum
+
+        now = datetime.now(timezone.utc)
+        dims = {"Endpoint": self.endpoint, "Variant": self.variant}
+        return [MetricDatum(namespace, name, dims, now, float(value),
+                            unit="Bytes" if name.endswith("bytes_written") else "Count")
+                for name, value in self.metrics()]
+
     def __repr__(self) -> str:
         return (f"CaptureWriter({self.endpoint!r}, {self.variant!r}, "
                 f"destination={str(self.destination)!r})")

@@ -25,7 +25,11 @@ from vigil.monitor.schedule import parse_offset, parse_schedule, window_for
 from vigil.settings import Settings
 from vigil.store.datum import MetricDatum
 from vigil.store.db import Database
-from vigil.store.executions import claim_execution, claim_rerun, finish_execution
+from vigil.store.executions import (
+    claim_execution,
+    claim_rerun,
+    finish_execution,
+)
 from vigil.store.metrics import MetricStore
 from vigil.store.models import BaselineRecord, Endpoint, Execution, Schedule
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timezone
+import time
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
@@ -69,6 +70,12 @@ def tick(rt: Runtime, now: datetime | None = None) -> int:
     return started
 
 
+def apply_retention(rt: Runtime, now: datetime | None = None) -> int:
+    """Delete datapoints older than the retention period; the number deleted."""
+    now = now or datetime.now(timezone.utc)
+    return rt.metrics.apply_retention(now - timedelta(days=rt.settings.metric_retention_days))
+
+
 class Scheduler:
     """A background thread ticking every ``interval`` seconds until stopped."""
 
@@ -90,9 +97,13 @@ class Scheduler:
             recover(self.rt)
         except Exception:
             log.exception("recovering interrupted executions failed")
+        last_retention = 0.0
         while not self._stop.is_set():
             try:
                 tick(self.rt)
+                if time.monotonic() - last_retention > 3600:
+                    apply_retention(self.rt)
+                    last_retention = time.monotonic()
             except Exception:  # keep ticking; the next tick retries
                 log.exception("scheduler tick failed")
             self._stop.wait(self.interval)

@@ -13,7 +13,8 @@ from pydantic import BaseModel
 from vigil.monitor.runner import Runtime, run_scheduled
 from vigil.server.errors import ApiError
 from vigil.server.state import READ, WRITE, ServerState, get_state
-from vigil.store.executions import get_execution, list_executions
+from vigil.store.errors import LeaseLostError
+from vigil.store.executions import get_execution, list_executions, stop_execution
 from vigil.store.models import Execution, Schedule
 
 router = APIRouter()
@@ -107,6 +108,18 @@ def execution_output(
         raise ApiError(404, "not_found", f"execution {execution_id} has no {filename}")
     media = "text/html" if filename.endswith(".html") else "application/json"
     return FileResponse(path, media_type=media)
+
+
+@router.post("/executions/{execution_id}/stop")
+def stop(
+    execution_id: str, token: str = WRITE, state: ServerState = Depends(get_state)
+) -> dict[str, Any]:
+    """Stop a pending or running execution (status Stopped)."""
+    try:
+        done = stop_execution(state.db, execution_id, f"stopped by token {token!r}")
+    except LeaseLostError as exc:
+        raise ApiError(409, "conflict", exc.message) from None
+    return execution_out(done)
 
 
 class RunIn(BaseModel):

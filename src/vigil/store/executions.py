@@ -243,6 +243,36 @@ def finish_execution(
     return get_execution(db, execution_id)
 
 
+def stop_execution(
+    db: Database, execution_id: str, reason: str, now: datetime | None = None
+) -> Execution:
+    """Stop a ``Pending`` or ``InProgress`` execution: it becomes ``Stopped`` at once and its
+    worker's later finish is refused (LeaseLostError), so nothing overwrites the stop."""
+    now = as_utc(now, "now") if now is not None else utcnow()
+    with db.session() as session:
+        result = session.execute(
+            update(Execution)
+            .where(
+                Execution.id == execution_id,
+                Execution.status.in_([_IN_PROGRESS, ExecutionStatus.PENDING.value]),
+            )
+            .values(
+                status=ExecutionStatus.STOPPED.value,
+                failure_reason=reason,
+                ended_at=now,
+                lease_expires_at=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    execution = get_execution(db, execution_id)
+    if result.rowcount != 1:
+        raise LeaseLostError(
+            f"execution {execution_id} is {execution.status}: only a Pending "
+            "or InProgress execution can be stopped"
+        )
+    return execution
+
+
 def recover_interrupted(
     db: Database, now: datetime | None = None, owner: str | None = None
 ) -> list[Execution]:
