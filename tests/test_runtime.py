@@ -169,38 +169,16 @@ def test_backfill_and_run_commands(tmp_path: Path, sagemaker_dir: Path):
     )
     assert done.returncode == 0, done.stderr
     assert "3 Completed" in done.stdout
-    one = cli(
-        data,
-        "monitor",
-        "run",
-        "hourly",
-        "--window-start",
-        "2024-05-01T04:00:00Z",
-        "--window-end",
-        "2024-05-01T05:00:00Z",
-    )
+    def run(day: int, hour: int) -> Any:
+        start = datetime(2024, 5, day, hour, tzinfo=timezone.utc)
+        return cli(data, "monitor", "run", "hourly", "--window-start", start.isoformat(),
+                   "--window-end", (start + timedelta(hours=1)).isoformat())
+
+    one = run(1, 4)
     assert one.returncode == 0 and "Completed" in one.stdout
-    dup = cli(
-        data,
-        "monitor",
-        "run",
-        "hourly",
-        "--window-start",
-        "2024-05-01T04:00:00Z",
-        "--window-end",
-        "2024-05-01T05:00:00Z",
-    )
+    dup = run(1, 4)
     assert dup.returncode == 2 and "exists already" in dup.stderr
-    empty = cli(
-        data,
-        "monitor",
-        "run",
-        "hourly",
-        "--window-start",
-        "2024-05-02T04:00:00Z",
-        "--window-end",
-        "2024-05-02T05:00:00Z",
-    )
+    empty = run(2, 4)
     assert empty.returncode == 1 and "Failed" in empty.stdout
     assert "last record seen at 2024-05-01T05:39:00Z" in empty.stdout  # 40 records, 1 a minute
 

@@ -6,10 +6,9 @@ import shutil
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
-from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 
 from vigil.config import BaselineSpec, EndpointSpec, ScheduleSpec
@@ -22,31 +21,6 @@ from vigil.store.models import BaselineRecord, Endpoint, Schedule
 
 router = APIRouter()
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$"
-
-
-class EndpointIn(BaseModel):
-    name: str = Field(pattern=NAME)
-    variant: str = Field(default="AllTraffic", pattern=NAME)
-    capture_uri: str | None = None
-
-
-class BaselineFromPath(BaseModel):
-    name: str = Field(pattern=NAME)
-    endpoint: str | None = None
-    path: str
-    options: dict[str, Any] = {}
-
-
-class ScheduleIn(BaseModel):
-    name: str = Field(pattern=NAME)
-    endpoint: str
-    baseline: str
-    expression: str
-    window_start_offset: str | None = None
-    window_end_offset: str | None = None
-    monitor_type: Literal["DataQuality"] = "DataQuality"
-    status: Literal["Scheduled", "Paused"] = "Scheduled"
-    config: dict[str, Any] = {}
 
 
 def endpoint_out(e: Endpoint) -> dict[str, Any]:
@@ -103,8 +77,11 @@ def list_endpoints(state: ServerState = Depends(get_state)) -> dict[str, Any]:
 
 
 @router.post("/endpoints", status_code=201, dependencies=[WRITE])
-def create_endpoint(body: EndpointIn, state: ServerState = Depends(get_state)) -> dict[str, Any]:
-    return endpoint_out(upsert_endpoint(state.db, EndpointSpec(**body.model_dump())))
+def create_endpoint(
+    body: EndpointSpec, state: ServerState = Depends(get_state)
+) -> dict[str, Any]:
+    """Create or update an endpoint (the same fields as in vigil.yaml)."""
+    return endpoint_out(upsert_endpoint(state.db, body))
 
 
 @router.get("/endpoints/{name}", dependencies=[READ])
@@ -122,14 +99,11 @@ def _register(state: ServerState, spec: BaselineSpec) -> dict[str, Any]:
 
 @router.post("/baselines", status_code=201, dependencies=[WRITE])
 def create_baseline_from_path(
-    body: BaselineFromPath, state: ServerState = Depends(get_state)
+    body: BaselineSpec, state: ServerState = Depends(get_state)
 ) -> dict[str, Any]:
     """Register a baseline from a directory on the server (statistics.json and
     constraints.json), or build one from a data file or directory there."""
-    return _register(
-        state,
-        BaselineSpec(name=body.name, endpoint=body.endpoint, path=body.path, options=body.options),
-    )
+    return _register(state, body)
 
 
 @router.post("/baselines/upload", status_code=201, dependencies=[WRITE])
@@ -166,20 +140,12 @@ def get_baseline(name: str, state: ServerState = Depends(get_state)) -> dict[str
         return baseline_out(_get(s, BaselineRecord, name, "baseline"))
 
 
-def upsert_schedule(state: ServerState, body: ScheduleIn) -> dict[str, Any]:
-    """Create or update a schedule (idempotent)."""
-    try:
-        spec = ScheduleSpec(**body.model_dump())
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "schedule"
-        raise ApiError(422, "validation_error", f"{where}: {first['msg']}") from None
-    return schedule_out(catalog_upsert_schedule(state.db, spec))
-
-
 @router.post("/schedules", status_code=201, dependencies=[WRITE])
-def create_schedule(body: ScheduleIn, state: ServerState = Depends(get_state)) -> dict[str, Any]:
-    return upsert_schedule(state, body)
+def create_schedule(
+    body: ScheduleSpec, state: ServerState = Depends(get_state)
+) -> dict[str, Any]:
+    """Create or update a schedule (the same fields as in vigil.yaml)."""
+    return schedule_out(catalog_upsert_schedule(state.db, body))
 
 
 @router.get("/schedules", dependencies=[READ])
