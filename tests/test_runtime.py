@@ -13,6 +13,7 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -169,10 +170,19 @@ def test_backfill_and_run_commands(tmp_path: Path, sagemaker_dir: Path):
     )
     assert done.returncode == 0, done.stderr
     assert "3 Completed" in done.stdout
+
     def run(day: int, hour: int) -> Any:
         start = datetime(2024, 5, day, hour, tzinfo=timezone.utc)
-        return cli(data, "monitor", "run", "hourly", "--window-start", start.isoformat(),
-                   "--window-end", (start + timedelta(hours=1)).isoformat())
+        return cli(
+            data,
+            "monitor",
+            "run",
+            "hourly",
+            "--window-start",
+            start.isoformat(),
+            "--window-end",
+            (start + timedelta(hours=1)).isoformat(),
+        )
 
     one = run(1, 4)
     assert one.returncode == 0 and "Completed" in one.stdout
@@ -312,8 +322,9 @@ def test_writer_to_window_to_metrics_round_trip(tmp_path: Path):
     with CaptureWriter("ep", destination=root, clock=lambda: clock["t"]) as writer:
         for i in range(120):
             clock["t"] = (T0 + timedelta(seconds=30 * i)).timestamp()
-            writer.capture(f"{i},{i * 0.5}", f"{i % 2}", content_type="text/csv",
-                           inference_id=f"id-{i}")
+            writer.capture(
+                f"{i},{i * 0.5}", f"{i % 2}", content_type="text/csv", inference_id=f"id-{i}"
+            )
         data = writer.metric_data()
     window = read_window(root, "ep", T0, T0 + timedelta(hours=1), content="both")
     assert window.table.num_rows == 120 and window.bad.count == 0
@@ -321,10 +332,15 @@ def test_writer_to_window_to_metrics_round_trip(tmp_path: Path):
     assert window.inference_ids.to_pylist()[:2] == ["id-0", "id-1"]
     rt = _runtime(tmp_path / "data")
     rt.metrics.put(data)
-    rows = rt.metrics.query("vigil/Capture", "capture_records_dropped",
-                            {"Endpoint": "ep", "Variant": "AllTraffic"},
-                            T0, datetime.now(timezone.utc) + timedelta(minutes=1), 86400 * 30,
-                            ["Maximum"])
+    rows = rt.metrics.query(
+        "vigil/Capture",
+        "capture_records_dropped",
+        {"Endpoint": "ep", "Variant": "AllTraffic"},
+        T0,
+        datetime.now(timezone.utc) + timedelta(minutes=1),
+        86400 * 30,
+        ["Maximum"],
+    )
     assert rows and rows[-1]["Maximum"] == 0.0
 
 
@@ -335,9 +351,11 @@ def test_metric_retention(tmp_path: Path):
     rt = _runtime(tmp_path / "data")
     rt.settings.metric_retention_days = 30
     now = datetime(2024, 6, 1, tzinfo=timezone.utc)
-    rt.metrics.put([MetricDatum("ns", "m", {}, now - timedelta(days=d), 1.0)
-                    for d in (1, 10, 29, 31, 60)])
+    rt.metrics.put(
+        [MetricDatum("ns", "m", {}, now - timedelta(days=d), 1.0) for d in (1, 10, 29, 31, 60)]
+    )
     assert apply_retention(rt, now=now) == 2
-    rows = rt.metrics.query("ns", "m", {}, now - timedelta(days=90), now, 86400 * 90,
-                            ["SampleCount"])
+    rows = rt.metrics.query(
+        "ns", "m", {}, now - timedelta(days=90), now, 86400 * 90, ["SampleCount"]
+    )
     assert sum(r["SampleCount"] for r in rows) == 3
