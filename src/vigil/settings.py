@@ -46,3 +46,8 @@ class Settings:
             reports_root=os.environ.get("VIGIL_REPORTS_URI", ""),
             metric_retention_days=float(os.environ.get("VIGIL_METRIC_RETENTION_DAYS", "455")),
         )
+
+
+def ground_truth_root(settings: Settings) -> Path:
+    """Where ground-truth files live: ``{data}/ground-truth/yyyy/mm/dd/hh/``."""
+    return Path(settings.data_dir) / "ground-truth"

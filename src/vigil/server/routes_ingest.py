@@ -20,9 +20,11 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from vigil.capture.ground_truth import write_ground_truth
 from vigil.formats.capture import CaptureRecord, GroundTruthRecord
 from vigil.server.errors import ApiError
 from vigil.server.state import WRITE, ServerState, get_state
+from vigil.settings import ground_truth_root
 from vigil.store.models import Endpoint
 
 router = APIRouter()
@@ -223,14 +225,18 @@ async def ingest_ground_truth(
     under the hour they were collected."""
     body = await request.body()
     ctype = request.headers.get("content-type", "")
-    lines: list[str] = []
+    pairs: list[tuple[str, Any]] = []
     if "ndjson" in ctype or "jsonl" in ctype:
         for i, line in enumerate(body.splitlines(), start=1):
             if line.strip():
                 try:
-                    lines.append(GroundTruthRecord.loads(line, source=f"line {i}").to_line())
+                    record = GroundTruthRecord.loads(line, source=f"line {i}")
                 except ValueError as exc:
                     raise ApiError(422, "validation_error", str(exc)) from None
+                data = record.ground_truth_data.data
+                if record.ground_truth_data.encoding == "BASE64":
+                    data = base64.b64decode(data)
+                pairs.append((record.event_metadata.event_id, data))
     else:
         try:
             plain = PlainLabels.model_validate_json(body)
@@ -238,20 +244,6 @@ async def ingest_ground_truth(
             raise ApiError(
                 422, "validation_error", f'expected {{"records": [...]}}: {exc}'
             ) from None
-        for p in plain.records:
-            data = p.label if isinstance(p.label, str) else orjson.dumps(p.label).decode()
-            lines.append(
-                GroundTruthRecord.model_validate(
-                    {
-                        "groundTruthData": {
-                            "data": data,
-                            "encoding": "CSV" if isinstance(p.label, (str, int, float)) else "JSON",
-                        },
-                        "eventMetadata": {"eventId": p.event_id},
-                        "eventVersion": "0",
-                    }
-                ).to_line()
-            )
-    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
-    files = _write_hourly(Path(state.settings.data_dir) / "ground-truth", {now: lines})
-    return {"stored": len(lines), "files": len(files)}
+        pairs = [(p.event_id, p.label) for p in plain.records]
+    await run_in_threadpool(write_ground_truth, ground_truth_root(state.settings), pairs)
+    return {"stored": len(pairs), "files": 1}
