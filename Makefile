@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_window.py
 	$(PY) bench/bench_metrics.py
 	$(PY) bench/bench_ingest.py
+	$(PY) bench/bench_detectors.py
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache

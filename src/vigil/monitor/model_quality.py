@@ -1,0 +1,389 @@
+"""Model-quality baselines and monitoring runs over labelled data (CSV, Parquet, frames).
+
+A baseline reads a labelled data set (ground truth, prediction and, for binary problems,
+optionally the positive-class probability), computes SageMaker's model-quality metrics
+(:mod:`vigil.checks.model_quality`) and suggests constraints with a tolerance. An analysis
+computes the same metrics on a window of merged records (captures joined with ground truth),
+checks them against the baseline's constraints and writes SageMaker's files:
+``statistics.json``, ``constraints.json`` (the baseline's, copied) and
+``constraint_violations.json``. :attr:`ModelQualityAnalysis.metrics` holds every scalar
+metric by its key for the metric store.
+
+>>> import pyarrow as pa
+>>> train = pa.table({"y": [0, 1, 1, 0], "p": [0.2, 0.9, 0.7, 0.4]})
+>>> base = suggest_model_quality_baseline(train, "BinaryClassification",
+...     ground_truth_attribute="y", probability_attribute="p")
+>>> base.statistics.metric_values()["auc"], base.constraints.constraints["auc"].threshold
+(1.0, 0.95)
+>>> window = pa.table({"y": [0, 1, 1, 0], "p": [0.8, 0.9, 0.3, 0.4]})
+>>> a = analyze_model_quality(window, base, ground_truth_attribute="y", probability_attribute="p")
+>>> a.metrics["auc"], [v.metric_name for v in a.violations][:3]
+(0.5, ['recall', 'precision', 'accuracy'])
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from vigil.checks.model_quality import (
+    ModelQualityResult,
+    check_model_quality,
+    compute_metrics,
+    normalize_problem_type,
+    suggest_model_quality_constraints,
+)
+from vigil.errors import BaselineMismatchError, ConfigError, EmptyInputError, FormatError
+from vigil.formats.model_quality import ModelQualityConstraints, ModelQualityStatistics
+from vigil.formats.violations import ConstraintViolations, Violation
+from vigil.io.readers import BadRecords, iter_tables
+
+__all__ = [
+    "DEFAULT_TOLERANCE",
+    "ModelQualityAnalysis",
+    "ModelQualityBaseline",
+    "analyze_model_quality",
+    "read_model_quality_columns",
+    "suggest_model_quality_baseline",
+]
+
+log = logging.getLogger(__name__)
+
+STATISTICS_FILE = "statistics.json"
+CONSTRAINTS_FILE = "constraints.json"
+VIOLATIONS_FILE = "constraint_violations.json"
+DEFAULT_TOLERANCE = 0.05
+_BINARY_DEFAULT_LABELS = {"0", "1", "0.0", "1.0", "true", "false"}
+
+
+@dataclass
+class ModelQualityBaseline:
+    """A model-quality baseline: ``statistics.json`` and ``constraints.json``."""
+
+    statistics: ModelQualityStatistics
+    constraints: ModelQualityConstraints
+    skipped: dict[str, int] = field(default_factory=dict)
+    bad_records: BadRecords = field(default_factory=BadRecords)
+
+    @property
+    def problem_type(self) -> str:
+        """``Regression``, ``BinaryClassification`` or ``MulticlassClassification``."""
+        return self.statistics.problem_type
+
+    def save(self, directory: str | Path) -> Path:
+        """Write statistics.json and constraints.json into ``directory``."""
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        self.statistics.save(d / STATISTICS_FILE)
+        self.constraints.save(d / CONSTRAINTS_FILE)
+        return d
+
+    @classmethod
+    def load(
+        cls, directory: str | Path, tolerance: float = DEFAULT_TOLERANCE
+    ) -> ModelQualityBaseline:
+        """Read a baseline directory (Vigil's or SageMaker's files as they are).
+
+        Without a constraints.json, constraints are suggested from the statistics.
+        """
+        d = Path(directory)
+        stats_path = d / STATISTICS_FILE
+        if not stats_path.is_file():
+            raise FormatError(
+                f"{stats_path}: missing; a model-quality baseline directory needs "
+                f"{STATISTICS_FILE} (and {CONSTRAINTS_FILE})"
+            )
+        statistics = ModelQualityStatistics.load(stats_path)
+        cons_path = d / CONSTRAINTS_FILE
+        constraints = (
+            ModelQualityConstraints.load(cons_path)
+            if cons_path.is_file()
+            else suggest_model_quality_constraints(statistics, tolerance)
+        )
+        return cls(statistics=statistics, constraints=constraints)
+
+
+@dataclass
+class ModelQualityAnalysis:
+    """One model-quality run: the window's statistics, the constraints and the violations."""
+
+    statistics: ModelQualityStatistics
+    constraints: ModelQualityConstraints
+    violations: list[Violation]
+    skipped: dict[str, int] = field(default_factory=dict)
+    bad_records: BadRecords = field(default_factory=BadRecords)
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """Every scalar metric by its SageMaker key (NaN values left out), for the store."""
+        return {k: v for k, v in self.statistics.metric_values().items() if v == v}
+
+    @property
+    def item_count(self) -> int:
+        """Rows evaluated."""
+        return self.statistics.dataset.item_count
+
+    @property
+    def has_violations(self) -> bool:
+        """True when any constraint fired."""
+        return bool(self.violations)
+
+    def constraint_violations(self) -> ConstraintViolations:
+        """constraint_violations.json as SageMaker writes it."""
+        return ConstraintViolations(violations=self.violations)
+
+    def save(self, directory: str | Path) -> Path:
+        """Write statistics.json, constraints.json and constraint_violations.json."""
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        self.statistics.save(d / STATISTICS_FILE)
+        self.constraints.save(d / CONSTRAINTS_FILE)
+        self.constraint_violations().save(d / VIOLATIONS_FILE)
+        return d
+
+
+def read_model_quality_columns(
+    data: Any,
+    columns: dict[str, str | None],
+    *,
+    format: str = "auto",
+    header: bool = True,
+    bad: BadRecords | None = None,
+) -> dict[str, np.ndarray]:
+    """The named columns of ``data`` (table, frame or paths) as NumPy arrays.
+
+    ``columns`` maps a role (``ground_truth_attribute``...) to a column name; roles mapped to
+    None are left out. A missing column is an error naming the role, the column and the
+    columns found.
+
+    >>> cols = read_model_quality_columns(pa.table({"a": [1, 2], "b": ["x", "y"]}),
+    ...                                   {"truth": "a", "pred": "b", "score": None})
+    >>> cols["truth"].tolist(), cols["pred"].tolist()
+    ([1, 2], ['x', 'y'])
+    """
+    wanted = {role: col for role, col in columns.items() if col is not None}
+    parts: dict[str, list[np.ndarray]] = {role: [] for role in wanted}
+    seen = False
+    for table in iter_tables(data, format=format, header=header, bad=bad):
+        seen = True
+        for role, col in wanted.items():
+            if col not in table.column_names:
+                names = ", ".join(table.column_names[:12])
+                hint = " (a CSV without a header has columns _c0, _c1, ...)" if not header else ""
+                raise ConfigError(
+                    f"{role.replace('_', ' ')} column {col!r} not found in the data; "
+                    f"found columns {names}{hint}"
+                )
+            parts[role].append(_column_numpy(table.column(col)))
+    if not seen:
+        raise EmptyInputError(f"{data!r}: no data found; expected labelled rows")
+    out: dict[str, np.ndarray] = {}
+    for role, chunks in parts.items():
+        if len(chunks) == 1:
+            out[role] = chunks[0]
+        elif len({c.dtype.kind for c in chunks}) == 1:
+            out[role] = np.concatenate(chunks)
+        else:
+            out[role] = np.concatenate([c.astype(object) for c in chunks])
+    return out
+
+
+def _column_numpy(column: pa.ChunkedArray) -> np.ndarray:
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    if pa.types.is_integer(column.type) and column.null_count:
+        column = column.cast(pa.float64())
+    return np.asarray(column.to_numpy())
+
+
+def _default_positive_label(y_true: np.ndarray) -> Any:
+    """1 when the labels look like 0/1 (or booleans); otherwise the caller must say."""
+    values = np.unique(y_true[~_nullish(y_true)].astype(str)) if len(y_true) else np.array([])
+    if all(v.lower() in _BINARY_DEFAULT_LABELS for v in values.tolist()):
+        return 1
+    shown = ", ".join(values[:6].tolist())
+    raise ConfigError(
+        f"positive label not given and the ground-truth labels ({shown}) are not 0/1; "
+        "pass positive_label (--positive-label) naming the positive class"
+    )
+
+
+def _nullish(a: np.ndarray) -> np.ndarray:
+    if a.dtype.kind == "f":
+        return np.isnan(a)
+    if a.dtype.kind == "O":
+        return np.array([v is None or v != v for v in a], dtype=bool)
+    return np.zeros(len(a), dtype=bool)
+
+
+def _evaluate(
+    data: Any,
+    problem_type: str,
+    inference_attribute: str | None,
+    ground_truth_attribute: str,
+    probability_attribute: str | None,
+    probability_threshold: float,
+    positive_label: Any,
+    labels: Any,
+    seed: int,
+    reader_options: dict[str, Any],
+) -> tuple[ModelQualityResult, BadRecords]:
+    ptype = normalize_problem_type(problem_type)
+    if ptype != "BinaryClassification" and probability_attribute is not None:
+        log.info("probability attribute %r ignored for %s", probability_attribute, ptype)
+        probability_attribute = None
+    if inference_attribute is None and probability_attribute is None:
+        raise ConfigError(
+            "no prediction column: pass inference_attribute (--inference-attribute)"
+            + (" or probability_attribute" if ptype == "BinaryClassification" else "")
+        )
+    unknown = set(reader_options) - {"format", "header"}
+    if unknown:
+        raise ConfigError(
+            f"unknown reader option(s): {', '.join(sorted(unknown))}; expected format, header"
+        )
+    bad = BadRecords()
+    cols = read_model_quality_columns(
+        data,
+        {"ground_truth_attribute": ground_truth_attribute,
+         "inference_attribute": inference_attribute,
+         "probability_attribute": probability_attribute},
+        bad=bad,
+        **reader_options,
+    )
+    y_true = cols["ground_truth_attribute"]
+    if ptype == "BinaryClassification" and positive_label is None:
+        positive_label = _default_positive_label(y_true)
+    if not 0.0 <= probability_threshold <= 1.0:
+        raise ConfigError(
+            f"probability threshold {probability_threshold} is outside [0, 1]"
+        )
+    result = compute_metrics(
+        ptype,
+        y_true,
+        cols.get("inference_attribute"),
+        cols.get("probability_attribute"),
+        positive_label=1 if positive_label is None else positive_label,
+        probability_threshold=probability_threshold,
+        labels=labels,
+        seed=seed,
+    )
+    if result.skipped:
+        log.warning("model quality: %d row(s) skipped: %s", result.skipped_count, result.skipped)
+    return result, bad
+
+
+def suggest_model_quality_baseline(
+    data: Any,
+    problem_type: str,
+    inference_attribute: str | None = None,
+    ground_truth_attribute: str = "label",
+    probability_attribute: str | None = None,
+    probability_threshold: float = 0.5,
+    positive_label: Any = None,
+    tolerance: float = DEFAULT_TOLERANCE,
+    *,
+    std_multiplier: float = 0.0,
+    labels: Any = None,
+    seed: int = 0,
+    **reader_options: Any,
+) -> ModelQualityBaseline:
+    """Metrics of a labelled data set and the constraints suggested from them.
+
+    ``data``: a pyarrow/pandas/Polars table or paths (CSV, Parquet...; ``format`` and
+    ``header`` pass to the reader). ``inference_attribute`` is the predicted-label column
+    (predicted value for regression), ``probability_attribute`` the positive-class probability
+    (binary; when no inference column is given, predictions are ``probability >=
+    probability_threshold``). ``positive_label`` defaults to 1 for 0/1 labels and must be given
+    otherwise. ``tolerance`` is relative (see
+    :func:`~vigil.checks.model_quality.suggest_model_quality_constraints`); 0 is SageMaker's
+    threshold = baseline value; ``std_multiplier`` widens each margin to at least that many
+    subsample standard deviations.
+    """
+    result, bad = _evaluate(
+        data, problem_type, inference_attribute, ground_truth_attribute, probability_attribute,
+        probability_threshold, positive_label, labels, seed, reader_options,
+    )
+    statistics = result.to_statistics()
+    return ModelQualityBaseline(
+        statistics=statistics,
+        constraints=suggest_model_quality_constraints(
+            statistics, tolerance, std_multiplier=std_multiplier
+        ),
+        skipped=result.skipped,
+        bad_records=bad,
+    )
+
+
+def _utc_now() -> str:
+    now = dt.datetime.now(dt.timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+def analyze_model_quality(
+    data: Any,
+    baseline: ModelQualityBaseline | ModelQualityConstraints | str | Path,
+    problem_type: str | None = None,
+    inference_attribute: str | None = None,
+    ground_truth_attribute: str = "label",
+    probability_attribute: str | None = None,
+    probability_threshold: float = 0.5,
+    positive_label: Any = None,
+    *,
+    labels: Any = None,
+    seed: int = 0,
+    evaluation_time: str | dt.datetime | None = None,
+    **reader_options: Any,
+) -> ModelQualityAnalysis:
+    """Metrics of a window of merged records checked against a baseline's constraints.
+
+    ``baseline`` is a :class:`ModelQualityBaseline`, constraints, a baseline directory or a
+    ``constraints.json`` path (SageMaker's files load as they are). ``problem_type`` defaults to
+    the constraints'. The statistics carry ``dataset.evaluation_time`` (now, UTC, unless given).
+    """
+    constraints = _constraints_of(baseline)
+    ptype = normalize_problem_type(problem_type or constraints.problem_type)
+    if ptype != constraints.problem_type:
+        raise BaselineMismatchError(
+            f"problem type {ptype} does not match the baseline's constraints, which are "
+            f"{constraints.problem_type}"
+        )
+    result, bad = _evaluate(
+        data, ptype, inference_attribute, ground_truth_attribute, probability_attribute,
+        probability_threshold, positive_label, labels, seed, reader_options,
+    )
+    when = evaluation_time or _utc_now()
+    if isinstance(when, dt.datetime):
+        when = when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    statistics = result.to_statistics(evaluation_time=when)
+    return ModelQualityAnalysis(
+        statistics=statistics,
+        constraints=constraints,
+        violations=check_model_quality(statistics, constraints),
+        skipped=result.skipped,
+        bad_records=bad,
+    )
+
+
+def _constraints_of(
+    baseline: ModelQualityBaseline | ModelQualityConstraints | str | Path,
+) -> ModelQualityConstraints:
+    if isinstance(baseline, ModelQualityBaseline):
+        return baseline.constraints
+    if isinstance(baseline, ModelQualityConstraints):
+        return baseline
+    path = Path(baseline)
+    if path.is_dir():
+        return ModelQualityBaseline.load(path).constraints
+    if path.is_file():
+        return ModelQualityConstraints.load(path)
+    raise FormatError(
+        f"{path}: baseline not found; expected a directory holding {CONSTRAINTS_FILE} "
+        f"or a {CONSTRAINTS_FILE} file"
+    )
