@@ -41,6 +41,31 @@ HeaderOpt = Annotated[
 CaptureOpt = Annotated[
     str, typer.Option("--capture-content", help="capture files: input|output|both columns")
 ]
+ProblemOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--problem-type",
+        help="Model quality: BinaryClassification|MulticlassClassification|Regression",
+    ),
+]
+InferenceOpt = Annotated[
+    str | None, typer.Option("--inference-attribute", help="Model quality: the prediction column.")
+]
+ProbabilityOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--probability-attribute", help="Model quality: the positive-class probability column."
+    ),
+]
+GroundTruthOpt = Annotated[
+    str | None, typer.Option("--ground-truth-attribute", help="Model quality: the label column.")
+]
+ThresholdOpt = Annotated[
+    float, typer.Option("--probability-threshold", help="Model quality: binary cut-off.")
+]
+PositiveOpt = Annotated[
+    str | None, typer.Option("--positive-label", help="Model quality: the positive class.")
+]
 ProgressOpt = Annotated[
     bool | None, typer.Option("--progress/--no-progress", help="Force the progress bar on or off.")
 ]
@@ -142,10 +167,46 @@ def baseline(
     domain_content_threshold: Annotated[float | None, typer.Option()] = None,
     capture_content: CaptureOpt = "input",
     progress: ProgressOpt = None,
+    problem_type: ProblemOpt = None,
+    inference_attribute: InferenceOpt = None,
+    probability_attribute: ProbabilityOpt = None,
+    ground_truth_attribute: GroundTruthOpt = None,
+    probability_threshold: ThresholdOpt = 0.5,
+    positive_label: PositiveOpt = None,
+    tolerance: Annotated[
+        float, typer.Option(help="Model quality: relative margin of the suggested thresholds.")
+    ] = 0.05,
 ) -> None:
-    """Profile training data; write statistics.json and constraints.json."""
+    """Profile training data; write statistics.json and constraints.json (data quality, or
+    model quality with --problem-type)."""
     from vigil.monitor.baseline import suggest_baseline
 
+    if problem_type is not None:
+        from vigil.monitor.model_quality import suggest_model_quality_baseline
+
+        try:
+            mq = suggest_model_quality_baseline(
+                inputs,
+                problem_type,
+                inference_attribute,
+                ground_truth_attribute or "label",
+                probability_attribute,
+                probability_threshold,
+                positive_label,
+                tolerance,
+                format=format,
+                header=header,
+            )
+            mq.save(output)
+        except (VigilError, LookupError) as exc:
+            raise _fail(str(exc)) from None
+        out.print(
+            f"model-quality baseline ({mq.statistics.problem_type}, "
+            f"{mq.statistics.dataset.item_count:,} rows) written to "
+            f"{output}/statistics.json and {output}/constraints.json",
+            highlight=False,
+        )
+        return
     try:
         opts = _options(
             comparison_threshold=comparison_threshold,
@@ -195,11 +256,52 @@ def analyze(
     header: HeaderOpt = True,
     capture_content: CaptureOpt = "input",
     progress: ProgressOpt = None,
+    problem_type: ProblemOpt = None,
+    inference_attribute: InferenceOpt = None,
+    probability_attribute: ProbabilityOpt = None,
+    ground_truth_attribute: GroundTruthOpt = None,
+    probability_threshold: ThresholdOpt = 0.5,
+    positive_label: PositiveOpt = None,
 ) -> None:
-    """Check data against a baseline; write statistics, violations and report.html."""
+    """Check data against a baseline; write statistics, violations and report.html (data
+    quality), or the model-quality statistics and violations with --problem-type."""
     from vigil.monitor.analysis import analyze as run_analysis
     from vigil.monitor.baseline import Baseline
 
+    if problem_type is not None:
+        from vigil.monitor.model_quality import analyze_model_quality
+
+        try:
+            mq = analyze_model_quality(
+                inputs,
+                baseline_dir,
+                problem_type,
+                inference_attribute,
+                ground_truth_attribute or "label",
+                probability_attribute,
+                probability_threshold,
+                positive_label,
+                format=format,
+                header=header,
+            )
+            mq.save(output)
+        except (VigilError, LookupError) as exc:
+            raise _fail(str(exc)) from None
+        table = Table(title=f"{mq.statistics.dataset.item_count:,} rows", title_justify="left")
+        for col in ("metric", "value"):
+            table.add_column(col)
+        for key, value in mq.metrics.items():
+            table.add_row(key, f"{value:.6g}")
+        out.print(table)
+        for v in mq.violations:
+            out.print(f"[red]{v.metric_name}[/red]: {v.description}", highlight=False)
+        status = (
+            f"[red]{len(mq.violations)} violation(s)[/red]"
+            if mq.violations
+            else "[green]no violations[/green]"
+        )
+        out.print(f"{status}; outputs in {output}", highlight=False)
+        raise typer.Exit(1 if mq.violations else 0)
     try:
         base = Baseline.load(baseline_dir)
         with _progress(inputs, progress) as tick:
