@@ -41,7 +41,7 @@ def test_windows_fed_separately_fire_where_one_stream_does(tmp_path: Path):
             found.append((d.stream, d.detector, start + d.index))
     expected = []
     for stream, values, name, det in (
-        ("error", errors, "DDM", river_drift.binary.DDM()),
+        ("error", errors, "HDDM_A", river_drift.binary.HDDMA()),
         ("error", errors, "ADWIN", river_drift.ADWIN()),
         ("score", scores, "PageHinkley", river_drift.PageHinkley()),
     ):
@@ -51,7 +51,7 @@ def test_windows_fed_separately_fire_where_one_stream_does(tmp_path: Path):
                 expected.append((stream, name, i))
     assert sorted(found) == sorted(expected)
     assert any(i >= 3000 for _, _, i in found), "the change at record 3000 was detected"
-    assert not [i for s, n, i in found if n == "DDM" and i < 3000], "DDM: no false alarm"
+    assert not [i for s, n, i in found if n == "HDDM_A" and i < 3000], "no false alarm"
     with db.session() as s:
         events = list(s.scalars(select(Event)))
     assert len(events) == len(found)

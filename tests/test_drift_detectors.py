@@ -8,13 +8,12 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+import river.drift as river_drift
+import river.drift.binary as river_binary
 
 import vigil.drift
 from vigil.drift import ADWIN, DDM, EDDM, HDDM_A, HDDM_W, KSWIN, DriftDetector, PageHinkley
 from vigil.errors import ConfigError, FormatError, InputError
-
-river_drift = pytest.importorskip("river.drift")
-river_binary = pytest.importorskip("river.drift.binary")
 
 N = 3000
 

@@ -198,6 +198,21 @@ def baseline(
                 header=header,
             )
             mq.save(output)
+            if probability_attribute and mq.statistics.problem_type == "BinaryClassification":
+                from vigil.monitor.estimation import fit_cbpe, save_cbpe
+
+                save_cbpe(
+                    output,
+                    fit_cbpe(
+                        inputs,
+                        ground_truth_attribute or "label",
+                        probability_attribute,
+                        positive_label,
+                        probability_threshold,
+                        format=format,
+                        header=header,
+                    ),
+                )
         except (VigilError, LookupError) as exc:
             raise _fail(str(exc)) from None
         out.print(

@@ -174,7 +174,7 @@ class ScheduleSpec(_Spec):
     expression: str
     window_start_offset: str | None = None
     window_end_offset: str | None = None
-    monitor_type: Literal["DataQuality"] = "DataQuality"
+    monitor_type: Literal["DataQuality", "ModelQuality"] = "DataQuality"
     status: Literal["Scheduled", "Paused"] = "Scheduled"
     config: dict[str, JsonValue] = {}
 

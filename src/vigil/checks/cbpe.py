@@ -56,6 +56,22 @@ class CBPE:
         self._x, self._y = iso.X_thresholds_, iso.y_thresholds_
         return self
 
+    def to_dict(self) -> dict[str, object]:
+        """The calibration as plain JSON data (saved beside a baseline as ``cbpe.json``)."""
+        return {
+            "threshold": self.threshold,
+            "scores": self._x.tolist(),
+            "probabilities": self._y.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> CBPE:
+        """Rebuild from :meth:`to_dict`."""
+        est = cls(threshold=float(data["threshold"]))  # type: ignore[arg-type]
+        est._x = np.asarray(data["scores"], dtype=float)
+        est._y = np.asarray(data["probabilities"], dtype=float)
+        return est
+
     def calibrated(self, y_score: np.ndarray) -> np.ndarray:
         """Calibrated probabilities of the positive class."""
         if len(self._x) == 0:

@@ -8,6 +8,7 @@ file changes nothing.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from vigil.config import BaselineSpec, EndpointSpec, Plan, ScheduleSpec, VigilConfig, diff_config
 from vigil.errors import ConfigError
 from vigil.monitor.baseline import Baseline, suggest_baseline
+from vigil.monitor.estimation import CBPE_FILE
 from vigil.monitor.schedule import parse_offset, parse_schedule
 from vigil.settings import Settings
 from vigil.store.db import Database
@@ -24,6 +26,17 @@ from vigil.store.errors import NotFoundError
 from vigil.store.models import BaselineRecord, Endpoint, Schedule
 
 _READER_OPTIONS = ("format", "header", "capture_content")
+
+
+def is_model_quality(directory: Path) -> bool:
+    """Whether a baseline directory holds model-quality statistics (``*_metrics`` keys)."""
+    import orjson
+
+    try:
+        data = orjson.loads((directory / "statistics.json").read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return False
+    return isinstance(data, dict) and any(k.endswith("_metrics") for k in data)
 
 
 def upsert_endpoint(db: Database, spec: EndpointSpec) -> Endpoint:
@@ -44,7 +57,17 @@ def register_baseline(settings: Settings, db: Database, spec: BaselineSpec) -> B
     if not source.exists():
         raise ConfigError(f"baseline {spec.name!r}: {source}: no such file or directory")
     target = Path(settings.baselines_root) / spec.name
-    if source.is_dir() and (source / "statistics.json").is_file():
+    kind = "data_quality"
+    if source.is_dir() and is_model_quality(source):
+        from vigil.monitor.model_quality import ModelQualityBaseline
+
+        ModelQualityBaseline.load(source)  # validates both files
+        target.mkdir(parents=True, exist_ok=True)
+        for name in ("statistics.json", "constraints.json", CBPE_FILE):
+            if (source / name).is_file():
+                shutil.copyfile(source / name, target / name)
+        kind = "model_quality"
+    elif source.is_dir() and (source / "statistics.json").is_file():
         Baseline.load(source).save(target)  # validates both files
     else:
         options = dict(spec.options)
@@ -60,7 +83,7 @@ def register_baseline(settings: Settings, db: Database, spec: BaselineSpec) -> B
         if row is None:
             row = BaselineRecord(name=spec.name)
             s.add(row)
-        row.endpoint_name, row.uri, row.kind = spec.endpoint, str(target), "data_quality"
+        row.endpoint_name, row.uri, row.kind = spec.endpoint, str(target), kind
         row.source, row.options = str(spec.path), dict(spec.options)
         s.flush()
         return row

@@ -6,6 +6,11 @@ regression) and the score (or prediction) stream. Each detector's state is store
 (schedule, stream, detector) after the window, so a stream spanning many windows is one
 stream. A detection becomes a ``concept_drift_detected`` datapoint at the record's time and an
 ``Event`` (kind ``concept_drift``) naming the record.
+
+The default detectors are ADWIN and HDDM_A on the error stream and PageHinkley on the score
+stream; DDM is available but raises false alarms on low error rates (one short run of errors
+after its 30-record warm start), so it is not a default. ``config.detectors`` on a schedule
+picks others, e.g. ``{"error": ["DDM", "EDDM"], "score": ["KSWIN"]}``.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from vigil.store.models import DetectorState, Event
 
 NAMESPACE = "vigil/ConceptDrift"
 DEFAULT_DETECTORS: dict[str, tuple[str, ...]] = {
-    "error": ("DDM", "ADWIN"),
+    "error": ("ADWIN", "HDDM_A"),
     "score": ("PageHinkley",),
 }
 

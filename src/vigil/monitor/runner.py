@@ -17,18 +17,26 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from vigil.capture.ground_truth import join_ground_truth, read_ground_truth
 from vigil.capture.window import read_window
 from vigil.errors import VigilError
 from vigil.monitor.analysis import Analysis, analyze
 from vigil.monitor.baseline import Baseline
+from vigil.monitor.concept_drift import as_utc_list, feed
+from vigil.monitor.estimation import load_cbpe
+from vigil.monitor.model_quality import analyze_model_quality
 from vigil.monitor.schedule import parse_offset, parse_schedule, window_for
-from vigil.settings import Settings
+from vigil.settings import Settings, ground_truth_root
 from vigil.store.datum import MetricDatum
 from vigil.store.db import Database
+from vigil.store.errors import LeaseLostError
 from vigil.store.executions import (
     claim_execution,
     claim_rerun,
     finish_execution,
+    get_execution,
 )
 from vigil.store.metrics import MetricStore
 from vigil.store.models import BaselineRecord, Endpoint, Execution, Schedule
@@ -37,7 +45,7 @@ log = logging.getLogger(__name__)
 
 DATA_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
 EXECUTION_NAMESPACE = "vigil/Executions"
-_WINDOW_OPTIONS = (
+_WINDOW_OPTIONS = (  # schedule.config keys passed to read_window
     "features_attribute",
     "inference_attribute",
     "probability_attribute",
@@ -131,6 +139,8 @@ def _execute(rt: Runtime, schedule: Schedule, ex: Execution) -> Execution:
             raise LookupError(
                 f"schedule {schedule.name!r} has no baseline ({schedule.baseline_name!r} not found)"
             )
+        if schedule.monitor_type == "ModelQuality":
+            return _execute_model_quality(rt, schedule, ex, endpoint, record.uri)
         baseline = Baseline.load(record.uri)
         options = {k: v for k, v in (schedule.config or {}).items() if k in _WINDOW_OPTIONS}
         window = read_window(
@@ -174,10 +184,179 @@ def _execute(rt: Runtime, schedule: Schedule, ex: Execution) -> Execution:
         return _finish(rt, ex, "Failed", str(exc))
 
 
+MODEL_NAMESPACE = "aws/sagemaker/Endpoints/model-metrics"
+
+
+def _execute_model_quality(
+    rt: Runtime, schedule: Schedule, ex: Execution, endpoint: Endpoint, baseline_uri: str
+) -> Execution:
+    """Merge the window's captures with the ground truth collected since the window started,
+    compute the metrics against the baseline's constraints, feed the concept-drift detectors
+    and estimate performance (CBPE) from the scores of every capture."""
+    cfg = dict(schedule.config or {})
+    problem_type = cfg.get("problem_type")
+    if not problem_type:
+        raise ValueError(
+            f"schedule {schedule.name!r}: a ModelQuality schedule needs config.problem_type"
+        )
+    options = {k: v for k, v in cfg.items() if k in _WINDOW_OPTIONS}
+    options["content"] = "both"
+    window = read_window(
+        endpoint.capture_uri or rt.settings.capture_root,
+        endpoint.name,
+        ex.window_start,
+        ex.window_end,
+        variant=endpoint.variant,
+        **options,
+    )
+    if window.table.num_rows == 0:
+        return _finish(
+            rt,
+            ex,
+            "Failed",
+            window.empty_reason(),
+            records_read=0,
+            records_skipped=window.bad.count,
+        )
+    columns = window.table.column_names
+    prediction = "prediction" if "prediction" in columns else ("_o0" if "_o0" in columns else None)
+    probability = "probability" if "probability" in columns else None
+    if (
+        problem_type == "BinaryClassification"
+        and probability is None
+        and not cfg.get("inference_attribute")
+    ):
+        probability, prediction = prediction, None  # a bare CSV output is the score
+    threshold = float(cfg.get("probability_threshold", 0.5))
+    positive = cfg.get("positive_label")
+    dims = {"Endpoint": schedule.endpoint_name, "MonitoringSchedule": schedule.name}
+    data: list[MetricDatum] = []
+    estimator = load_cbpe(baseline_uri)
+    if estimator is not None and probability is not None:
+        scores = np.asarray(window.table.column(probability).to_pylist(), dtype=float)
+        for key, value in estimator.estimate(scores).items():
+            if key != "n" and value == value:
+                data.append(
+                    MetricDatum(MODEL_NAMESPACE, f"estimated_{key}", dims, ex.scheduled_time, value)
+                )
+    labels_end = max(ex.scheduled_time, ex.window_end)
+    labels = read_ground_truth(ground_truth_root(rt.settings), ex.window_start, labels_end)
+    joined = join_ground_truth(window.table, labels)
+    for name, value in joined.summary().items():
+        data.append(
+            MetricDatum(
+                MODEL_NAMESPACE,
+                f"ground_truth_{name}",
+                dims,
+                ex.scheduled_time,
+                float(value),
+                unit="Count",
+            )
+        )
+    if joined.matched == 0:
+        rt.metrics.put(data)
+        return _finish(
+            rt,
+            ex,
+            "Failed",
+            (
+                f"no capture of the window found its ground truth: {window.table.num_rows} "
+                f"capture(s), {labels.num_rows} label(s) collected between "
+                f"{ex.window_start:%Y-%m-%dT%H:%M:%SZ} and {labels_end:%Y-%m-%dT%H:%M:%SZ}, "
+                "none matching by inferenceId or eventId"
+            ),
+            records_read=window.table.num_rows,
+            records_skipped=window.bad.count,
+        )
+    merged = joined.table.sort_by("__inference_time")
+    features = merged.drop_columns([c for c in merged.column_names if c.startswith("__")])
+    mq = analyze_model_quality(
+        features, baseline_uri, problem_type, prediction, "label", probability, threshold, positive
+    )
+    out = output_dir(rt.settings, schedule, ex.scheduled_time)
+    mq.save(out)
+    data.extend(
+        MetricDatum(MODEL_NAMESPACE, key, dims, ex.scheduled_time, value)
+        for key, value in mq.metrics.items()
+    )
+    rt.metrics.put(data)
+    streams = _drift_streams(merged, problem_type, prediction, probability, threshold, positive)
+    ids = [
+        i or e
+        for i, e in zip(
+            merged.column("__inference_id").to_pylist(), merged.column("__event_id").to_pylist()
+        )
+    ]
+    feed(
+        rt.db,
+        rt.metrics,
+        endpoint=schedule.endpoint_name,
+        schedule=schedule.name,
+        streams=streams,
+        times=as_utc_list(merged.column("__inference_time").to_pylist()),
+        record_ids=ids,
+        detectors=cfg.get("detectors"),
+    )
+    status = "CompletedWithViolations" if mq.violations else "Completed"
+    return _finish(
+        rt,
+        ex,
+        status,
+        None,
+        records_read=joined.matched,
+        records_skipped=window.bad.count,
+        violation_count=len(mq.violations),
+        output_uri=str(out),
+    )
+
+
+def _drift_streams(
+    table: Any,
+    problem_type: str,
+    prediction: str | None,
+    probability: str | None,
+    threshold: float,
+    positive: Any,
+) -> dict[str, np.ndarray]:
+    """The per-record error stream (0/1 errors, or absolute errors for regression) and the
+    score stream, in inference-time order."""
+    label = np.asarray(table.column("label").to_pylist(), dtype=object)
+    if problem_type == "Regression":
+        pred = np.asarray(table.column(prediction).to_pylist(), dtype=float)
+        return {"error": np.abs(pred - label.astype(float)), "score": pred}
+    if prediction is not None:
+        predicted = list(table.column(prediction).to_pylist())
+    else:
+        scores = np.asarray(table.column(probability).to_pylist(), dtype=float)
+        pos = 1 if positive is None else positive
+        predicted = [pos if s >= threshold else None for s in scores]
+    errors = np.array([0.0 if _same(p, y, positive) else 1.0 for p, y in zip(predicted, label)])
+    streams = {"error": errors}
+    if probability is not None:
+        streams["score"] = np.asarray(table.column(probability).to_pylist(), dtype=float)
+    return streams
+
+
+def _same(predicted: Any, actual: Any, positive: Any) -> bool:
+    """Whether a prediction equals a label (None: "not the positive class")."""
+    if predicted is None:
+        return not _same(1 if positive is None else positive, actual, positive)
+    if str(predicted) == str(actual):
+        return True
+    try:
+        return float(predicted) == float(actual)
+    except (TypeError, ValueError):
+        return False
+
+
 def _finish(
     rt: Runtime, ex: Execution, status: str, reason: str | None, **counts: Any
 ) -> Execution:
-    done = finish_execution(rt.db, ex.id, status, reason, owner=rt.owner, **counts)
+    try:
+        done = finish_execution(rt.db, ex.id, status, reason, owner=rt.owner, **counts)
+    except LeaseLostError:  # stopped (or recovered) meanwhile: that status stands
+        log.info("execution %s was stopped before it finished", ex.id)
+        return get_execution(rt.db, ex.id)
     rt.metrics.put(
         [
             MetricDatum(
