@@ -32,6 +32,7 @@ from vigil.store.models import Execution, Schedule
 
 VIGIL = [sys.executable, "-m", "vigil.cli"]
 T0 = datetime(2024, 5, 1, 0, tzinfo=timezone.utc)
+ISO = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def cli(
@@ -359,3 +360,55 @@ def test_metric_retention(tmp_path: Path):
         "ns", "m", {}, now - timedelta(days=90), now, 86400 * 90, ["SampleCount"]
     )
     assert sum(r["SampleCount"] for r in rows) == 3
+
+
+def test_prediction_drift_without_labels(tmp_path: Path):
+    """A data-quality schedule over the outputs (config content: output) compares the
+    window's predictions with the training predictions: drift shows before any label."""
+    rng = np.random.default_rng(4)
+    data = tmp_path / "data"
+    train = tmp_path / "train-predictions.csv"
+    train.write_text("_o0\n" + "\n".join(f"{v:.4f}" for v in rng.beta(2, 5, 2000)) + "\n")
+    (tmp_path / "vigil.yaml").write_text(f"""version: 1
+endpoints:
+  - name: scorer
+baselines:
+  - name: scores
+    endpoint: scorer
+    path: {train}
+schedules:
+  - name: prediction-drift
+    endpoint: scorer
+    baseline: scores
+    expression: rate(1 hour)
+    config:
+      content: output
+""")
+    assert cli(data, "apply", "-f", str(tmp_path / "vigil.yaml")).returncode == 0
+    for h, (a, b) in enumerate([(2, 5), (5, 2)]):  # the second hour's scores move up
+        t = T0 + timedelta(hours=h)
+        folder = data / "capture" / "scorer" / "AllTraffic" / f"{t:%Y/%m/%d/%H}"
+        folder.mkdir(parents=True)
+        folder.joinpath("00-00-000-a.jsonl").write_text(
+            "\n".join(
+                '{"captureData":{"endpointInput":{"observedContentType":"text/csv","mode":"INPUT",'
+                '"data":"1,2","encoding":"CSV"},"endpointOutput":{"observedContentType":"text/csv",'
+                f'"mode":"OUTPUT","data":"{v:.4f}","encoding":"CSV"}}}},"eventMetadata":'
+                f'{{"eventId":"{h}-{i}","inferenceTime":"{t + timedelta(seconds=9 * i):{ISO}}"}},'
+                '"eventVersion":"0"}'
+                for i, v in enumerate(rng.beta(a, b, 300))
+            )
+            + "\n"
+        )
+    done = cli(
+        data,
+        "monitor",
+        "backfill",
+        "prediction-drift",
+        "--start",
+        "2024-05-01T00:00:00Z",
+        "--end",
+        "2024-05-01T02:00:00Z",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "1 Completed, 1 CompletedWithViolations" in done.stdout
