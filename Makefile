@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_metrics.py
 	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_detectors.py
+	$(PY) bench/bench_model_quality.py
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache
