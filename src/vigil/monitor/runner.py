@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from vigil.capture.ground_truth import join_ground_truth, read_ground_truth
-from vigil.capture.window import read_window
+from vigil.capture.window import Window, read_window
 from vigil.errors import VigilError
 from vigil.monitor.analysis import Analysis, analyze
 from vigil.monitor.baseline import Baseline
@@ -142,27 +142,10 @@ def _execute(rt: Runtime, schedule: Schedule, ex: Execution) -> Execution:
         if schedule.monitor_type == "ModelQuality":
             return _execute_model_quality(rt, schedule, ex, endpoint, record.uri)
         baseline = Baseline.load(record.uri)
-        options = {k: v for k, v in (schedule.config or {}).items() if k in _WINDOW_OPTIONS}
-        window = read_window(
-            endpoint.capture_uri or rt.settings.capture_root,
-            endpoint.name,
-            ex.window_start,
-            ex.window_end,
-            variant=endpoint.variant,
-            **options,
-        )
+        window = _read(rt, schedule, ex, endpoint)
         if window.table.num_rows == 0:
-            return _finish(
-                rt,
-                ex,
-                "Failed",
-                window.empty_reason(),
-                records_read=0,
-                records_skipped=window.bad.count,
-            )
-        table = window.table.drop_columns(
-            [c for c in window.table.column_names if c.startswith("__")]
-        )
+            return _empty(rt, ex, window)
+        table = window.features()
         result = analyze(table, baseline)
         result.bad_records = window.bad
         out = output_dir(rt.settings, schedule, ex.scheduled_time)
@@ -187,6 +170,29 @@ def _execute(rt: Runtime, schedule: Schedule, ex: Execution) -> Execution:
 MODEL_NAMESPACE = "aws/sagemaker/Endpoints/model-metrics"
 
 
+def _read(
+    rt: Runtime, schedule: Schedule, ex: Execution, endpoint: Endpoint, **overrides: Any
+) -> Window:
+    """The execution's window of captures, with the schedule's reading options."""
+    options = {k: v for k, v in (schedule.config or {}).items() if k in _WINDOW_OPTIONS}
+    options.update(overrides)
+    return read_window(
+        endpoint.capture_uri or rt.settings.capture_root,
+        endpoint.name,
+        ex.window_start,
+        ex.window_end,
+        variant=endpoint.variant,
+        **options,
+    )
+
+
+def _empty(rt: Runtime, ex: Execution, window: Window) -> Execution:
+    """Fail an execution whose window holds no record, saying where and what was read."""
+    return _finish(
+        rt, ex, "Failed", window.empty_reason(), records_read=0, records_skipped=window.bad.count
+    )
+
+
 def _execute_model_quality(
     rt: Runtime, schedule: Schedule, ex: Execution, endpoint: Endpoint, baseline_uri: str
 ) -> Execution:
@@ -199,25 +205,9 @@ def _execute_model_quality(
         raise ValueError(
             f"schedule {schedule.name!r}: a ModelQuality schedule needs config.problem_type"
         )
-    options = {k: v for k, v in cfg.items() if k in _WINDOW_OPTIONS}
-    options["content"] = "both"
-    window = read_window(
-        endpoint.capture_uri or rt.settings.capture_root,
-        endpoint.name,
-        ex.window_start,
-        ex.window_end,
-        variant=endpoint.variant,
-        **options,
-    )
+    window = _read(rt, schedule, ex, endpoint, content="both")
     if window.table.num_rows == 0:
-        return _finish(
-            rt,
-            ex,
-            "Failed",
-            window.empty_reason(),
-            records_read=0,
-            records_skipped=window.bad.count,
-        )
+        return _empty(rt, ex, window)
     columns = window.table.column_names
     prediction = "prediction" if "prediction" in columns else ("_o0" if "_o0" in columns else None)
     probability = "probability" if "probability" in columns else None
