@@ -1,0 +1,1 @@
+"""Alerting: alarms over metrics, notification delivery, noise control."""
