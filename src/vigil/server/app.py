@@ -32,7 +32,9 @@ API_PREFIX = "/api/v1"
 
 
 def open_database(settings: Settings) -> Database:
-    """The installation's database, tables created."""
+    """The installation's database, every table created (the runtime's included)."""
+    import vigil.actions.models  # noqa: F401  (registers the action tables)
+
     db = (
         Database(settings.database_url)
         if settings.database_url

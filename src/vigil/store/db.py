@@ -89,7 +89,9 @@ class Database:
         return self.engine.dialect.name
 
     def create_all(self) -> None:
-        """Create every table and index that does not exist yet."""
+        """Create every table and index registered on the shared declarative base that does not
+        exist yet (higher layers register theirs by importing their models module first, as
+        ``vigil.server.app.open_database`` does)."""
         from vigil.store.models import Base
 
         Base.metadata.create_all(self.engine)

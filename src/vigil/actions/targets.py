@@ -1,0 +1,264 @@
+"""Running one target once: a command, a Python entry point or an HTTP call.
+
+Each function returns a :class:`TargetResult` or raises :class:`StepError` with the error name
+retriers and catchers select on (see :mod:`vigil.actions.errors`). Workflow targets are run by
+the engine, as child runs.
+
+>>> import sys
+>>> r = run_command(CommandTarget(command=[sys.executable, "-c",
+...     "import json, sys; print(json.dumps({'n': json.load(sys.stdin)['n'] + 1}))"]), {"n": 1})
+>>> r.output
+{'n': 2}
+>>> run_python(PythonTarget(entry_point="json:dumps"), [1, 2]).output
+'[1, 2]'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import signal
+import subprocess
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+
+from vigil.actions import errors as E
+from vigil.actions.errors import StepError
+from vigil.actions.spec import CommandTarget, HttpTarget, PythonTarget
+
+OUTPUT_LIMIT = 64 * 1024  # bytes of stdout/stderr kept in an attempt's record
+_KILL_GRACE_SECONDS = 5.0
+
+
+@dataclass
+class TargetResult:
+    """What a target produced: its output and, for commands, what it printed."""
+
+    output: Any
+    stdout: str | None = None
+    stderr: str | None = None
+
+
+def to_jsonable(value: Any) -> Any:
+    """``value`` as plain JSON data (datetimes as ISO strings, unknown objects as ``str``).
+
+    >>> from datetime import datetime, timezone
+    >>> to_jsonable({"t": datetime(2024, 5, 1, tzinfo=timezone.utc), "s": {1}})
+    {'t': '2024-05-01T00:00:00+00:00', 's': '{1}'}
+    """
+    return orjson.loads(orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS))
+
+
+def truncate(text: str | None, limit: int = OUTPUT_LIMIT) -> str | None:
+    """``text`` cut to ``limit`` UTF-8 bytes, with a marker saying how much was dropped.
+
+    >>> truncate("abcdef", 3)
+    'abc\\n[... 3 more bytes truncated]'
+    """
+    if text is None:
+        return None
+    data = text.encode("utf-8", "replace")
+    if len(data) <= limit:
+        return text
+    kept = data[:limit].decode("utf-8", "ignore")
+    return f"{kept}\n[... {len(data) - limit} more bytes truncated]"
+
+
+def parse_output(stdout: str) -> Any:
+    """A command's output: stdout as JSON, else its last line as JSON, else the text.
+
+    >>> parse_output('log line\\n{"auc": 0.9}\\n'), parse_output("plain"), parse_output("")
+    ({'auc': 0.9}, 'plain', None)
+    """
+    text = stdout.strip()
+    if not text:
+        return None
+    for candidate in (text, text.splitlines()[-1]):
+        try:
+            return json.loads(candidate)
+        except ValueError:
+            continue
+    return stdout
+
+
+def error_line(stdout: str) -> tuple[str, str] | None:
+    """The last ``{"error": name, "cause": ...}`` line a failed command printed, if any.
+
+    >>> error_line('x\\n{"error": "Validation.Worse", "cause": "auc 0.7"}\\n')
+    ('Validation.Worse', 'auc 0.7')
+    """
+    for line in reversed(stdout.strip().splitlines()):
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(data, dict) and isinstance(data.get("error"), str) and data["error"]:
+            cause = data.get("cause", "")
+            return data["error"], cause if isinstance(cause, str) else json.dumps(cause)
+    return None
+
+
+def run_command(
+    target: CommandTarget,
+    input: Any,
+    *,
+    context: Mapping[str, str] | None = None,
+    output_limit: int = OUTPUT_LIMIT,
+) -> TargetResult:
+    """Run ``target`` with ``input`` as JSON on stdin and in ``$VIGIL_INPUT``.
+
+    ``context`` adds environment variables (the engine passes ``VIGIL_RUN_ID``, ``VIGIL_STEP``,
+    ``VIGIL_ATTEMPT``). The command runs in its own process group; on timeout the whole group
+    is killed with SIGKILL and the error is ``States.Timeout``.
+    """
+    payload = orjson.dumps(to_jsonable(input))
+    env = {**os.environ, **target.env, **(context or {}), "VIGIL_INPUT": payload.decode()}
+    shell = isinstance(target.command, str)
+    try:
+        proc = subprocess.Popen(
+            target.command,
+            shell=shell,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=target.cwd,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise StepError(E.COMMAND_NOT_FOUND, f"cannot run {target.command!r}: {exc}") from None
+    try:
+        raw_out, raw_err = proc.communicate(payload, timeout=target.timeout_seconds)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        try:
+            raw_out, raw_err = proc.communicate(timeout=_KILL_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:  # a descendant left the group and holds the pipes
+            raw_out, raw_err = b"", b""
+        raise StepError(
+            E.TIMEOUT,
+            f"command timed out after {target.timeout_seconds:g} s and was killed",
+            stdout=truncate(raw_out.decode("utf-8", "replace"), output_limit),
+            stderr=truncate(raw_err.decode("utf-8", "replace"), output_limit),
+        ) from None
+    except BaseException:
+        _kill_group(proc)
+        raise
+    stdout = raw_out.decode("utf-8", "replace")
+    stderr = raw_err.decode("utf-8", "replace")
+    kept_out, kept_err = truncate(stdout, output_limit), truncate(stderr, output_limit)
+    if proc.returncode != 0:
+        signalled = error_line(stdout)
+        if signalled:
+            raise StepError(*signalled, stdout=kept_out, stderr=kept_err)
+        how = (
+            f"killed by signal {-proc.returncode}"
+            if proc.returncode < 0
+            else f"exit code {proc.returncode}"
+        )
+        tail = stderr.strip().splitlines()[-1:] if stderr.strip() else []
+        cause = f"{how}: {tail[0][:500]}" if tail else how
+        raise StepError(E.COMMAND_NON_ZERO_EXIT, cause, stdout=kept_out, stderr=kept_err)
+    return TargetResult(parse_output(stdout), kept_out, kept_err)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(Exception):
+        proc.kill()
+
+
+def load_entry_point(entry_point: str) -> Any:
+    """The object ``module:attr.attr`` names.
+
+    >>> load_entry_point("os.path:join")("a", "b")
+    'a/b'
+    """
+    module_name, _, attrs = entry_point.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for attr in attrs.split("."):
+        obj = getattr(obj, attr)
+    return obj
+
+
+def run_python(target: PythonTarget, input: Any) -> TargetResult:
+    """Import the entry point and call it with ``input``; its return value is the output.
+
+    An exception becomes an error named after its class (``ValueError``), with the traceback
+    recorded as the attempt's stderr; raise :class:`StepError` to choose the name.
+    """
+    try:
+        function = load_entry_point(target.entry_point)
+        output = function(input)
+        return TargetResult(to_jsonable(output))
+    except StepError:
+        raise
+    except Exception as exc:
+        raise StepError(
+            type(exc).__name__, str(exc) or repr(exc), stderr=truncate(traceback.format_exc())
+        ) from None
+
+
+def run_http(
+    target: HttpTarget,
+    input: Any,
+    *,
+    context: Mapping[str, str] | None = None,
+    client: httpx.Client | None = None,
+) -> TargetResult:
+    """Send ``input`` as JSON (no body for GET) and return the JSON answer (or its text).
+
+    ``context`` becomes ``X-Vigil-*`` headers (run id, step, attempt) so receivers can drop
+    duplicates of an at-least-once delivery.
+    """
+    headers = {f"X-Vigil-{k.title().replace('_', '-')}": v for k, v in (context or {}).items()}
+    headers.update(target.headers)
+    body = None if target.method == "GET" else orjson.dumps(to_jsonable(input))
+    if body is not None:
+        headers.setdefault("Content-Type", "application/json")
+    try:
+        if client is None:
+            with httpx.Client() as own:
+                response = own.request(
+                    target.method,
+                    target.url,
+                    content=body,
+                    headers=headers,
+                    timeout=target.timeout_seconds,
+                )
+        else:
+            response = client.request(
+                target.method,
+                target.url,
+                content=body,
+                headers=headers,
+                timeout=target.timeout_seconds,
+            )
+    except httpx.TimeoutException as exc:
+        raise StepError(E.TIMEOUT, f"{target.method} {target.url} timed out: {exc}") from None
+    except httpx.HTTPError as exc:
+        raise StepError(
+            E.HTTP_CONNECTION_ERROR, f"{target.method} {target.url}: {type(exc).__name__}: {exc}"
+        ) from None
+    text = response.text
+    kept = truncate(text)
+    if response.status_code >= 400:
+        name = E.HTTP_5XX if response.status_code >= 500 else E.HTTP_4XX
+        cause = f"HTTP {response.status_code} from {target.method} {target.url}: {text[:500]}"
+        raise StepError(name, cause, stdout=kept)
+    try:
+        output = response.json() if text.strip() else None
+    except ValueError:
+        output = text
+    return TargetResult(output, stdout=kept)
