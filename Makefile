@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_detectors.py
 	$(PY) bench/bench_model_quality.py
+	$(PY) bench/bench_alarms.py
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache

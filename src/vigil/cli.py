@@ -339,6 +339,8 @@ token_app = typer.Typer(help="API tokens (stored hashed; the secret is shown onc
 monitor_app = typer.Typer(help="Run monitoring executions outside the server's scheduler.")
 app.add_typer(token_app, name="token")
 app.add_typer(monitor_app, name="monitor")
+alarm_app = typer.Typer(help="Alarms over metrics (CloudWatch semantics).")
+app.add_typer(alarm_app, name="alarm")
 DataDirOpt = Annotated[
     Path | None,
     typer.Option("--data-dir", help="State directory (default $VIGIL_DATA_DIR or ./vigil-data)."),
@@ -497,6 +499,51 @@ def monitor_backfill(
         ", ".join(f"{n} {k}" for k, n in sorted(statuses.items())) or "nothing to run",
         highlight=False,
     )
+
+
+@alarm_app.command("evaluate")
+def alarm_evaluate(
+    at: Annotated[str | None, typer.Option("--at", help="ISO-8601 time (default: now).")] = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Evaluate every alarm once and print the transitions."""
+    from datetime import datetime, timezone
+
+    from vigil.alerts.service import evaluate_alarms
+
+    when = _parse_time(at, "--at") or datetime.now(timezone.utc)
+    rt = _runtime(data_dir)
+    found = evaluate_alarms(rt.db, rt.metrics, when)
+    for t in found:
+        out.print(
+            f"{t.alarm}: {t.old_state} -> {t.new_state}: {t.reason}", highlight=False, markup=False
+        )
+    out.print(f"{len(found)} transition(s) at {when.isoformat()}", highlight=False)
+
+
+@alarm_app.command("list")
+def alarm_list(data_dir: DataDirOpt = None) -> None:
+    """Every alarm with its state."""
+    from sqlalchemy import select
+
+    from vigil.alerts.models import AlarmRecord
+
+    with _runtime(data_dir).db.session() as s:
+        for r in s.scalars(select(AlarmRecord).order_by(AlarmRecord.name)):
+            out.print(f"{r.name}  {r.state}  {r.state_reason}", highlight=False, markup=False)
+
+
+@alarm_app.command("history")
+def alarm_history_cmd(name: Annotated[str, typer.Argument()], data_dir: DataDirOpt = None) -> None:
+    """An alarm's transitions, newest first."""
+    from vigil.alerts.service import history
+
+    for h in history(_runtime(data_dir).db, name):
+        out.print(
+            f"{h.time.isoformat()}  {h.old_state} -> {h.new_state}  {h.reason}",
+            highlight=False,
+            markup=False,
+        )
 
 
 @app.command("apply")

@@ -28,6 +28,7 @@ class Settings:
     scheduler_interval: float = 1.0
     lease_seconds: int = 300
     metric_retention_days: float = 455.0  # CloudWatch keeps hourly data 15 months
+    alarm_interval: float = 10.0  # seconds between alarm evaluations in the server
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -97,10 +97,15 @@ class Scheduler:
             recover(self.rt)
         except Exception:
             log.exception("recovering interrupted executions failed")
-        last_retention = 0.0
+        last_retention = last_alarms = 0.0
         while not self._stop.is_set():
             try:
                 tick(self.rt)
+                if time.monotonic() - last_alarms >= self.rt.settings.alarm_interval:
+                    from vigil.alerts.service import evaluate_alarms
+
+                    evaluate_alarms(self.rt.db, self.rt.metrics, datetime.now(timezone.utc))
+                    last_alarms = time.monotonic()
                 if time.monotonic() - last_retention > 3600:
                     apply_retention(self.rt)
                     last_retention = time.monotonic()

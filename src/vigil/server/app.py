@@ -19,6 +19,7 @@ from vigil.monitor.runner import Runtime
 from vigil.monitor.scheduler import Scheduler
 from vigil.server import errors
 from vigil.server.limits import BodyLimitMiddleware
+from vigil.server.routes_alarms import router as alarms_router
 from vigil.server.routes_catalog import router as catalog_router
 from vigil.server.routes_executions import router as executions_router
 from vigil.server.routes_ingest import router as ingest_router
@@ -33,7 +34,8 @@ API_PREFIX = "/api/v1"
 
 def open_database(settings: Settings) -> Database:
     """The installation's database, every table created (the runtime's included)."""
-    import vigil.actions.models  # noqa: F401  (registers the action tables)
+    import vigil.actions.models
+    import vigil.alerts.models  # noqa: F401  (registers the alarm tables)
 
     db = (
         Database(settings.database_url)
@@ -90,5 +92,6 @@ def create_app(
     app.include_router(executions_router, prefix=API_PREFIX, tags=["executions"])
     app.include_router(ingest_router, prefix=API_PREFIX, tags=["ingestion"])
     app.include_router(metrics_router, prefix=API_PREFIX, tags=["metrics"])
+    app.include_router(alarms_router, prefix=API_PREFIX, tags=["alarms"])
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app

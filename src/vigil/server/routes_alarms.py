@@ -1,0 +1,97 @@
+"""Alarms: define (CloudWatch's fields), list, inspect, history, evaluate now."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from vigil.alerts.alarms import CompositeAlarm, MetricAlarm
+from vigil.alerts.models import AlarmRecord
+from vigil.alerts.service import evaluate_alarms, get_alarm, history, put_alarm
+from vigil.server.errors import ApiError
+from vigil.server.state import READ, WRITE, ServerState, get_state
+
+router = APIRouter()
+
+
+def alarm_out(r: AlarmRecord) -> dict[str, Any]:
+    return {
+        "name": r.name,
+        "kind": r.kind,
+        "definition": r.spec,
+        "state": r.state,
+        "state_reason": r.state_reason,
+        "state_reason_data": r.state_reason_data,
+        "state_updated_at": r.state_updated_at.isoformat(),
+    }
+
+
+@router.post("/alarms", status_code=201, dependencies=[WRITE])
+def create_alarm(body: dict[str, Any], state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    """Create or update a metric alarm, or a composite alarm (a body with ``rule``)."""
+    model = CompositeAlarm if "rule" in body else MetricAlarm
+    try:
+        alarm = model.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "alarm"
+        raise ApiError(422, "validation_error", f"{where}: {first['msg']}") from None
+    return alarm_out(put_alarm(state.db, alarm))
+
+
+@router.get("/alarms", dependencies=[READ])
+def list_alarms(
+    state_filter: str | None = None, state: ServerState = Depends(get_state)
+) -> dict[str, Any]:
+    with state.db.session() as s:
+        rows = list(s.scalars(select(AlarmRecord).order_by(AlarmRecord.name)))
+    return {"alarms": [alarm_out(r) for r in rows if not state_filter or r.state == state_filter]}
+
+
+@router.get("/alarms/{name}", dependencies=[READ])
+def alarm(name: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    return alarm_out(get_alarm(state.db, name))
+
+
+@router.get("/alarms/{name}/history", dependencies=[READ])
+def alarm_history(name: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    get_alarm(state.db, name)
+    return {
+        "history": [
+            {
+                "time": h.time.isoformat(),
+                "old_state": h.old_state,
+                "new_state": h.new_state,
+                "reason": h.reason,
+                "reason_data": h.reason_data,
+                "actions": h.actions,
+            }
+            for h in history(state.db, name)
+        ]
+    }
+
+
+@router.post("/alarms/evaluate", dependencies=[WRITE])
+def evaluate_now(
+    at: datetime | None = None, state: ServerState = Depends(get_state)
+) -> dict[str, Any]:
+    """Evaluate every alarm now (or at ``at``) and return the transitions."""
+    when = at or datetime.now(timezone.utc)
+    found = evaluate_alarms(state.db, state.metrics, when)
+    return {
+        "at": when.isoformat(),
+        "transitions": [
+            {
+                "alarm": t.alarm,
+                "old_state": t.old_state,
+                "new_state": t.new_state,
+                "reason": t.reason,
+                "actions": t.actions,
+            }
+            for t in found
+        ],
+    }
