@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_detectors.py
 	$(PY) bench/bench_model_quality.py
 	$(PY) bench/bench_alarms.py
+	$(PY) bench/bench_delivery.py
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache

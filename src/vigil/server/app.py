@@ -34,8 +34,10 @@ API_PREFIX = "/api/v1"
 
 def open_database(settings: Settings) -> Database:
     """The installation's database, every table created (the runtime's included)."""
+    # importing the runtime's models registers their tables on the shared base
     import vigil.actions.models
-    import vigil.alerts.models  # noqa: F401  (registers the alarm tables)
+    import vigil.alerts.delivery.models
+    import vigil.alerts.models
 
     db = (
         Database(settings.database_url)

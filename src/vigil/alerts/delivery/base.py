@@ -1,0 +1,136 @@
+"""The channel interface every notification backend plugs into, and its HTTP rules.
+
+A channel turns one :class:`~vigil.alerts.delivery.message.Message` into one delivery to one
+subscription (``config`` holds the subscription's endpoint settings) and reports a
+:class:`DeliveryResult`. Channels never retry: the outbox does, from ``retryable``.
+
+HTTP rules (SNS): 2xx is delivered; 429, 5xx and connection errors or timeouts are retried;
+any other status (4xx, or an unfollowed 3xx) goes straight to the dead letters.
+
+>>> classify_status(202), classify_status(429).retryable, classify_status(404).retryable
+(DeliveryResult(ok=True, retryable=False, status=202, error=None), True, False)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import httpx
+import orjson
+
+from vigil.alerts.delivery.message import Message
+from vigil.errors import ConfigError
+
+DEFAULT_TIMEOUT = 10.0
+USER_AGENT = "vigil-delivery/1"
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """The outcome of one delivery attempt.
+
+    ``ok``: delivered (the receiver acknowledged it). ``retryable``: a failure worth another
+    attempt later. ``status``: the HTTP or SMTP status code, when there was one.
+    """
+
+    ok: bool
+    retryable: bool
+    status: int | None = None
+    error: str | None = None
+
+
+@runtime_checkable
+class Channel(Protocol):
+    """Delivers a message to one subscription endpoint. Implementations are thread-safe."""
+
+    def send(self, message: Message, config: Mapping[str, Any]) -> DeliveryResult:
+        """Attempt one delivery; never raises for delivery failures."""
+        ...
+
+
+def classify_status(status: int, text: str = "") -> DeliveryResult:
+    """The :class:`DeliveryResult` for an HTTP response status (SNS rules)."""
+    if 200 <= status < 300:
+        return DeliveryResult(ok=True, retryable=False, status=status)
+    retryable = status == 429 or status >= 500
+    detail = f"HTTP {status}" + (f": {text[:200]}" if text else "")
+    return DeliveryResult(ok=False, retryable=retryable, status=status, error=detail)
+
+
+def require(config: Mapping[str, Any], key: str, channel: str) -> Any:
+    """``config[key]``, or a :class:`ConfigError` naming the channel and the missing key."""
+    value = config.get(key)
+    if value in (None, ""):
+        raise ConfigError(f"{channel} subscription: missing required setting {key!r}")
+    return value
+
+
+class HttpChannel:
+    """Base of the channels that POST JSON; one keep-alive ``httpx.Client`` shared by threads.
+
+    Subclasses build the request with :meth:`request`; ``config["timeout"]`` overrides the
+    client's timeout per subscription.
+    """
+
+    name = "http"
+
+    def __init__(self, client: httpx.Client | None = None, timeout: float = DEFAULT_TIMEOUT):
+        self._own = client is None
+        self.client = client or httpx.Client(
+            timeout=timeout,
+            headers={"User-Agent": USER_AGENT},
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
+        )
+
+    def request(
+        self, message: Message, config: Mapping[str, Any]
+    ) -> tuple[str, bytes, dict[str, str]]:
+        """The URL, body and headers to POST for ``message``."""
+        raise NotImplementedError
+
+    def send(self, message: Message, config: Mapping[str, Any]) -> DeliveryResult:
+        try:
+            url, body, headers = self.request(message, config)
+        except ConfigError as exc:
+            return DeliveryResult(ok=False, retryable=False, error=str(exc))
+        return post(self.client, url, body, headers, config.get("timeout"))
+
+    def close(self) -> None:
+        """Close the client if this channel created it."""
+        if self._own:
+            self.client.close()
+
+    def __enter__(self) -> HttpChannel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def post(
+    client: httpx.Client,
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    timeout: float | None = None,
+) -> DeliveryResult:
+    """POST ``body`` as JSON and classify the answer; transport errors are retryable."""
+    all_headers = {"Content-Type": "application/json", **headers}
+    try:
+        kwargs: dict[str, Any] = {"content": body, "headers": all_headers}
+        if timeout is not None:
+            kwargs["timeout"] = float(timeout)
+        response = client.post(url, **kwargs)
+    except httpx.TransportError as exc:
+        return DeliveryResult(ok=False, retryable=True, error=f"{type(exc).__name__}: {exc}")
+    except httpx.InvalidURL as exc:
+        return DeliveryResult(ok=False, retryable=False, error=f"invalid URL {url!r}: {exc}")
+    text = "" if 200 <= response.status_code < 300 else response.text
+    return classify_status(response.status_code, text)
+
+
+def dumps(obj: Any) -> bytes:
+    """Compact JSON bytes (orjson; non-JSON values are written with ``str``)."""
+    return orjson.dumps(obj, default=str)

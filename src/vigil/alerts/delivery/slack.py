@@ -1,0 +1,62 @@
+"""Slack incoming webhooks: ``text`` (the fallback shown in notifications) plus ``blocks``.
+
+Config: ``url`` (the incoming-webhook URL, required), ``channel``, ``username``,
+``icon_emoji`` (honoured by legacy webhooks), ``timeout``.
+
+>>> m = Message(topic="drift", subject="Drift on churn", body="age drifted",
+...             id="m-1", attributes={"severity": "error"})
+>>> doc = slack_body(m, {})
+>>> doc["text"], [b["type"] for b in doc["blocks"]]
+('*Drift on churn*\\nage drifted', ['header', 'section', 'context'])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from vigil.alerts.delivery.base import HttpChannel, dumps, require
+from vigil.alerts.delivery.message import Message
+
+HEADER_LIMIT = 150  # Slack's limit on a header block's text
+SECTION_LIMIT = 3000  # and on a section's
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def slack_body(message: Message, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The incoming-webhook JSON for ``message``."""
+    icon = ":white_check_mark:" if message.resolved else ":rotating_light:"
+    context = f"{icon} topic `{message.topic}` · id `{message.id}` · {message.created_at:%F %T} UTC"
+    severity = message.attributes.get("severity")
+    if severity is not None:
+        context += f" · severity *{severity}*"
+    doc: dict[str, Any] = {
+        "text": _cut(f"*{message.subject}*\n{message.body}", 4000),
+        "blocks": [
+            {"type": "header",
+             "text": {"type": "plain_text", "text": _cut(message.subject or message.topic,
+                                                          HEADER_LIMIT)}},
+            {"type": "section",
+             "text": {"type": "mrkdwn", "text": _cut(message.body or " ", SECTION_LIMIT)}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]},
+        ],
+    }
+    for key in ("channel", "username", "icon_emoji"):
+        if config.get(key):
+            doc[key] = config[key]
+    return doc
+
+
+class SlackChannel(HttpChannel):
+    """POSTs :func:`slack_body` to the incoming-webhook URL."""
+
+    name = "slack"
+
+    def request(
+        self, message: Message, config: Mapping[str, Any]
+    ) -> tuple[str, bytes, dict[str, str]]:
+        url = require(config, "url", self.name)
+        return str(url), dumps(slack_body(message, config)), {}

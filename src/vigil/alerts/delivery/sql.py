@@ -1,0 +1,150 @@
+"""The outbox on SQLAlchemy: SQLite by default, PostgreSQL for teams (several workers).
+
+A claim is one ``UPDATE ... WHERE id IN (SELECT due ids LIMIT n)`` that re-checks the row is
+still pending and due, so two workers never claim the same row at once (on PostgreSQL the
+sub-select also skips rows locked by another worker).
+
+>>> from datetime import datetime, timezone
+>>> from vigil.store.db import Database
+>>> from vigil.alerts.delivery.store import NewItem
+>>> store = SQLOutboxStore(Database("sqlite://")); store.create_tables()
+>>> t0 = datetime(2024, 5, 1, tzinfo=timezone.utc)
+>>> store.add([NewItem("m-1", "ops", "drift", "webhook", {"k": 1}, t0)] * 2)
+1
+>>> [(r.message_id, r.payload) for r in store.claim(t0, 10, t0, "tok")]
+[('m-1', {'k': 1})]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from vigil.alerts.delivery.models import OutboxItem
+from vigil.alerts.delivery.store import NewItem, OutboxRecord, Outcome
+from vigil.store.columns import utcnow
+from vigil.store.db import Database
+
+_T = OutboxItem.__table__
+
+
+def _record(row: OutboxItem) -> OutboxRecord:
+    return OutboxRecord(
+        id=row.id, message_id=row.message_id, subscription=row.subscription, topic=row.topic,
+        protocol=row.protocol, payload=dict(row.payload), attempt=row.attempt,
+        next_attempt_at=row.next_attempt_at, status=row.status, last_error=row.last_error,
+        last_status=row.last_status, created_at=row.created_at, delivered_at=row.delivered_at,
+        claim_token=row.claim_token,
+    )
+
+
+class SQLOutboxStore:
+    """An :class:`~vigil.alerts.delivery.store.OutboxStore` in the ``delivery_outbox`` table."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def create_tables(self) -> None:
+        """Create the outbox table if it does not exist (``Database.create_all`` does too
+        once :mod:`vigil.alerts.delivery.models` is imported)."""
+        _T.create(self.db.engine, checkfirst=True)
+
+    def add(self, items: Sequence[NewItem]) -> int:
+        if not items:
+            return 0
+        now = utcnow()
+        rows = [
+            {"message_id": i.message_id, "subscription": i.subscription, "topic": i.topic,
+             "protocol": i.protocol, "payload": i.payload, "attempt": 0,
+             "next_attempt_at": i.next_attempt_at, "status": "pending", "created_at": now}
+            for i in items
+        ]
+        dialect = self.db.dialect
+        if dialect == "sqlite":
+            stmt: Any = sqlite.insert(_T).on_conflict_do_nothing()
+        elif dialect == "postgresql":
+            stmt = postgresql.insert(_T).on_conflict_do_nothing()
+        else:  # pragma: no cover - other backends: skip known pairs first
+            stmt = insert(_T)
+        with self.db.session() as s:
+            before = s.scalar(select(_T.c.id).order_by(_T.c.id.desc()).limit(1)) or 0
+            s.execute(stmt, rows)
+            return len(s.scalars(select(_T.c.id).where(_T.c.id > before)).all())
+
+    def claim(
+        self, now: datetime, limit: int, lease_until: datetime, token: str
+    ) -> list[OutboxRecord]:
+        due = (
+            select(_T.c.id)
+            .where(_T.c.status == "pending", _T.c.next_attempt_at <= now)
+            .order_by(_T.c.next_attempt_at, _T.c.id)
+            .limit(limit)
+        )
+        if self.db.dialect == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        stmt = (
+            update(_T)
+            .where(_T.c.id.in_(due.scalar_subquery()), _T.c.status == "pending",
+                   _T.c.next_attempt_at <= now)
+            .values(next_attempt_at=lease_until, claim_token=token)
+        )
+        with self.db.session() as s:
+            s.execute(stmt)
+            rows = s.scalars(
+                select(OutboxItem).where(OutboxItem.claim_token == token).order_by(OutboxItem.id)
+            ).all()
+            return [_record(r) for r in rows]
+
+    def complete(self, outcomes: Sequence[Outcome], token: str) -> None:
+        if not outcomes:
+            return
+        stmt = (
+            update(_T)
+            .where(_T.c.id == bindparam("b_id"), _T.c.claim_token == bindparam("b_token"))
+            .values(
+                status=bindparam("b_status"), attempt=bindparam("b_attempt"),
+                next_attempt_at=bindparam("b_next"), last_error=bindparam("b_error"),
+                last_status=bindparam("b_code"), delivered_at=bindparam("b_delivered"),
+                claim_token=None,
+            )
+        )
+        params = [
+            {"b_id": o.id, "b_token": token, "b_status": o.status, "b_attempt": o.attempt,
+             "b_next": o.next_attempt_at, "b_error": o.last_error, "b_code": o.last_status,
+             "b_delivered": o.delivered_at}
+            for o in outcomes
+        ]
+        with self.db.session() as s:
+            s.connection().execute(stmt, params)
+
+    def list(
+        self,
+        status: str | None = None,
+        subscription: str | None = None,
+        ids: Iterable[int] | None = None,
+    ) -> list[OutboxRecord]:
+        q = select(OutboxItem).order_by(OutboxItem.id)
+        if status is not None:
+            q = q.where(OutboxItem.status == status)
+        if subscription is not None:
+            q = q.where(OutboxItem.subscription == subscription)
+        if ids is not None:
+            q = q.where(OutboxItem.id.in_(list(ids)))
+        with self.db.session() as s:
+            return [_record(r) for r in s.scalars(q).all()]
+
+    def redrive(
+        self, now: datetime, ids: Iterable[int] | None = None, subscription: str | None = None
+    ) -> int:
+        stmt = update(_T).where(_T.c.status == "dead")
+        if ids is not None:
+            stmt = stmt.where(_T.c.id.in_(list(ids)))
+        if subscription is not None:
+            stmt = stmt.where(_T.c.subscription == subscription)
+        stmt = stmt.values(status="pending", attempt=0, next_attempt_at=now, claim_token=None)
+        with self.db.session() as s:
+            return int(s.execute(stmt).rowcount or 0)

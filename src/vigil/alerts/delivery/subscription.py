@@ -1,0 +1,78 @@
+"""A subscription: where a topic's messages go, through which channel, filtered how.
+
+>>> s = Subscription(id="ops-hook", protocol="webhook", config={"url": "http://x/hook"},
+...                  filter_policy={"severity": ["critical"]})
+>>> s.retry_policy.delays(), s.accepts({"severity": "critical"}), s.accepts({})
+([20.0, 20.0, 20.0], True, False)
+>>> Subscription.from_dict(s.to_dict()) == s
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from vigil.alerts.delivery.message import filter_matches
+from vigil.alerts.delivery.retry import RetryPolicy, default_policy
+from vigil.errors import ConfigError
+
+PROTOCOLS = ("email", "webhook", "slack", "pagerduty", "alertmanager")
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """``id`` names the subscription (and its dead letters); ``config`` is the channel's.
+
+    ``retry`` overrides the protocol's default :class:`RetryPolicy` (SNS's).
+    """
+
+    id: str
+    protocol: str
+    config: Mapping[str, Any] = field(default_factory=dict)
+    topic: str = ""
+    filter_policy: Mapping[str, Any] | None = None
+    retry: RetryPolicy | None = None
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            raise ConfigError("subscription: id must not be empty")
+        if self.protocol not in PROTOCOLS:
+            raise ConfigError(
+                f"subscription {self.id!r} protocol: expected one of {', '.join(PROTOCOLS)}, "
+                f"got {self.protocol!r}"
+            )
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The policy in force: ``retry`` or the protocol's default."""
+        return self.retry or default_policy(self.protocol)
+
+    def accepts(self, attributes: Mapping[str, Any]) -> bool:
+        """Whether a message with ``attributes`` passes the filter policy."""
+        return filter_matches(self.filter_policy, attributes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict; :meth:`from_dict` reads it back."""
+        return {
+            "id": self.id,
+            "protocol": self.protocol,
+            "config": dict(self.config),
+            "topic": self.topic,
+            "filter_policy": dict(self.filter_policy) if self.filter_policy else None,
+            "retry": self.retry.to_dict() if self.retry else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Subscription:
+        """The subscription written by :meth:`to_dict`."""
+        retry = data.get("retry")
+        return cls(
+            id=str(data["id"]),
+            protocol=str(data["protocol"]),
+            config=dict(data.get("config") or {}),
+            topic=str(data.get("topic") or ""),
+            filter_policy=data.get("filter_policy") or None,
+            retry=RetryPolicy.from_dict(retry) if retry else None,
+        )
