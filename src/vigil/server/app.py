@@ -37,7 +37,7 @@ def open_database(settings: Settings) -> Database:
     # importing the runtime's models registers their tables on the shared base
     import vigil.actions.models
     import vigil.alerts.delivery.models
-    import vigil.alerts.models
+    import vigil.alerts.models  # noqa: F401
 
     db = (
         Database(settings.database_url)
