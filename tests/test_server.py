@@ -273,3 +273,31 @@ def test_stopping_an_execution(srv: Running):
     again = w.post(f"/executions/{claimed.id}/stop")
     assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
     assert srv.client(srv.reader).post(f"/executions/{claimed.id}/stop").status_code == 403
+
+
+def test_topics_subscriptions_alarms_over_the_api(srv: Running):
+    w, r = srv.client(srv.writer), srv.client(srv.reader)
+    assert w.post("/topics", json={"name": "team"}).status_code == 201
+    sub = w.post("/topics/team/subscriptions", json={
+        "protocol": "webhook", "config": {"url": "http://127.0.0.1:9/x", "secret": "hush"}})
+    assert sub.status_code == 201 and sub.json()["config"]["secret"] == "***"
+    listed = r.get("/topics/team/subscriptions").json()["subscriptions"]
+    assert listed[0]["config"] == {"url": "http://127.0.0.1:9/x", "secret": "***"}
+    assert "hush" not in r.get("/topics/team/subscriptions").text  # secrets never echoed
+    missing = w.post("/topics/nope/subscriptions", json={"protocol": "webhook", "config": {}})
+    assert missing.status_code == 404
+    bad = w.post("/topics/team/subscriptions", json={"protocol": "pigeon", "config": {}})
+    assert bad.status_code == 400 and "protocol" in bad.json()["error"]["message"]
+    alarm = w.post("/alarms", json={
+        "name": "lat", "namespace": "app", "metric_name": "latency", "statistic": "p99",
+        "period": 60, "evaluation_periods": 3, "threshold": 1.0,
+        "comparison_operator": "GreaterThanThreshold", "alarm_actions": ["team"]})
+    assert alarm.status_code == 201 and alarm.json()["state"] == "INSUFFICIENT_DATA"
+    bad_alarm = w.post("/alarms", json={"name": "x", "namespace": "a", "metric_name": "m",
+                                        "statistic": "Average", "period": 45,
+                                        "evaluation_periods": 1, "threshold": 1,
+                                        "comparison_operator": "GreaterThanThreshold"})
+    assert bad_alarm.status_code == 422 and "period" in bad_alarm.json()["error"]["message"]
+    assert r.get("/alarms").json()["alarms"][0]["name"] == "lat"
+    assert r.get("/alarms/lat/history").json() == {"history": []}
+    assert r.get("/dead-letters").json() == {"dead_letters": []}

@@ -509,16 +509,23 @@ def alarm_evaluate(
     """Evaluate every alarm once and print the transitions."""
     from datetime import datetime, timezone
 
-    from vigil.alerts.service import evaluate_alarms
+    from vigil.alerts.notify import make_outbox
+    from vigil.monitor.scheduler import alarms_and_notifications
 
     when = _parse_time(at, "--at") or datetime.now(timezone.utc)
     rt = _runtime(data_dir)
-    found = evaluate_alarms(rt.db, rt.metrics, when)
+    outbox = make_outbox(rt.db)
+    found = alarms_and_notifications(rt, outbox, when)
+    counts = outbox.deliver_due(datetime.now(timezone.utc))
     for t in found:
         out.print(
             f"{t.alarm}: {t.old_state} -> {t.new_state}: {t.reason}", highlight=False, markup=False
         )
-    out.print(f"{len(found)} transition(s) at {when.isoformat()}", highlight=False)
+    out.print(
+        f"{len(found)} transition(s) at {when.isoformat()}; notifications delivered "
+        f"{counts.delivered}, retrying {counts.retrying}, dead {counts.dead}",
+        highlight=False,
+    )
 
 
 @alarm_app.command("list")

@@ -43,3 +43,26 @@ class AlarmHistory(Base):
     reason: Mapped[str] = mapped_column(Text)
     reason_data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     actions: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class TopicRecord(Base):
+    """A named channel of notifications."""
+
+    __tablename__ = "topics"
+
+    name: Mapped[str] = mapped_column(String(NAME), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SubscriptionRecord(Base):
+    """One subscriber of a topic: a protocol, its configuration, filter and retry policy."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[str] = mapped_column(String(NAME), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(NAME), index=True)
+    protocol: Mapped[str] = mapped_column(String(32))
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    filter_policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    retry: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

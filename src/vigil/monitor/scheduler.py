@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from sqlalchemy import select
 
@@ -76,6 +77,17 @@ def apply_retention(rt: Runtime, now: datetime | None = None) -> int:
     return rt.metrics.apply_retention(now - timedelta(days=rt.settings.metric_retention_days))
 
 
+def alarms_and_notifications(rt: Runtime, outbox: Any, now: datetime | None = None) -> list[Any]:
+    """Evaluate every alarm and queue the notifications of its transitions."""
+    from vigil.alerts.notify import notify_transitions
+    from vigil.alerts.service import evaluate_alarms
+
+    now = now or datetime.now(timezone.utc)
+    transitions = evaluate_alarms(rt.db, rt.metrics, now)
+    notify_transitions(rt.db, outbox, transitions, now)
+    return transitions
+
+
 class Scheduler:
     """A background thread ticking every ``interval`` seconds until stopped."""
 
@@ -83,6 +95,14 @@ class Scheduler:
         self.rt, self.interval = rt, interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="vigil-scheduler", daemon=True)
+        self.outbox: Any = None
+
+    def _outbox(self) -> Any:
+        if self.outbox is None:
+            from vigil.alerts.notify import make_outbox
+
+            self.outbox = make_outbox(self.rt.db)
+        return self.outbox
 
     def start(self) -> None:
         self._thread.start()
@@ -102,10 +122,9 @@ class Scheduler:
             try:
                 tick(self.rt)
                 if time.monotonic() - last_alarms >= self.rt.settings.alarm_interval:
-                    from vigil.alerts.service import evaluate_alarms
-
-                    evaluate_alarms(self.rt.db, self.rt.metrics, datetime.now(timezone.utc))
+                    alarms_and_notifications(self.rt, self._outbox())
                     last_alarms = time.monotonic()
+                self._outbox().deliver_due(datetime.now(timezone.utc))
                 if time.monotonic() - last_retention > 3600:
                     apply_retention(self.rt)
                     last_retention = time.monotonic()

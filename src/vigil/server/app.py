@@ -24,6 +24,7 @@ from vigil.server.routes_catalog import router as catalog_router
 from vigil.server.routes_executions import router as executions_router
 from vigil.server.routes_ingest import router as ingest_router
 from vigil.server.routes_metrics import router as metrics_router
+from vigil.server.routes_topics import router as topics_router
 from vigil.server.state import ServerState
 from vigil.settings import Settings
 from vigil.store.db import Database
@@ -95,5 +96,6 @@ def create_app(
     app.include_router(ingest_router, prefix=API_PREFIX, tags=["ingestion"])
     app.include_router(metrics_router, prefix=API_PREFIX, tags=["metrics"])
     app.include_router(alarms_router, prefix=API_PREFIX, tags=["alarms"])
+    app.include_router(topics_router, prefix=API_PREFIX, tags=["notifications"])
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app

@@ -1,0 +1,113 @@
+"""Topics, subscriptions and dead letters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from vigil.alerts.notify import make_outbox, put_topic, subscribe, subscriptions_of, topics
+from vigil.server.errors import ApiError
+from vigil.server.state import READ, WRITE, ServerState, get_state
+
+router = APIRouter()
+NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$"
+SECRET_KEYS = ("password", "secret", "routing_key", "token")
+
+
+class TopicIn(BaseModel):
+    name: str = Field(pattern=NAME)
+
+
+class SubscriptionIn(BaseModel):
+    protocol: str
+    config: dict[str, Any] = {}
+    filter_policy: dict[str, Any] | None = None
+    retry: dict[str, Any] | None = None
+    id: str | None = Field(default=None, pattern=NAME)
+
+
+def _redacted(config: dict[str, Any]) -> dict[str, Any]:
+    """A subscription's configuration with its secrets hidden (never echo them back)."""
+    return {
+        k: ("***" if any(s in k.lower() for s in SECRET_KEYS) else v) for k, v in config.items()
+    }
+
+
+@router.post("/topics", status_code=201, dependencies=[WRITE])
+def create_topic(body: TopicIn, state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    return {"name": put_topic(state.db, body.name).name}
+
+
+@router.get("/topics", dependencies=[READ])
+def list_topics(state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    return {"topics": topics(state.db)}
+
+
+@router.post("/topics/{name}/subscriptions", status_code=201, dependencies=[WRITE])
+def create_subscription(
+    name: str, body: SubscriptionIn, state: ServerState = Depends(get_state)
+) -> dict[str, Any]:
+    sub = subscribe(
+        state.db,
+        name,
+        body.protocol,
+        body.config,
+        filter_policy=body.filter_policy,
+        retry=body.retry,
+        id=body.id,
+    )
+    return {
+        "id": sub.id,
+        "topic": name,
+        "protocol": sub.protocol,
+        "config": _redacted(dict(sub.config)),
+    }
+
+
+@router.get("/topics/{name}/subscriptions", dependencies=[READ])
+def list_subscriptions(name: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    return {
+        "subscriptions": [
+            {
+                "id": s.id,
+                "protocol": s.protocol,
+                "config": _redacted(dict(s.config)),
+                "filter_policy": s.filter_policy,
+            }
+            for s in subscriptions_of(state.db, name)
+        ]
+    }
+
+
+@router.get("/dead-letters", dependencies=[READ])
+def dead_letters(
+    subscription: str | None = None, state: ServerState = Depends(get_state)
+) -> dict[str, Any]:
+    items = make_outbox(state.db).list_dead_letters(subscription)
+    return {
+        "dead_letters": [
+            {
+                "id": r.id,
+                "subscription": r.subscription,
+                "message_id": r.message_id,
+                "attempts": r.attempt,
+                "last_error": r.last_error,
+            }
+            for r in items
+        ]
+    }
+
+
+class RedriveIn(BaseModel):
+    ids: list[int] | None = None
+    subscription: str | None = None
+
+
+@router.post("/dead-letters/redrive", dependencies=[WRITE])
+def redrive(body: RedriveIn, state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    if not body.ids and not body.subscription:
+        raise ApiError(422, "validation_error", "give ids or a subscription to redrive")
+    count = make_outbox(state.db).redrive(body.ids, subscription=body.subscription)
+    return {"redriven": count}
