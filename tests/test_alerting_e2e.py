@@ -132,3 +132,78 @@ def test_drift_alarm_notifies_by_email_and_webhook_then_resolves(
     finally:
         smtp.stop()
         http.shutdown()
+
+
+def test_alarms_topics_rules_and_workflows_as_code(tmp_path: Path, sagemaker_dir: Path):
+    """vigil.yaml carries topics, alarms, workflows and rules; an ALARM transition starts the
+    retrain workflow through a rule, and the run is recorded with its steps."""
+    import sys
+
+    from vigil.actions import list_attempts, list_runs
+    from vigil.actions.definitions import dispatch_pending
+    from vigil.config import load_config
+
+    data = tmp_path / "data"
+    base = config_file(tmp_path, sagemaker_dir)
+    marker = tmp_path / "retrained.txt"
+    script = tmp_path / "retrain.py"
+    script.write_text(
+        f"import json, sys\nopen({str(marker)!r}, 'w').write('done')\n"
+        "print(json.dumps({'model': 'v2', 'score': 0.93}))\n"
+    )
+    (tmp_path / "vigil.yaml").write_text(
+        base.read_text()
+        + f"""topics:
+  - name: team
+    subscriptions:
+      - id: team-hook
+        protocol: webhook
+        config: {{url: "http://127.0.0.1:9/unused"}}
+alarms:
+  - name: drift-c0
+    namespace: aws/sagemaker/Endpoints/data-metrics
+    metric_name: feature_baseline_drift__c0
+    dimensions: {{Endpoint: churn, MonitoringSchedule: hourly}}
+    statistic: Maximum
+    period: 3600
+    evaluation_periods: 1
+    threshold: 0.1
+    comparison_operator: GreaterThanThreshold
+    treat_missing_data: notBreaching
+    alarm_actions: [retrain]
+workflows:
+  - name: retrain
+    steps:
+      - name: train
+        target: {{command: ["{sys.executable}", "{script}"]}}
+rules:
+  - name: retrain-on-drift
+    pattern: {{kind: [alarm_state_change], detail: {{state: [ALARM]}}}}
+    targets: [{{workflow: retrain}}]
+"""
+    )
+    applied = cli(data, "apply", "-f", str(tmp_path / "vigil.yaml"))
+    assert applied.returncode == 0, applied.stderr
+    assert "created 7, updated 0, unchanged 0" in applied.stdout
+    again = cli(data, "apply", "-f", str(tmp_path / "vigil.yaml"))
+    assert "created 0, updated 0, unchanged 7" in again.stdout
+    exported = cli(data, "export", "-o", str(tmp_path / "out.yaml"))
+    assert exported.returncode == 0, exported.stderr
+    assert load_config(tmp_path / "out.yaml") == load_config(tmp_path / "vigil.yaml").resolve_paths(
+        tmp_path
+    )
+    rt = _runtime(data)
+    outbox = make_outbox(rt.db)
+    cols = sagemaker_columns(sagemaker_dir)
+    for h, shift in enumerate([0.0, 2.0]):
+        t = T0 + timedelta(hours=h)
+        _hour(data / "capture", cols, t, shift)
+        run_scheduled(rt, "hourly", t + timedelta(hours=1))
+        alarms_and_notifications(rt, outbox, t + timedelta(hours=2, minutes=5))
+        dispatch_pending(rt.db, "test")
+    runs = list_runs(rt.db, workflow="retrain")
+    assert len(runs) == 1 and runs[0].status == "Succeeded"
+    assert runs[0].output == {"model": "v2", "score": 0.93}
+    assert [a.step for a in list_attempts(rt.db, runs[0].id)] == ["train"]
+    assert marker.read_text() == "done"
+    assert dispatch_pending(rt.db, "test") == []  # each event starts its runs once

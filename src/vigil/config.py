@@ -47,6 +47,7 @@ import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     JsonValue,
     ValidationError,
@@ -211,13 +212,61 @@ class Reference(NamedTuple):
     name: str
 
 
+class SubscriptionSpec(_Spec):
+    """One subscriber of a topic (protocol email, webhook, slack, pagerduty, alertmanager)."""
+
+    id: Name
+    protocol: Literal["email", "webhook", "slack", "pagerduty", "alertmanager"]
+    config: dict[str, JsonValue] = {}
+    filter_policy: dict[str, JsonValue] | None = None
+    retry: dict[str, JsonValue] | None = None
+
+
+class TopicSpec(_Spec):
+    """A topic and its subscriptions."""
+
+    name: Name
+    subscriptions: list[SubscriptionSpec] = []
+
+
+def _alarm(value: Any) -> Any:
+    from vigil.alerts.alarms import CompositeAlarm, MetricAlarm
+
+    if isinstance(value, (MetricAlarm, CompositeAlarm)):
+        return value
+    model = CompositeAlarm if isinstance(value, dict) and "rule" in value else MetricAlarm
+    return model.model_validate(value)
+
+
+def _rule(value: Any) -> Any:
+    from vigil.actions.spec import Rule
+
+    return value if isinstance(value, Rule) else Rule.model_validate(value)
+
+
+def _workflow(value: Any) -> Any:
+    from vigil.actions.spec import Workflow
+
+    return value if isinstance(value, Workflow) else Workflow.model_validate(value)
+
+
+AlarmItem = Annotated[Any, BeforeValidator(_alarm)]
+RuleItem = Annotated[Any, BeforeValidator(_rule)]
+WorkflowItem = Annotated[Any, BeforeValidator(_workflow)]
+
+
 class VigilConfig(_Spec):
-    """The whole file: endpoints, baselines and schedules, each unique by name within its kind."""
+    """The whole file: endpoints, baselines, schedules, topics, alarms, workflows and rules,
+    each unique by name within its kind."""
 
     version: int = CONFIG_VERSION
     endpoints: list[EndpointSpec] = []
     baselines: list[BaselineSpec] = []
     schedules: list[ScheduleSpec] = []
+    topics: list[TopicSpec] = []
+    alarms: list[AlarmItem] = []
+    workflows: list[WorkflowItem] = []
+    rules: list[RuleItem] = []
 
     @field_validator("version")
     @classmethod
@@ -241,6 +290,10 @@ class VigilConfig(_Spec):
             ("endpoints", self.endpoints),
             ("baselines", self.baselines),
             ("schedules", self.schedules),
+            ("topics", self.topics),
+            ("alarms", self.alarms),
+            ("workflows", self.workflows),
+            ("rules", self.rules),
         ):
             seen: dict[str, int] = {}
             for i, spec in enumerate(specs):
@@ -386,6 +439,7 @@ _MODELS: dict[str, type[BaseModel]] = {
     "endpoints": EndpointSpec,
     "baselines": BaselineSpec,
     "schedules": ScheduleSpec,
+    "topics": TopicSpec,
 }
 
 
@@ -549,7 +603,7 @@ def dump_config(config: VigilConfig) -> str:
     True
     """
     data: dict[str, Any] = {"version": config.version}
-    for kind in ("endpoints", "baselines", "schedules"):
+    for kind in KINDS:
         specs = getattr(config, kind)
         if specs:
             data[kind] = [_spec_dict(s) for s in specs]
@@ -566,7 +620,8 @@ def dump_config(config: VigilConfig) -> str:
 
 # --- plans -------------------------------------------------------------------------------------
 
-Spec = EndpointSpec | BaselineSpec | ScheduleSpec
+Spec = Any  # EndpointSpec | BaselineSpec | ScheduleSpec | TopicSpec | alarms, workflows, rules
+KINDS = ("endpoints", "baselines", "schedules", "topics", "alarms", "workflows", "rules")
 
 
 @dataclass(frozen=True)
@@ -591,7 +646,7 @@ class KindPlan:
     them alone (a ``--prune`` option would delete them).
     """
 
-    kind: Literal["endpoint", "baseline", "schedule"]
+    kind: str
     create: tuple[Spec, ...] = ()
     update: tuple[Update, ...] = ()
     unchanged: tuple[Spec, ...] = ()
@@ -610,11 +665,23 @@ class Plan:
     endpoints: KindPlan = field(default_factory=lambda: KindPlan("endpoint"))
     baselines: KindPlan = field(default_factory=lambda: KindPlan("baseline"))
     schedules: KindPlan = field(default_factory=lambda: KindPlan("schedule"))
+    topics: KindPlan = field(default_factory=lambda: KindPlan("topic"))
+    alarms: KindPlan = field(default_factory=lambda: KindPlan("alarm"))
+    workflows: KindPlan = field(default_factory=lambda: KindPlan("workflow"))
+    rules: KindPlan = field(default_factory=lambda: KindPlan("rule"))
 
     @property
-    def kinds(self) -> tuple[KindPlan, KindPlan, KindPlan]:
-        """The three kinds in dependency order: endpoints, baselines, schedules."""
-        return (self.endpoints, self.baselines, self.schedules)
+    def kinds(self) -> tuple[KindPlan, ...]:
+        """Every kind in dependency order (endpoints before baselines before schedules...)."""
+        return (
+            self.endpoints,
+            self.baselines,
+            self.schedules,
+            self.topics,
+            self.alarms,
+            self.workflows,
+            self.rules,
+        )
 
     @property
     def has_changes(self) -> bool:
@@ -638,7 +705,7 @@ class Plan:
 
 
 def _plan_kind(
-    kind: Literal["endpoint", "baseline", "schedule"],
+    kind: str,
     current: list[Any],
     desired: list[Any],
 ) -> KindPlan:
@@ -672,7 +739,8 @@ def diff_config(current: VigilConfig, desired: VigilConfig) -> Plan:
     ('created 1, updated 1, unchanged 0', ['+ endpoint e2', '~ endpoint e1 (variant)'])
     """
     return Plan(
-        endpoints=_plan_kind("endpoint", current.endpoints, desired.endpoints),
-        baselines=_plan_kind("baseline", current.baselines, desired.baselines),
-        schedules=_plan_kind("schedule", current.schedules, desired.schedules),
+        **{
+            kind: _plan_kind(kind[:-1], getattr(current, kind), getattr(desired, kind))
+            for kind in KINDS
+        }
     )

@@ -15,7 +15,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from vigil.config import BaselineSpec, EndpointSpec, Plan, ScheduleSpec, VigilConfig, diff_config
+from vigil.config import (
+    BaselineSpec,
+    EndpointSpec,
+    Plan,
+    ScheduleSpec,
+    SubscriptionSpec,
+    TopicSpec,
+    VigilConfig,
+    diff_config,
+)
 from vigil.errors import ConfigError
 from vigil.monitor.baseline import Baseline, suggest_baseline
 from vigil.monitor.estimation import CBPE_FILE
@@ -148,7 +157,59 @@ def current_config(db: Database) -> VigilConfig:
             )  # type: ignore[arg-type]
             for x in s.scalars(select(Schedule).order_by(Schedule.name))
         ]
-    return VigilConfig(endpoints=endpoints, baselines=baselines, schedules=schedules)
+    return VigilConfig(
+        endpoints=endpoints, baselines=baselines, schedules=schedules, **_alerting_config(db)
+    )
+
+
+def _alerting_config(db: Database) -> dict[str, Any]:
+    """Topics, alarms, workflows and rules as stored."""
+    from vigil.actions.definitions import ActionDefinition
+    from vigil.alerts.models import AlarmRecord, SubscriptionRecord, TopicRecord
+
+    with db.session() as s:
+        subs = list(s.scalars(select(SubscriptionRecord).order_by(SubscriptionRecord.id)))
+        topics = [
+            TopicSpec(
+                name=t.name,
+                subscriptions=[
+                    SubscriptionSpec(
+                        id=x.id,
+                        protocol=x.protocol,
+                        config=x.config,  # type: ignore[arg-type]
+                        filter_policy=x.filter_policy,
+                        retry=x.retry,
+                    )
+                    for x in subs
+                    if x.topic == t.name
+                ],
+            )
+            for t in s.scalars(select(TopicRecord).order_by(TopicRecord.name))
+        ]
+        alarms = [r.spec for r in s.scalars(select(AlarmRecord).order_by(AlarmRecord.name))]
+        defs = list(s.scalars(select(ActionDefinition).order_by(ActionDefinition.name)))
+    return {
+        "topics": topics,
+        "alarms": alarms,
+        "workflows": [d.spec for d in defs if d.kind == "workflow"],
+        "rules": [d.spec for d in defs if d.kind == "rule"],
+    }
+
+
+def _apply_topic(db: Database, spec: TopicSpec) -> None:
+    from vigil.alerts.notify import put_topic, subscribe
+
+    put_topic(db, spec.name)
+    for sub in spec.subscriptions:
+        subscribe(
+            db,
+            spec.name,
+            sub.protocol,
+            dict(sub.config),
+            filter_policy=sub.filter_policy,
+            retry=sub.retry,
+            id=sub.id,
+        )
 
 
 def apply_config(settings: Settings, db: Database, desired: VigilConfig) -> Plan:
@@ -162,10 +223,17 @@ def apply_config(settings: Settings, db: Database, desired: VigilConfig) -> Plan
         names = ", ".join(f"{r.kind} {r.name!r}" for r in sorted(missing))
         raise ConfigError(f"the file refers to {names}, defined neither in it nor in Vigil")
     plan = diff_config(current, desired)
+    from vigil.actions.definitions import put_rule, put_workflow
+    from vigil.alerts.service import put_alarm
+
     by_kind: dict[str, Any] = {
         "endpoint": lambda spec: upsert_endpoint(db, spec),
         "baseline": lambda spec: register_baseline(settings, db, spec),
         "schedule": lambda spec: upsert_schedule(db, spec),
+        "topic": lambda spec: _apply_topic(db, spec),
+        "alarm": lambda spec: put_alarm(db, spec),
+        "workflow": lambda spec: put_workflow(db, spec),
+        "rule": lambda spec: put_rule(db, spec),
     }
     for kind_plan in plan.kinds:
         run = by_kind[kind_plan.kind]

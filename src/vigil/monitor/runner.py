@@ -39,7 +39,7 @@ from vigil.store.executions import (
     get_execution,
 )
 from vigil.store.metrics import MetricStore
-from vigil.store.models import BaselineRecord, Endpoint, Execution, Schedule
+from vigil.store.models import BaselineRecord, Endpoint, Event, Execution, Schedule
 
 log = logging.getLogger(__name__)
 
@@ -347,6 +347,21 @@ def _finish(
     except LeaseLostError:  # stopped (or recovered) meanwhile: that status stands
         log.info("execution %s was stopped before it finished", ex.id)
         return get_execution(rt.db, ex.id)
+    with rt.db.session() as s:
+        s.add(
+            Event(
+                kind="execution_completed",
+                endpoint_name=ex.endpoint_name,
+                schedule_name=ex.schedule_name,
+                time=ex.scheduled_time,
+                detail={
+                    "execution_id": ex.id,
+                    "status": status,
+                    "failure_reason": reason,
+                    "violation_count": counts.get("violation_count"),
+                },
+            )
+        )
     rt.metrics.put(
         [
             MetricDatum(

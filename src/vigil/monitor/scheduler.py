@@ -125,6 +125,9 @@ class Scheduler:
                     alarms_and_notifications(self.rt, self._outbox())
                     last_alarms = time.monotonic()
                 self._outbox().deliver_due(datetime.now(timezone.utc))
+                from vigil.actions.definitions import dispatch_pending
+
+                dispatch_pending(self.rt.db, self.rt.owner)
                 if time.monotonic() - last_retention > 3600:
                     apply_retention(self.rt)
                     last_retention = time.monotonic()

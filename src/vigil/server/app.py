@@ -36,6 +36,7 @@ API_PREFIX = "/api/v1"
 def open_database(settings: Settings) -> Database:
     """The installation's database, every table created (the runtime's included)."""
     # importing the runtime's models registers their tables on the shared base
+    import vigil.actions.definitions
     import vigil.actions.models
     import vigil.alerts.delivery.models
     import vigil.alerts.models  # noqa: F401

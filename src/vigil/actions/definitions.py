@@ -1,0 +1,89 @@
+"""Stored action rules and workflows, and the dispatch of platform events to them.
+
+Rules and workflows are kept as their validated specs (``put_rule`` / ``put_workflow``, or
+``vigil.yaml``'s ``rules:`` and ``workflows:``). :func:`dispatch_pending` hands every event not
+dispatched yet (alarm transitions, finished executions, concept-drift detections) to the
+matching rules, oldest first, and marks it dispatched: each event starts its runs once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from vigil.actions.dispatch import dispatch
+from vigil.actions.engine import Runner
+from vigil.actions.models import ActionRun
+from vigil.actions.spec import Rule, Workflow
+from vigil.store.columns import utcnow
+from vigil.store.db import Database
+from vigil.store.models import NAME, Base, Event
+
+
+class ActionDefinition(Base):
+    """A rule or a workflow, as its spec."""
+
+    __tablename__ = "action_definitions"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # rule | workflow
+    name: Mapped[str] = mapped_column(String(NAME), primary_key=True)
+    spec: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DispatchedEvent(Base):
+    """An event already handed to the rules (so it starts its runs once)."""
+
+    __tablename__ = "dispatched_events"
+
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    dispatched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def _put(db: Database, kind: str, name: str, spec: dict[str, Any]) -> None:
+    with db.session() as s:
+        row = s.get(ActionDefinition, (kind, name)) or ActionDefinition(kind=kind, name=name)
+        row.spec = spec
+        s.add(row)
+
+
+def put_rule(db: Database, rule: Rule) -> None:
+    """Create or update a rule."""
+    _put(db, "rule", rule.name, rule.model_dump(mode="json"))
+
+
+def put_workflow(db: Database, workflow: Workflow) -> None:
+    """Create or update a workflow."""
+    _put(db, "workflow", workflow.name, workflow.model_dump(mode="json"))
+
+
+def load(db: Database) -> tuple[list[Rule], dict[str, Workflow]]:
+    """Every stored rule and workflow."""
+    with db.session() as s:
+        rows = list(s.scalars(select(ActionDefinition)))
+    rules = [Rule.model_validate(r.spec) for r in rows if r.kind == "rule"]
+    workflows = {r.name: Workflow.model_validate(r.spec) for r in rows if r.kind == "workflow"}
+    return rules, workflows
+
+
+def dispatch_pending(db: Database, owner: str, limit: int = 100) -> list[ActionRun]:
+    """Dispatch the events not dispatched yet to the stored rules; return the runs started."""
+    rules, workflows = load(db)
+    with db.session() as s:
+        done = select(DispatchedEvent.event_id)
+        events = list(
+            s.scalars(
+                select(Event).where(Event.id.not_in(done)).order_by(Event.created_at).limit(limit)
+            )
+        )
+        for e in events:
+            s.add(DispatchedEvent(event_id=e.id))
+    runs: list[ActionRun] = []
+    if rules:
+        runner = Runner(db, workflows, owner=owner)
+        for event in events:
+            runs.extend(dispatch(db, event, rules, workflows, runner=runner))
+    return runs
