@@ -207,3 +207,9 @@ rules:
     assert [a.step for a in list_attempts(rt.db, runs[0].id)] == ["train"]
     assert marker.read_text() == "done"
     assert dispatch_pending(rt.db, "test") == []  # each event starts its runs once
+    listed = cli(data, "action", "runs", "--workflow", "retrain")
+    assert runs[0].id in listed.stdout and "Succeeded" in listed.stdout
+    shown = cli(data, "action", "show", runs[0].id)
+    assert '"step": "train"' in shown.stdout and '"score": 0.93' in shown.stdout
+    dead = cli(data, "delivery", "dead-letters")
+    assert dead.returncode == 0 and dead.stdout.strip() == ""  # nothing was lost

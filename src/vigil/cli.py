@@ -341,6 +341,10 @@ app.add_typer(token_app, name="token")
 app.add_typer(monitor_app, name="monitor")
 alarm_app = typer.Typer(help="Alarms over metrics (CloudWatch semantics).")
 app.add_typer(alarm_app, name="alarm")
+action_app = typer.Typer(help="Action runs started by rules (workflows, commands, calls).")
+app.add_typer(action_app, name="action")
+delivery_app = typer.Typer(help="Notification delivery: dead letters and redrive.")
+app.add_typer(delivery_app, name="delivery")
 DataDirOpt = Annotated[
     Path | None,
     typer.Option("--data-dir", help="State directory (default $VIGIL_DATA_DIR or ./vigil-data)."),
@@ -551,6 +555,70 @@ def alarm_history_cmd(name: Annotated[str, typer.Argument()], data_dir: DataDirO
             highlight=False,
             markup=False,
         )
+
+
+@action_app.command("runs")
+def action_runs(
+    rule: Annotated[str | None, typer.Option()] = None,
+    workflow: Annotated[str | None, typer.Option()] = None,
+    status: Annotated[str | None, typer.Option()] = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Recent action runs, newest first."""
+    from vigil.actions.records import list_runs
+
+    for r in list_runs(_runtime(data_dir).db, rule=rule, workflow=workflow, status=status):
+        out.print(
+            f"{r.id}  {r.rule or '-'}  {r.workflow or r.target_type}  {r.status}  "
+            f"{r.started_at:%Y-%m-%dT%H:%M:%SZ}" + (f"  {r.error}" if r.error else ""),
+            highlight=False,
+            markup=False,
+        )
+
+
+@action_app.command("show")
+def action_show(run_id: Annotated[str, typer.Argument()], data_dir: DataDirOpt = None) -> None:
+    """One run with every step attempt (input, output, error, stdout)."""
+    import json
+
+    from vigil.actions.records import get_run, list_attempts, run_to_dict
+
+    db = _runtime(data_dir).db
+    try:
+        data = run_to_dict(get_run(db, run_id), list_attempts(db, run_id))
+    except (VigilError, LookupError) as exc:
+        raise _fail(str(exc)) from None
+    print(json.dumps(data, indent=2, default=str))
+
+
+@delivery_app.command("dead-letters")
+def delivery_dead_letters(
+    subscription: Annotated[str | None, typer.Option()] = None, data_dir: DataDirOpt = None
+) -> None:
+    """Messages that will not be retried, with their last error."""
+    from vigil.alerts.notify import make_outbox
+
+    for r in make_outbox(_runtime(data_dir).db).list_dead_letters(subscription):
+        out.print(
+            f"{r.id}  {r.subscription}  {r.message_id}  attempts {r.attempt}  {r.last_error}",
+            highlight=False,
+            markup=False,
+        )
+
+
+@delivery_app.command("redrive")
+def delivery_redrive(
+    ids: Annotated[list[int] | None, typer.Option("--id", help="Repeatable.")] = None,
+    subscription: Annotated[str | None, typer.Option()] = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Queue dead letters again (by id, or every one of a subscription)."""
+    from vigil.alerts.notify import make_outbox
+
+    if not ids and not subscription:
+        raise _fail("give --id (repeatable) or --subscription")
+    count = make_outbox(_runtime(data_dir).db).redrive(ids, subscription=subscription)
+    out.print(f"redriven {count}", highlight=False)
 
 
 @app.command("apply")

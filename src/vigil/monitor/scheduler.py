@@ -117,6 +117,17 @@ class Scheduler:
             recover(self.rt)
         except Exception:
             log.exception("recovering interrupted executions failed")
+        try:
+            from vigil.actions.definitions import load
+            from vigil.actions.engine import Runner
+            from vigil.actions.records import recover_runs
+
+            _, workflows = load(self.rt.db)
+            recover_runs(
+                self.rt.db, self.rt.owner, runner=Runner(self.rt.db, workflows, owner=self.rt.owner)
+            )
+        except Exception:
+            log.exception("recovering interrupted action runs failed")
         last_retention = last_alarms = 0.0
         while not self._stop.is_set():
             try:

@@ -19,6 +19,7 @@ from vigil.monitor.runner import Runtime
 from vigil.monitor.scheduler import Scheduler
 from vigil.server import errors
 from vigil.server.limits import BodyLimitMiddleware
+from vigil.server.routes_actions import router as actions_router
 from vigil.server.routes_alarms import router as alarms_router
 from vigil.server.routes_catalog import router as catalog_router
 from vigil.server.routes_executions import router as executions_router
@@ -98,5 +99,6 @@ def create_app(
     app.include_router(metrics_router, prefix=API_PREFIX, tags=["metrics"])
     app.include_router(alarms_router, prefix=API_PREFIX, tags=["alarms"])
     app.include_router(topics_router, prefix=API_PREFIX, tags=["notifications"])
+    app.include_router(actions_router, prefix=API_PREFIX, tags=["actions"])
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app
