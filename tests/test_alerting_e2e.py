@@ -178,7 +178,7 @@ workflows:
         target: {{command: ["{sys.executable}", "{script}"]}}
 rules:
   - name: retrain-on-drift
-    pattern: {{kind: [alarm_state_change], detail: {{state: [ALARM]}}}}
+    pattern: {{kind: [alarm_state_change], detail: {{state: [ALARM], alarm: [drift-c0]}}}}
     targets: [{{workflow: retrain}}]
 """
     )

@@ -115,7 +115,9 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> dict:
         run_scheduled(rt, "quality", T0 + timedelta(days=1, hours=h))
     with db.session() as s:
         executions = list(s.scalars(select(Execution).order_by(Execution.window_start)))
-        events = list(s.scalars(select(Event).order_by(Event.time)))
+        events = list(
+            s.scalars(select(Event).where(Event.kind == "concept_drift").order_by(Event.time))
+        )
     return {
         "rt": rt,
         "executions": executions,

@@ -124,7 +124,10 @@ def upsert_schedule(db: Database, spec: ScheduleSpec) -> Schedule:
         )
         row.monitor_type, row.status, row.config = spec.monitor_type, spec.status, spec.config
         s.flush()
-        return row
+    from vigil.alerts.defaults import ensure_default_alarms
+
+    ensure_default_alarms(db, spec)
+    return row
 
 
 def current_config(db: Database) -> VigilConfig:
@@ -163,8 +166,10 @@ def current_config(db: Database) -> VigilConfig:
 
 
 def _alerting_config(db: Database) -> dict[str, Any]:
-    """Topics, alarms, workflows and rules as stored."""
+    """Topics, alarms, workflows and rules as stored (a schedule's default alarms belong to
+    the schedule, which recreates them, so they are not listed)."""
     from vigil.actions.definitions import ActionDefinition
+    from vigil.alerts.defaults import DEFAULT_PREFIX
     from vigil.alerts.models import AlarmRecord, SubscriptionRecord, TopicRecord
 
     with db.session() as s:
@@ -186,7 +191,11 @@ def _alerting_config(db: Database) -> dict[str, Any]:
             )
             for t in s.scalars(select(TopicRecord).order_by(TopicRecord.name))
         ]
-        alarms = [r.spec for r in s.scalars(select(AlarmRecord).order_by(AlarmRecord.name))]
+        alarms = [
+            r.spec
+            for r in s.scalars(select(AlarmRecord).order_by(AlarmRecord.name))
+            if not str(r.spec.get("description", "")).startswith(DEFAULT_PREFIX)
+        ]
         defs = list(s.scalars(select(ActionDefinition).order_by(ActionDefinition.name)))
     return {
         "topics": topics,

@@ -269,6 +269,16 @@ def _execute_model_quality(
         MetricDatum(MODEL_NAMESPACE, key, dims, ex.scheduled_time, value)
         for key, value in mq.metrics.items()
     )
+    data.append(
+        MetricDatum(
+            MODEL_NAMESPACE,
+            "constraint_violations",
+            dims,
+            ex.scheduled_time,
+            float(len(mq.violations)),
+            unit="Count",
+        )
+    )
     rt.metrics.put(data)
     streams = _drift_streams(merged, problem_type, prediction, probability, threshold, positive)
     ids = [
@@ -404,6 +414,16 @@ def _emit(rt: Runtime, schedule: Schedule, ex: Execution, result: Analysis) -> N
                     maximum=ns.max,
                 )
             )
+    data.append(
+        MetricDatum(
+            DATA_NAMESPACE,
+            "drifted_features",
+            dims,
+            t,
+            float(sum(r.drifted for r in result.drift.values())),
+            unit="Count",
+        )
+    )
     rt.metrics.put(data)
 
 
