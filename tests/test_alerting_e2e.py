@@ -213,3 +213,28 @@ rules:
     assert '"step": "train"' in shown.stdout and '"score": 0.93' in shown.stdout
     dead = cli(data, "delivery", "dead-letters")
     assert dead.returncode == 0 and dead.stdout.strip() == ""  # nothing was lost
+
+
+def test_silences_mute_but_owed_resolves_are_sent(tmp_path: Path):
+    from vigil.alerts.notify import add_silence, notify_transitions
+    from vigil.alerts.service import Transition
+
+    rt = _runtime(tmp_path / "data")
+    put_topic(rt.db, "team")
+    subscribe(rt.db, "team", "webhook", {"url": "http://127.0.0.1:9/x"}, id="hook")
+    outbox = make_outbox(rt.db)
+
+    def t(alarm: str, old: str, new: str, at: datetime) -> Transition:
+        return Transition(alarm, old, new, "why", {}, ["team"], at)
+
+    t1 = T0 + timedelta(hours=1)
+    assert notify_transitions(rt.db, outbox, [t("drift-a", "OK", "ALARM", T0)], T0) == 1
+    add_silence(rt.db, ['alarm=~"drift-.*"'], t1, t1 + timedelta(hours=2), "maintenance")
+    queued = notify_transitions(
+        rt.db, outbox, [t("drift-b", "OK", "ALARM", t1), t("drift-a", "ALARM", "OK", t1)], t1
+    )
+    assert queued == 1, "drift-b is silenced; drift-a's resolve is owed and sent"
+    later = t1 + timedelta(hours=3)  # the silence is over
+    assert notify_transitions(rt.db, outbox, [t("drift-b", "ALARM", "OK", later)], later) == 0
+    bad = cli(tmp_path / "data", "alarm", "silence", "--matcher", "no operator")
+    assert bad.returncode == 2 and "expected name=value" in bad.stderr

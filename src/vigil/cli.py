@@ -591,6 +591,36 @@ def action_show(run_id: Annotated[str, typer.Argument()], data_dir: DataDirOpt =
     print(json.dumps(data, indent=2, default=str))
 
 
+@alarm_app.command("silence")
+def alarm_silence(
+    matcher: Annotated[list[str], typer.Option("--matcher", help='e.g. alarm=~"drift.*"')],
+    hours: Annotated[float, typer.Option(help="How long, from now.")] = 2.0,
+    comment: Annotated[str, typer.Option()] = "",
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Mute notifications of matching alarms for a while (resolves already owed still go)."""
+    from datetime import datetime, timedelta, timezone
+
+    from vigil.alerts.notify import add_silence
+
+    now = datetime.now(timezone.utc)
+    try:
+        silence_id = add_silence(
+            _runtime(data_dir).db,
+            matcher,
+            now,
+            now + timedelta(hours=hours),
+            comment,
+            created_by="cli",
+        )
+    except (VigilError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    out.print(
+        f"silence {silence_id} until {now + timedelta(hours=hours):%Y-%m-%dT%H:%M:%SZ}",
+        highlight=False,
+    )
+
+
 @delivery_app.command("dead-letters")
 def delivery_dead_letters(
     subscription: Annotated[str | None, typer.Option()] = None, data_dir: DataDirOpt = None

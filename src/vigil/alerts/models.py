@@ -66,3 +66,26 @@ class SubscriptionRecord(Base):
     filter_policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     retry: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SilenceRecord(Base):
+    """Mutes notifications of matching alarms between ``starts_at`` and ``ends_at``."""
+
+    __tablename__ = "silences"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    matchers: Mapped[list[str]] = mapped_column(JSON, default=list)  # e.g. ['alarm=~"drift.*"']
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(NAME), default="")
+
+
+class NotifiedState(Base):
+    """The last state of an alarm that was notified to a topic (a resolve is owed after it)."""
+
+    __tablename__ = "notified_states"
+
+    alarm: Mapped[str] = mapped_column(String(NAME), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(NAME), primary_key=True)
+    state: Mapped[str] = mapped_column(String(32))

@@ -20,12 +20,14 @@ from sqlalchemy import select
 
 from vigil.alerts.delivery import Message, Outbox, RetryPolicy, SQLOutboxStore, Subscription
 from vigil.alerts.delivery import default_channels as _channels
-from vigil.alerts.models import SubscriptionRecord, TopicRecord
+from vigil.alerts.models import NotifiedState, SilenceRecord, SubscriptionRecord, TopicRecord
+from vigil.alerts.routing import Matcher
 from vigil.alerts.service import Transition
 from vigil.errors import ConfigError
 from vigil.store.db import Database
 from vigil.store.errors import NotFoundError
 
+SILENCED = "SILENCED"  # the last transition to this topic was muted
 SEVERITY = {"ALARM": "critical", "OK": "info", "INSUFFICIENT_DATA": "warning"}
 
 
@@ -125,15 +127,89 @@ def message_for(t: Transition, topic: str) -> Message:
     )
 
 
+def add_silence(
+    db: Database,
+    matchers: Iterable[str],
+    starts_at: datetime,
+    ends_at: datetime,
+    comment: str = "",
+    created_by: str = "",
+) -> str:
+    """Mute notifications of alarms whose labels (``alarm``, ``state`` and the alarm's
+    dimensions) match every matcher (``name=value``, ``!=``, ``=~``, ``!~``)."""
+    matchers = list(matchers)
+    for m in matchers:
+        Matcher.parse(m)  # validates it
+    if not matchers:
+        raise ConfigError('a silence needs at least one matcher, e.g. alarm=~"drift.*"')
+    if ends_at <= starts_at:
+        raise ConfigError("a silence must end after it starts")
+    silence_id = str(uuid.uuid4())
+    with db.session() as s:
+        s.add(
+            SilenceRecord(
+                id=silence_id,
+                matchers=matchers,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                comment=comment,
+                created_by=created_by,
+            )
+        )
+    return silence_id
+
+
+def active_silences(db: Database, now: datetime) -> list[SilenceRecord]:
+    """Silences in force at ``now``."""
+    with db.session() as s:
+        return list(
+            s.scalars(
+                select(SilenceRecord).where(
+                    SilenceRecord.starts_at <= now, SilenceRecord.ends_at > now
+                )
+            )
+        )
+
+
+def _labels(db: Database, t: Transition) -> dict[str, str]:
+    from vigil.alerts.models import AlarmRecord
+
+    with db.session() as s:
+        row = s.get(AlarmRecord, t.alarm)
+    dims = dict((row.spec or {}).get("dimensions") or {}) if row is not None else {}
+    return {**{str(k): str(v) for k, v in dims.items()}, "alarm": t.alarm, "state": t.new_state}
+
+
 def notify_transitions(
     db: Database, outbox: Outbox, transitions: Iterable[Transition], now: datetime | None = None
 ) -> int:
     """Queue one message per transition and topic named in its actions; returns how many
-    deliveries were queued. Action names that are not topics are left to the action rules."""
+    deliveries were queued. Action names that are not topics are left to the action rules.
+
+    A transition matching an active silence is muted, except a return to OK of an alarm
+    whose ALARM was notified: that resolve is owed and always sent. The return to OK of an
+    alarm whose ALARM was muted is not sent either (nobody heard of the ALARM).
+    """
+    now = now or datetime.now(timezone.utc)
     known = set(topics(db))
+    silences = [[Matcher.parse(m) for m in s.matchers] for s in active_silences(db, now)]
     queued = 0
     for t in transitions:
+        labels = _labels(db, t)
+        muted = any(all(m.matches(labels) for m in group) for group in silences)
         for name in t.actions:
-            if name in known:
-                queued += outbox.enqueue(message_for(t, name), subscriptions_of(db, name), now)
+            if name not in known:
+                continue
+            with db.session() as s:
+                last = s.get(NotifiedState, (t.alarm, name))
+                if last is None:
+                    last = NotifiedState(alarm=t.alarm, topic=name, state="")
+                    s.add(last)
+                owed = t.new_state == "OK" and last.state == "ALARM"
+                unseen = t.new_state == "OK" and last.state == SILENCED  # its ALARM was muted
+                if (muted and not owed) or unseen:
+                    last.state = SILENCED if muted else t.new_state
+                    continue
+                last.state = t.new_state
+            queued += outbox.enqueue(message_for(t, name), subscriptions_of(db, name), now)
     return queued

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from vigil.alerts.notify import make_outbox, put_topic, subscribe, subscriptions_of, topics
+from vigil.alerts.notify import (
+    active_silences,
+    add_silence,
+    make_outbox,
+    put_topic,
+    subscribe,
+    subscriptions_of,
+    topics,
+)
 from vigil.server.errors import ApiError
 from vigil.server.state import READ, WRITE, ServerState, get_state
 
@@ -111,3 +120,46 @@ def redrive(body: RedriveIn, state: ServerState = Depends(get_state)) -> dict[st
         raise ApiError(422, "validation_error", "give ids or a subscription to redrive")
     count = make_outbox(state.db).redrive(body.ids, subscription=body.subscription)
     return {"redriven": count}
+
+
+class SilenceIn(BaseModel):
+    matchers: list[str] = Field(min_length=1)
+    starts_at: datetime | None = None
+    ends_at: datetime
+    comment: str = ""
+
+
+@router.post("/silences", status_code=201)
+def create_silence(
+    body: SilenceIn, token: str = WRITE, state: ServerState = Depends(get_state)
+) -> dict[str, Any]:
+    """Mute notifications of matching alarms (``alarm=~"drift.*"``, ``Endpoint=churn``)."""
+    start = body.starts_at or datetime.now(timezone.utc)
+    try:
+        silence_id = add_silence(
+            state.db, body.matchers, start, body.ends_at, body.comment, created_by=token
+        )
+    except ValueError as exc:
+        raise ApiError(422, "validation_error", str(exc)) from None
+    return {
+        "id": silence_id,
+        "matchers": body.matchers,
+        "starts_at": start.isoformat(),
+        "ends_at": body.ends_at.isoformat(),
+    }
+
+
+@router.get("/silences", dependencies=[READ])
+def list_silences(state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    return {
+        "silences": [
+            {
+                "id": s.id,
+                "matchers": s.matchers,
+                "starts_at": s.starts_at.isoformat(),
+                "ends_at": s.ends_at.isoformat(),
+                "comment": s.comment,
+            }
+            for s in active_silences(state.db, datetime.now(timezone.utc))
+        ]
+    }
