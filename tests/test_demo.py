@@ -33,10 +33,13 @@ def test_platform_demo_runs_end_to_end(tmp_path: Path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert time.monotonic() - started < 120
     out = done.stdout
-    assert "created 3, updated 0, unchanged 0" in out
+    assert "created 4, updated 0, unchanged 0" in out
     assert out.count("Completed                ") == 3
     assert out.count("CompletedWithViolations") == 3
     assert f"http://127.0.0.1:{port}" in out and "API token (admin): vgl_" in out
+    # the schedule's default alarms fire on the drifting hours and notify the webhook
+    assert "alarm hourly-drift: OK -> ALARM" in out
+    assert 'webhook received: ALARM: "hourly-drift" in vigil' in out
     reports = list(
         (tmp_path / "data" / "reports" / "cancer-model" / "hourly").rglob(
             "constraint_violations.json"

@@ -11,7 +11,10 @@
    ``mean radius`` and ``mean texture`` drift.
 4. Backfills the six hourly windows through the schedule (as ``vigil monitor backfill``
    does), and lists the executions through the REST API: ``Completed`` then
-   ``CompletedWithViolations``. Prints the URLs, the token and where the reports are.
+   ``CompletedWithViolations``.
+5. Evaluates the schedule's default alarms (as ``vigil alarm evaluate --at`` does): the drift
+   and violations alarms go to ALARM and their notifications reach a signed webhook on
+   loopback through the durable outbox. Prints the URLs, the token and where the reports are.
 """
 
 from __future__ import annotations
@@ -55,6 +58,18 @@ def _serve(app: Any, port: int) -> Any:
     return server
 
 
+def _hook_app(received: list[dict[str, Any]]) -> Any:
+    """A loopback receiver standing in for the team's webhook."""
+    app = FastAPI()
+
+    @app.post("/hook")
+    async def hook(request: Request) -> dict[str, bool]:
+        received.append(await request.json())
+        return {"ok": True}
+
+    return app
+
+
 def _model_app(model: Any, writer: Any) -> Any:
     from vigil.capture.middleware import CaptureMiddleware
 
@@ -95,6 +110,9 @@ def run(output: Path, port: int = 8080, keep_running: bool = True) -> int:
         base_url=api_url + "/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=60
     )
     print(f"vigil server: {api_url} (OpenAPI {api_url}/docs), data in {data_dir}")
+    hook_port = _free_port()
+    received: list[dict[str, Any]] = []
+    hook_server = _serve(_hook_app(received), hook_port)
 
     cancer = load_breast_cancer(as_frame=True)
     frame = cancer.frame[FEATURES]
@@ -109,7 +127,8 @@ def run(output: Path, port: int = 8080, keep_running: bool = True) -> int:
         f"(accuracy on the rest {model.score(serve, cancer.target.loc[serve.index]):.3f})"
     )
 
-    (output / "vigil.yaml").write_text(f"""version: 1
+    (output / "vigil.yaml").write_text(
+        f"""version: 1
 endpoints:
   - name: cancer-model
 baselines:
@@ -123,7 +142,16 @@ schedules:
     endpoint: cancer-model
     baseline: cancer-train
     expression: cron(0 * ? * * *)
-""")
+    config:
+      default_alarm_actions: [oncall]
+topics:
+  - name: oncall
+    subscriptions:
+      - id: oncall-webhook
+        protocol: webhook
+        config: {{url: "http://127.0.0.1:{hook_port}/hook", secret: "demo-secret"}}
+"""
+    )
     from vigil.config import load_config
     from vigil.monitor.catalog import apply_config
 
@@ -177,6 +205,23 @@ schedules:
         )
     statuses = [e["status"] for e in executions]
     expected = ["Completed"] * (HOURS // 2) + ["CompletedWithViolations"] * (HOURS // 2)
+
+    from vigil.alerts.notify import make_outbox
+    from vigil.monitor.scheduler import alarms_and_notifications
+
+    outbox = make_outbox(db)
+    for h in (HOURS // 2, HOURS):  # evaluate when a calm hour, then a drifting one, is over
+        at = first_hour + timedelta(hours=h + 1, minutes=5)
+        for t in alarms_and_notifications(rt, outbox, at):
+            print(f"  alarm {t.alarm}: {t.old_state} -> {t.new_state}")
+        outbox.deliver_due(datetime.now(timezone.utc))
+    deadline = time.monotonic() + 10  # the server's own loop may be delivering some
+    while time.monotonic() < deadline and not any("ALARM" in n["subject"] for n in received):
+        outbox.deliver_due(datetime.now(timezone.utc))
+        time.sleep(0.1)
+    for note in received:
+        print(f"  webhook received: {note['subject']} (signed, id {note['id'][:8]})")
+    hook_server.should_exit = True
     last = executions[-1]
     print(
         f"\nreport of the last hour: {api_url}/api/v1/executions/{last['id']}/outputs/report.html"

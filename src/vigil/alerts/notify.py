@@ -188,7 +188,8 @@ def notify_transitions(
 
     A transition matching an active silence is muted, except a return to OK of an alarm
     whose ALARM was notified: that resolve is owed and always sent. The return to OK of an
-    alarm whose ALARM was muted is not sent either (nobody heard of the ALARM).
+    alarm whose ALARM was muted is not sent either (nobody heard of the ALARM). ``now`` is
+    the evaluation time (silences are checked at it); deliveries are due at once.
     """
     now = now or datetime.now(timezone.utc)
     known = set(topics(db))
@@ -211,5 +212,5 @@ def notify_transitions(
                     last.state = SILENCED if muted else t.new_state
                     continue
                 last.state = t.new_state
-            queued += outbox.enqueue(message_for(t, name), subscriptions_of(db, name), now)
+            queued += outbox.enqueue(message_for(t, name), subscriptions_of(db, name))
     return queued
