@@ -35,27 +35,29 @@ def _hour(root: Path, cols: dict[str, list[float]], t: datetime, shift: float) -
     (folder / "00-00-000-a.jsonl").write_text("\n".join(lines) + "\n")
 
 
+def drift_alarm(actions: list[str]) -> MetricAlarm:
+    """An alarm on feature _c0's drift of the "hourly" schedule over "churn"."""
+    return MetricAlarm(
+        name="drift-c0",
+        namespace="aws/sagemaker/Endpoints/data-metrics",
+        metric_name="feature_baseline_drift__c0",
+        dimensions={"Endpoint": "churn", "MonitoringSchedule": "hourly"},
+        statistic="Maximum",
+        period=3600,
+        evaluation_periods=1,
+        threshold=0.1,
+        comparison_operator="GreaterThanThreshold",
+        treat_missing_data="notBreaching",
+        alarm_actions=actions,
+        ok_actions=actions,
+    )
+
+
 def test_drift_alarm_transitions_with_reasons(tmp_path: Path, sagemaker_dir: Path):
     data = tmp_path / "data"
     assert cli(data, "apply", "-f", str(config_file(tmp_path, sagemaker_dir))).returncode == 0
     rt = _runtime(data)
-    put_alarm(
-        rt.db,
-        MetricAlarm(
-            name="drift-c0",
-            namespace="aws/sagemaker/Endpoints/data-metrics",
-            metric_name="feature_baseline_drift__c0",
-            dimensions={"Endpoint": "churn", "MonitoringSchedule": "hourly"},
-            statistic="Maximum",
-            period=3600,
-            evaluation_periods=1,
-            threshold=0.1,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=["email-team"],
-            ok_actions=["email-team"],
-        ),
-    )
+    put_alarm(rt.db, drift_alarm(["email-team"]))
     cols = sagemaker_columns(sagemaker_dir)
     states = []
     for h, shift in enumerate([0.0, 0.0, 2.0, 2.0, 0.0]):

@@ -15,9 +15,8 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 
 from conftest import sagemaker_columns
-from test_alarm_service import _hour
+from test_alarm_service import _hour, drift_alarm
 from test_runtime import _runtime, cli, config_file
-from vigil.alerts.alarms import MetricAlarm
 from vigil.alerts.delivery import verify_signature
 from vigil.alerts.notify import make_outbox, put_topic, subscribe
 from vigil.alerts.service import put_alarm
@@ -82,23 +81,7 @@ def test_drift_alarm_notifies_by_email_and_webhook_then_resolves(
             "webhook",
             {"url": f"http://127.0.0.1:{http.server_port}/hook", "secret": SECRET},
         )
-        put_alarm(
-            rt.db,
-            MetricAlarm(
-                name="drift-c0",
-                namespace="aws/sagemaker/Endpoints/data-metrics",
-                metric_name="feature_baseline_drift__c0",
-                dimensions={"Endpoint": "churn", "MonitoringSchedule": "hourly"},
-                statistic="Maximum",
-                period=3600,
-                evaluation_periods=1,
-                threshold=0.1,
-                comparison_operator="GreaterThanThreshold",
-                treat_missing_data="notBreaching",
-                alarm_actions=["team"],
-                ok_actions=["team"],
-            ),
-        )
+        put_alarm(rt.db, drift_alarm(["team"]))
         outbox = make_outbox(rt.db)
         cols = sagemaker_columns(sagemaker_dir)
         for h, shift in enumerate([0.0, 2.0, 0.0]):  # normal, drifting, normal again
