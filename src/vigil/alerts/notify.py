@@ -102,7 +102,7 @@ def topics(db: Database) -> list[str]:
 
 def make_outbox(db: Database, channels: Mapping[str, Any] | None = None) -> Outbox:
     """The server's outbox over the database."""
-    return Outbox(SQLOutboxStore(db), channels or _channels(), workers=4)
+    return Outbox(SQLOutboxStore(db), channels or _channels(), workers=4, lease_seconds=60)
 
 
 def message_for(t: Transition, topic: str) -> Message:

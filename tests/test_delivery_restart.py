@@ -1,0 +1,129 @@
+"""Nothing is lost: a receiver stays down for several attempts while `vigil server` delivers,
+the server is killed (kill -9) and started again, the receiver comes back, and every message
+arrives (at least once, by stable id)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from test_runtime import _runtime, cli
+from vigil.alerts.notify import make_outbox
+from vigil.store.datum import MetricDatum
+
+VIGIL = [sys.executable, "-m", "vigil.cli"]
+T0 = datetime(2024, 5, 1, tzinfo=timezone.utc)
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Receiver(BaseHTTPRequestHandler):
+    ids: list[str] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        Receiver.ids.append(json.loads(body)["id"])
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _server(data: Path) -> subprocess.Popen:
+    port = _port()
+    proc = subprocess.Popen(
+        [*VIGIL, "server", "--port", str(port), "--data-dir", str(data)],
+        env={**os.environ, "VIGIL_WORKER_ID": "srv"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+            return proc
+        except httpx.HTTPError:
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_receiver_down_server_restarted_every_message_delivered(tmp_path: Path):
+    hook_port = _port()  # nothing listens here yet: connection refused
+    data = tmp_path / "data"
+    (tmp_path / "vigil.yaml").write_text(
+        f"""version: 1
+topics:
+  - name: team
+    subscriptions:
+      - id: team-hook
+        protocol: webhook
+        config: {{url: "http://127.0.0.1:{hook_port}/hook"}}
+        retry: {{numRetries: 60, minDelayTarget: 1, maxDelayTarget: 1}}
+alarms:
+"""
+        + "".join(
+            f"""  - name: lat-{i}
+    namespace: app
+    metric_name: latency
+    dimensions: {{host: h{i}}}
+    statistic: Maximum
+    period: 60
+    evaluation_periods: 1
+    threshold: 1.0
+    comparison_operator: GreaterThanThreshold
+    alarm_actions: [team]
+"""
+            for i in range(5)
+        )
+    )
+    assert cli(data, "apply", "-f", str(tmp_path / "vigil.yaml")).returncode == 0
+    rt = _runtime(data)
+    rt.metrics.put([MetricDatum("app", "latency", {"host": f"h{i}"}, T0, 5.0) for i in range(5)])
+    first = cli(
+        data, "alarm", "evaluate", "--at", (T0 + timedelta(minutes=1, seconds=30)).isoformat()
+    )
+    assert "5 transition(s)" in first.stdout and "retrying 5" in first.stdout, first.stdout
+    queued = {r.message_id for r in make_outbox(rt.db).store.list()}
+    assert len(queued) == 5
+
+    server = _server(data)
+    time.sleep(3)  # several more failed attempts (connection refused)
+    attempts = max(r.attempt for r in make_outbox(rt.db).store.list())
+    assert attempts >= 2
+    os.kill(server.pid, signal.SIGKILL)
+    server.wait(10)
+    server = _server(data)  # the restarted server picks the outbox up
+    Receiver.ids = []
+    http = ThreadingHTTPServer(("127.0.0.1", hook_port), Receiver)
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    try:
+        # a delivery the killed server had claimed waits for its 60 s lease, then goes again
+        deadline = time.monotonic() + 90
+        while set(Receiver.ids) != queued:
+            assert time.monotonic() < deadline, f"delivered {len(set(Receiver.ids))} of 5"
+            time.sleep(0.2)
+        records = make_outbox(rt.db).store.list()
+        assert {r.status for r in records} == {"delivered"}
+        assert make_outbox(rt.db).list_dead_letters() == []
+    finally:
+        server.terminate()
+        server.wait(10)
+        http.shutdown()
