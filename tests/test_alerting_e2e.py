@@ -138,6 +138,7 @@ def test_alarms_topics_rules_and_workflows_as_code(tmp_path: Path, sagemaker_dir
         base.read_text()
         + f"""topics:
   - name: team
+    grouping: {{group_by: [Endpoint], group_wait: 30, group_interval: 300}}
     subscriptions:
       - id: team-hook
         protocol: webhook

@@ -49,6 +49,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     JsonValue,
     ValidationError,
     ValidationInfo,
@@ -222,10 +223,24 @@ class SubscriptionSpec(_Spec):
     retry: dict[str, JsonValue] | None = None
 
 
+class GroupingSpec(_Spec):
+    """Alertmanager's grouping for a topic: alarms with equal ``group_by`` labels (``alarm``,
+    ``state`` or an alarm dimension) form one notification, sent ``group_wait`` seconds after
+    the group appears, at most every ``group_interval`` while it changes, and every
+    ``repeat_interval`` while it still fires unchanged."""
+
+    group_by: list[str] = ["alarm"]
+    group_wait: float = Field(default=30.0, ge=0)
+    group_interval: float = Field(default=300.0, ge=0)
+    repeat_interval: float | None = Field(default=14400.0, gt=0)
+    send_resolved: bool = True
+
+
 class TopicSpec(_Spec):
-    """A topic and its subscriptions."""
+    """A topic, its subscriptions and (optionally) its grouping of notifications."""
 
     name: Name
+    grouping: GroupingSpec | None = None
     subscriptions: list[SubscriptionSpec] = []
 
 

@@ -51,7 +51,24 @@ class TopicRecord(Base):
     __tablename__ = "topics"
 
     name: Mapped[str] = mapped_column(String(NAME), primary_key=True)
+    grouping: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # Alertmanager-style timers
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NotificationGroup(Base):
+    """The durable state of one notification group of a topic (alarms with equal
+    ``group_by`` labels): its members' states and when it was last notified."""
+
+    __tablename__ = "notification_groups"
+
+    topic: Mapped[str] = mapped_column(String(NAME), primary_key=True)
+    group_key: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    labels: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    members: Mapped[dict[str, Any]] = mapped_column(default=dict)  # alarm -> {state, reason}
+    sent_firing: Mapped[list[str]] = mapped_column(JSON, default=list)
+    changed: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+    last_sent_at: Mapped[datetime | None]
 
 
 class SubscriptionRecord(Base):

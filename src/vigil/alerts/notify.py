@@ -13,14 +13,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 
 from vigil.alerts.delivery import Message, Outbox, RetryPolicy, SQLOutboxStore, Subscription
 from vigil.alerts.delivery import default_channels as _channels
-from vigil.alerts.models import NotifiedState, SilenceRecord, SubscriptionRecord, TopicRecord
+from vigil.alerts.models import (
+    NotificationGroup,
+    NotifiedState,
+    SilenceRecord,
+    SubscriptionRecord,
+    TopicRecord,
+)
 from vigil.alerts.routing import Matcher
 from vigil.alerts.service import Transition
 from vigil.errors import ConfigError
@@ -31,10 +38,12 @@ SILENCED = "SILENCED"  # the last transition to this topic was muted
 SEVERITY = {"ALARM": "critical", "OK": "info", "INSUFFICIENT_DATA": "warning"}
 
 
-def put_topic(db: Database, name: str) -> TopicRecord:
-    """Create a topic (idempotent)."""
+def put_topic(db: Database, name: str, grouping: Mapping[str, Any] | None = None) -> TopicRecord:
+    """Create or update a topic; ``grouping`` (group_by, group_wait, group_interval,
+    repeat_interval, send_resolved) turns on Alertmanager-style grouping."""
     with db.session() as s:
         row = s.get(TopicRecord, name) or TopicRecord(name=name)
+        row.grouping = dict(grouping) if grouping else None
         s.add(row)
         s.flush()
         return row
@@ -192,7 +201,9 @@ def notify_transitions(
     the evaluation time (silences are checked at it); deliveries are due at once.
     """
     now = now or datetime.now(timezone.utc)
-    known = set(topics(db))
+    with db.session() as s:
+        rows = {t.name: t.grouping for t in s.scalars(select(TopicRecord))}
+    known = set(rows)
     silences = [[Matcher.parse(m) for m in s.matchers] for s in active_silences(db, now)]
     queued = 0
     for t in transitions:
@@ -200,6 +211,10 @@ def notify_transitions(
         muted = any(all(m.matches(labels) for m in group) for group in silences)
         for name in t.actions:
             if name not in known:
+                continue
+            if rows[name]:
+                if not muted or t.new_state == "OK":
+                    _join_group(db, name, rows[name], t, labels, now)
                 continue
             with db.session() as s:
                 last = s.get(NotifiedState, (t.alarm, name))
@@ -214,3 +229,107 @@ def notify_transitions(
                 last.state = t.new_state
             queued += outbox.enqueue(message_for(t, name), subscriptions_of(db, name))
     return queued
+
+
+def _group_key(grouping: Mapping[str, Any], labels: Mapping[str, str]) -> tuple[str, dict]:
+    chosen = {k: labels.get(k, "") for k in grouping.get("group_by") or ["alarm"]}
+    return orjson.dumps(chosen, option=orjson.OPT_SORT_KEYS).decode(), chosen
+
+
+def _join_group(
+    db: Database,
+    topic: str,
+    grouping: Mapping[str, Any],
+    t: Transition,
+    labels: Mapping[str, str],
+    now: datetime,
+) -> None:
+    """Record a transition in its group (durably); :func:`flush_groups` notifies it."""
+    key, chosen = _group_key(grouping, labels)
+    with db.session() as s:
+        group = s.get(NotificationGroup, (topic, key))
+        if group is None:
+            group = NotificationGroup(
+                topic=topic,
+                group_key=key,
+                labels=chosen,
+                members={},
+                sent_firing=[],
+                changed=True,
+                created_at=now,
+            )
+            s.add(group)
+        members = dict(group.members)
+        members[t.alarm] = {"state": t.new_state, "reason": t.reason}
+        group.members, group.changed = members, True
+
+
+def _seconds(value: Any) -> float:
+    return float(value or 0.0)
+
+
+def flush_groups(db: Database, outbox: Outbox, now: datetime) -> int:
+    """Send the group notifications due at ``now`` (Alertmanager's timers); returns how many
+    deliveries were queued. A group whose every alarm is OK and was notified resolved ends."""
+    queued = 0
+    with db.session() as s:
+        topics_grouping = {t.name: t.grouping for t in s.scalars(select(TopicRecord))}
+        groups = list(s.scalars(select(NotificationGroup)))
+    for g in groups:
+        grouping = topics_grouping.get(g.topic) or {}
+        firing = sorted(a for a, m in g.members.items() if m["state"] == "ALARM")
+        resolved = sorted(a for a in g.sent_firing if g.members.get(a, {}).get("state") != "ALARM")
+        if g.last_sent_at is None:
+            due = bool(firing) and now >= g.created_at + timedelta(
+                seconds=_seconds(grouping.get("group_wait"))
+            )
+        elif g.changed:
+            due = now >= g.last_sent_at + timedelta(
+                seconds=_seconds(grouping.get("group_interval"))
+            )
+        else:
+            repeat = grouping.get("repeat_interval")
+            due = (
+                bool(firing)
+                and repeat is not None
+                and now >= g.last_sent_at + timedelta(seconds=float(repeat))
+            )
+        wants_resolved = grouping.get("send_resolved", True)
+        send = due and (firing or (resolved and wants_resolved))
+        if send:
+            queued += outbox.enqueue(
+                _group_message(g, firing, resolved if wants_resolved else [], now),
+                subscriptions_of(db, g.topic),
+            )
+        with db.session() as s:
+            row = s.get(NotificationGroup, (g.topic, g.group_key))
+            if due:
+                row.last_sent_at, row.changed = now, False
+                row.sent_firing = firing
+            if not firing and (due or not row.sent_firing):
+                s.delete(row)  # every alarm is OK and nothing is owed any more
+    return queued
+
+
+def _group_message(
+    g: NotificationGroup, firing: list[str], resolved: list[str], now: datetime
+) -> Message:
+    status = "firing" if firing else "resolved"
+    names = ", ".join(f"{k}={v}" for k, v in sorted(g.labels.items()))
+    lines = [f"{a}: ALARM ({g.members[a]['reason']})" for a in firing]
+    lines += [f"{a}: resolved" for a in resolved]
+    return Message(
+        topic=g.topic,
+        subject=f"[{status.upper()}:{len(firing) or len(resolved)}] {names}"[:100],
+        body="\n".join(lines),
+        attributes={"status": status, **{k: str(v) for k, v in g.labels.items()}},
+        payload={
+            "status": status,
+            "group_key": g.group_key,
+            "group_labels": g.labels,
+            "alarm": names,
+            "alerts": [{"alarm": a, "status": "firing"} for a in firing]
+            + [{"alarm": a, "status": "resolved"} for a in resolved],
+        },
+        created_at=now,
+    )

@@ -177,6 +177,7 @@ def _alerting_config(db: Database) -> dict[str, Any]:
         topics = [
             TopicSpec(
                 name=t.name,
+                grouping=t.grouping,  # type: ignore[arg-type]
                 subscriptions=[
                     SubscriptionSpec(
                         id=x.id,
@@ -208,7 +209,7 @@ def _alerting_config(db: Database) -> dict[str, Any]:
 def _apply_topic(db: Database, spec: TopicSpec) -> None:
     from vigil.alerts.notify import put_topic, subscribe
 
-    put_topic(db, spec.name)
+    put_topic(db, spec.name, spec.grouping.model_dump() if spec.grouping else None)
     for sub in spec.subscriptions:
         subscribe(
             db,

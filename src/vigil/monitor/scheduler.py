@@ -79,12 +79,13 @@ def apply_retention(rt: Runtime, now: datetime | None = None) -> int:
 
 def alarms_and_notifications(rt: Runtime, outbox: Any, now: datetime | None = None) -> list[Any]:
     """Evaluate every alarm and queue the notifications of its transitions."""
-    from vigil.alerts.notify import notify_transitions
+    from vigil.alerts.notify import flush_groups, notify_transitions
     from vigil.alerts.service import evaluate_alarms
 
     now = now or datetime.now(timezone.utc)
     transitions = evaluate_alarms(rt.db, rt.metrics, now)
     notify_transitions(rt.db, outbox, transitions, now)
+    flush_groups(rt.db, outbox, now)
     return transitions
 
 
@@ -135,6 +136,9 @@ class Scheduler:
                 if time.monotonic() - last_alarms >= self.rt.settings.alarm_interval:
                     alarms_and_notifications(self.rt, self._outbox())
                     last_alarms = time.monotonic()
+                from vigil.alerts.notify import flush_groups
+
+                flush_groups(self.rt.db, self._outbox(), datetime.now(timezone.utc))
                 self._outbox().deliver_due(datetime.now(timezone.utc))
                 from vigil.actions.definitions import dispatch_pending
 
