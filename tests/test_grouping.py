@@ -100,3 +100,56 @@ def test_ungrouped_topics_still_notify_each_transition_at_once(tmp_path: Path):
     t = Transition("a", "OK", "ALARM", "why", {}, ["team"], T0)
     assert notify_transitions(db, outbox, [t], T0) == 1
     assert flush_groups(db, outbox, T0 + timedelta(hours=1)) == 0
+
+
+def test_inhibition_and_flap_damping(tmp_path: Path):
+    from vigil.alerts.models import AlarmHistory, AlarmRecord
+
+    db = open_database(Settings(data_dir=tmp_path))
+    put_topic(
+        db,
+        "team",
+        {
+            "group_by": ["alarm"],
+            "group_wait": 0,
+            "group_interval": 0,
+            "inhibit_rules": [
+                {
+                    "source": ['alarm=~".*-failed"'],
+                    "target": ['alarm=~".*-drift"'],
+                    "equal": ["Endpoint"],
+                }
+            ],
+        },
+    )
+    subscribe(db, "team", "webhook", {"url": "http://127.0.0.1:9/x"}, id="hook")
+    for name in ("s-failed", "s-drift"):
+        put_alarm(db, _alarm(name))
+    put_alarm(db, _alarm("other-drift").model_copy(update={"dimensions": {"Endpoint": "fraud"}}))
+    with db.session() as s:
+        s.get(AlarmRecord, "s-failed").state = "ALARM"  # the source fires
+    outbox = make_outbox(db)
+    drift = Transition("s-drift", "OK", "ALARM", "why", {}, ["team"], T0)
+    notify_transitions(db, outbox, [drift], T0)
+    assert flush_groups(db, outbox, T0) == 0, "inhibited by s-failed on the same Endpoint"
+    # a flapping alarm: more than 4 changes in 30 minutes are damped
+    with db.session() as s:
+        for i in range(5):
+            s.add(
+                AlarmHistory(
+                    alarm_name="other-drift",
+                    time=T0 - timedelta(minutes=i),
+                    old_state="OK",
+                    new_state="ALARM",
+                    reason="",
+                    reason_data={},
+                    actions=[],
+                )
+            )
+    flap = Transition("other-drift", "OK", "ALARM", "why", {}, ["team"], T0)
+    notify_transitions(db, outbox, [flap], T0)
+    assert flush_groups(db, outbox, T0) == 0, "damped while flapping"
+    calm = T0 + timedelta(hours=2)
+    later = Transition("other-drift", "OK", "ALARM", "why", {}, ["team"], calm)
+    notify_transitions(db, outbox, [later], calm)
+    assert flush_groups(db, outbox, calm) == 1, "stable again: notified"

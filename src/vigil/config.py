@@ -234,6 +234,7 @@ class GroupingSpec(_Spec):
     group_interval: float = Field(default=300.0, ge=0)
     repeat_interval: float | None = Field(default=14400.0, gt=0)
     send_resolved: bool = True
+    inhibit_rules: list[dict[str, list[str]]] = []  # {source: [...], target: [...], equal: [...]}
 
 
 class TopicSpec(_Spec):

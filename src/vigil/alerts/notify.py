@@ -195,20 +195,28 @@ def notify_transitions(
     """Queue one message per transition and topic named in its actions; returns how many
     deliveries were queued. Action names that are not topics are left to the action rules.
 
-    A transition matching an active silence is muted, except a return to OK of an alarm
-    whose ALARM was notified: that resolve is owed and always sent. The return to OK of an
-    alarm whose ALARM was muted is not sent either (nobody heard of the ALARM). ``now`` is
-    the evaluation time (silences are checked at it); deliveries are due at once.
+    A transition matching an active silence is muted, as is an ALARM inhibited by a firing
+    source alarm with equal labels (a topic's ``grouping.inhibit_rules``) and a transition of
+    an alarm flapping (more than ``FLAP_TRANSITIONS`` changes in ``FLAP_WINDOW``), except a
+    return to OK of an alarm whose ALARM was notified: that resolve is owed and always sent.
+    The return to OK of an alarm whose ALARM was muted is not sent either (nobody heard of
+    the ALARM). ``now`` is the evaluation time (silences are checked at it); deliveries are
+    due at once.
     """
     now = now or datetime.now(timezone.utc)
     with db.session() as s:
         rows = {t.name: t.grouping for t in s.scalars(select(TopicRecord))}
     known = set(rows)
     silences = [[Matcher.parse(m) for m in s.matchers] for s in active_silences(db, now)]
+    inhibitors = _inhibit_rules(rows)
     queued = 0
     for t in transitions:
         labels = _labels(db, t)
-        muted = any(all(m.matches(labels) for m in group) for group in silences)
+        muted = (
+            any(all(m.matches(labels) for m in group) for group in silences)
+            or (t.new_state == "ALARM" and _inhibited(db, labels, inhibitors))
+            or (t.new_state != "OK" and _flapping(db, t.alarm, now))
+        )
         for name in t.actions:
             if name not in known:
                 continue
@@ -229,6 +237,66 @@ def notify_transitions(
                 last.state = t.new_state
             queued += outbox.enqueue(message_for(t, name), subscriptions_of(db, name))
     return queued
+
+
+FLAP_TRANSITIONS = 4
+FLAP_WINDOW = timedelta(minutes=30)
+
+
+def _flapping(db: Database, alarm: str, now: datetime) -> bool:
+    """More than FLAP_TRANSITIONS state changes within FLAP_WINDOW (damped until stable)."""
+    from vigil.alerts.models import AlarmHistory
+
+    with db.session() as s:
+        recent = (
+            s.query(AlarmHistory)
+            .filter(AlarmHistory.alarm_name == alarm, AlarmHistory.time > now - FLAP_WINDOW)
+            .count()
+        )
+    return recent > FLAP_TRANSITIONS
+
+
+def _inhibit_rules(
+    groupings: Mapping[str, Any],
+) -> list[tuple[list[Matcher], list[Matcher], list[str]]]:
+    rules = []
+    for grouping in groupings.values():
+        for rule in (grouping or {}).get("inhibit_rules") or []:
+            rules.append(
+                (
+                    [Matcher.parse(m) for m in rule.get("source", [])],
+                    [Matcher.parse(m) for m in rule.get("target", [])],
+                    list(rule.get("equal", [])),
+                )
+            )
+    return rules
+
+
+def _inhibited(
+    db: Database,
+    labels: Mapping[str, str],
+    rules: list[tuple[list[Matcher], list[Matcher], list[str]]],
+) -> bool:
+    """Whether a firing source alarm inhibits an alarm with these labels."""
+    if not rules:
+        return False
+    from vigil.alerts.models import AlarmRecord
+
+    with db.session() as s:
+        firing = [r for r in s.scalars(select(AlarmRecord).where(AlarmRecord.state == "ALARM"))]
+    for source, target, equal in rules:
+        if not all(m.matches(labels) for m in target):
+            continue
+        for row in firing:
+            dims = {str(k): str(v) for k, v in ((row.spec or {}).get("dimensions") or {}).items()}
+            src = {**dims, "alarm": row.name, "state": row.state}
+            if (
+                src["alarm"] != labels.get("alarm")
+                and all(m.matches(src) for m in source)
+                and all(src.get(k) == labels.get(k) for k in equal)
+            ):
+                return True
+    return False
 
 
 def _group_key(grouping: Mapping[str, Any], labels: Mapping[str, str]) -> tuple[str, dict]:
