@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from pg_fixture import postgres_url  # noqa: F401
 from vigil.alerts.alarms import MetricAlarm
 from vigil.alerts.models import NotificationGroup
 from vigil.alerts.notify import flush_groups, make_outbox, notify_transitions, put_topic, subscribe
@@ -153,3 +154,75 @@ def test_inhibition_and_flap_damping(tmp_path: Path):
     later = Transition("other-drift", "OK", "ALARM", "why", {}, ["team"], calm)
     notify_transitions(db, outbox, [later], calm)
     assert flush_groups(db, outbox, calm) == 1, "stable again: notified"
+
+
+def test_firing_alarms_are_repushed_to_alertmanager_only(tmp_path: Path):
+    from vigil.alerts.models import AlarmRecord
+    from vigil.alerts.notify import repush_firing
+
+    db = open_database(Settings(data_dir=tmp_path))
+    put_topic(db, "team")
+    subscribe(db, "team", "webhook", {"url": "http://127.0.0.1:9/x"}, id="hook")
+    subscribe(db, "team", "alertmanager", {"url": "http://127.0.0.1:9"}, id="am")
+    put_alarm(db, _alarm("a"))
+    put_alarm(db, _alarm("b"))
+    with db.session() as s:
+        s.get(AlarmRecord, "a").state = "ALARM"
+    outbox = make_outbox(db)
+    assert repush_firing(db, outbox, T0) == 1  # a only, and only to Alertmanager
+    record = outbox.store.list()[0]
+    assert record.subscription == "am"
+    assert record.payload["message"]["payload"]["status"] == "firing"
+
+
+def test_batch_alarm_evaluation_agrees_on_postgresql_and_sqlite(
+    tmp_path: Path,
+    postgres_url: str,  # noqa: F811
+):
+    """The grouped SQL of evaluate_many gives the same states on PostgreSQL as on SQLite."""
+    import numpy as np
+
+    from vigil.alerts.alarms import evaluate_many
+    from vigil.store.datum import MetricDatum
+    from vigil.store.db import Database
+    from vigil.store.metrics import MetricStore
+
+    rng = np.random.default_rng(3)
+    data = [
+        MetricDatum(
+            "ns", "m", {"host": f"h{h}"}, T0 + timedelta(minutes=i), float(rng.uniform(0, 2))
+        )
+        for h in range(20)
+        for i in range(10)
+        if rng.uniform() > 0.2
+    ]
+    alarms = [
+        MetricAlarm(
+            name=f"a{h}-{stat}",
+            namespace="ns",
+            metric_name="m",
+            dimensions={"host": f"h{h}"},
+            statistic=stat,
+            period=60,
+            evaluation_periods=3,
+            datapoints_to_alarm=2,
+            threshold=1.0,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data=missing,
+        )
+        for h in range(20)
+        for stat, missing in (
+            ("Average", "missing"),
+            ("Maximum", "breaching"),
+            ("Sum", "notBreaching"),
+        )
+    ]
+    results = []
+    for url in (f"sqlite:///{tmp_path / 'a.db'}", postgres_url):
+        db = Database(url)
+        db.create_all()
+        store = MetricStore(db)
+        store.put(data)
+        results.append(evaluate_many(store, alarms, T0 + timedelta(minutes=10), {}).states)
+    assert results[0] == results[1]
+    assert set(results[0].values()) >= {"OK", "ALARM"}

@@ -278,8 +278,10 @@ def test_stopping_an_execution(srv: Running):
 def test_topics_subscriptions_alarms_over_the_api(srv: Running):
     w, r = srv.client(srv.writer), srv.client(srv.reader)
     assert w.post("/topics", json={"name": "team"}).status_code == 201
-    sub = w.post("/topics/team/subscriptions", json={
-        "protocol": "webhook", "config": {"url": "http://127.0.0.1:9/x", "secret": "hush"}})
+    sub = w.post(
+        "/topics/team/subscriptions",
+        json={"protocol": "webhook", "config": {"url": "http://127.0.0.1:9/x", "secret": "hush"}},
+    )
     assert sub.status_code == 201 and sub.json()["config"]["secret"] == "***"
     listed = r.get("/topics/team/subscriptions").json()["subscriptions"]
     assert listed[0]["config"] == {"url": "http://127.0.0.1:9/x", "secret": "***"}
@@ -288,16 +290,75 @@ def test_topics_subscriptions_alarms_over_the_api(srv: Running):
     assert missing.status_code == 404
     bad = w.post("/topics/team/subscriptions", json={"protocol": "pigeon", "config": {}})
     assert bad.status_code == 400 and "protocol" in bad.json()["error"]["message"]
-    alarm = w.post("/alarms", json={
-        "name": "lat", "namespace": "app", "metric_name": "latency", "statistic": "p99",
-        "period": 60, "evaluation_periods": 3, "threshold": 1.0,
-        "comparison_operator": "GreaterThanThreshold", "alarm_actions": ["team"]})
+    alarm = w.post(
+        "/alarms",
+        json={
+            "name": "lat",
+            "namespace": "app",
+            "metric_name": "latency",
+            "statistic": "p99",
+            "period": 60,
+            "evaluation_periods": 3,
+            "threshold": 1.0,
+            "comparison_operator": "GreaterThanThreshold",
+            "alarm_actions": ["team"],
+        },
+    )
     assert alarm.status_code == 201 and alarm.json()["state"] == "INSUFFICIENT_DATA"
-    bad_alarm = w.post("/alarms", json={"name": "x", "namespace": "a", "metric_name": "m",
-                                        "statistic": "Average", "period": 45,
-                                        "evaluation_periods": 1, "threshold": 1,
-                                        "comparison_operator": "GreaterThanThreshold"})
+    bad_alarm = w.post(
+        "/alarms",
+        json={
+            "name": "x",
+            "namespace": "a",
+            "metric_name": "m",
+            "statistic": "Average",
+            "period": 45,
+            "evaluation_periods": 1,
+            "threshold": 1,
+            "comparison_operator": "GreaterThanThreshold",
+        },
+    )
     assert bad_alarm.status_code == 422 and "period" in bad_alarm.json()["error"]["message"]
     assert r.get("/alarms").json()["alarms"][0]["name"] == "lat"
     assert r.get("/alarms/lat/history").json() == {"history": []}
     assert r.get("/dead-letters").json() == {"dead_letters": []}
+
+
+def test_rules_and_workflows_over_the_api(srv: Running):
+    w, r = srv.client(srv.writer), srv.client(srv.reader)
+    missing = w.post(
+        "/rules",
+        json={
+            "name": "r",
+            "pattern": {"kind": ["alarm_state_change"]},
+            "targets": [{"workflow": "retrain"}],
+        },
+    )
+    assert missing.status_code == 422 and "retrain" in missing.json()["error"]["message"]
+    wf = w.post(
+        "/workflows",
+        json={"name": "retrain", "steps": [{"name": "train", "target": {"command": ["true"]}}]},
+    )
+    assert wf.status_code == 201, wf.text
+    ok = w.post(
+        "/rules",
+        json={
+            "name": "r",
+            "pattern": {"kind": ["alarm_state_change"]},
+            "targets": [{"workflow": "retrain"}],
+        },
+    )
+    assert ok.status_code == 201, ok.text
+    listed = r.get("/rules").json()
+    assert [x["name"] for x in listed["rules"]] == ["r"]
+    assert [x["name"] for x in listed["workflows"]] == ["retrain"]
+    assert r.post("/workflows", json={"name": "x", "steps": []}).status_code == 403
+    bad = w.post(
+        "/workflows",
+        json={
+            "name": "x",
+            "steps": [{"name": "a", "target": {"command": ["true"]}, "next": "nowhere"}],
+        },
+    )
+    assert bad.status_code == 422
+    assert r.get("/actions/runs").json() == {"runs": []}

@@ -401,3 +401,34 @@ def _group_message(
         },
         created_at=now,
     )
+
+
+def repush_firing(db: Database, outbox: Outbox, now: datetime) -> int:
+    """Re-send every alarm still in ALARM to the Alertmanager subscriptions of its topics.
+
+    Alertmanager resolves an alert it has not heard of for ``resolve_timeout`` (5 minutes by
+    default), so a client must repeat firing alerts; the server calls this every minute.
+    """
+    from vigil.alerts.models import AlarmRecord
+
+    with db.session() as s:
+        firing = list(s.scalars(select(AlarmRecord).where(AlarmRecord.state == "ALARM")))
+    known = set(topics(db))
+    queued = 0
+    for row in firing:
+        for topic in (row.spec or {}).get("alarm_actions", []):
+            if topic not in known:
+                continue
+            subs = [x for x in subscriptions_of(db, topic) if x.protocol == "alertmanager"]
+            if subs:
+                t = Transition(
+                    row.name,
+                    "ALARM",
+                    "ALARM",
+                    row.state_reason,
+                    row.state_reason_data or {},
+                    [topic],
+                    row.state_updated_at,
+                )
+                queued += outbox.enqueue(message_for(t, topic), subs)
+    return queued

@@ -129,16 +129,19 @@ class Scheduler:
             )
         except Exception:
             log.exception("recovering interrupted action runs failed")
-        last_retention = last_alarms = 0.0
+        last_retention = last_alarms = last_repush = 0.0
         while not self._stop.is_set():
             try:
                 tick(self.rt)
                 if time.monotonic() - last_alarms >= self.rt.settings.alarm_interval:
                     alarms_and_notifications(self.rt, self._outbox())
                     last_alarms = time.monotonic()
-                from vigil.alerts.notify import flush_groups
+                from vigil.alerts.notify import flush_groups, repush_firing
 
                 flush_groups(self.rt.db, self._outbox(), datetime.now(timezone.utc))
+                if time.monotonic() - last_repush >= 60:
+                    repush_firing(self.rt.db, self._outbox(), datetime.now(timezone.utc))
+                    last_repush = time.monotonic()
                 self._outbox().deliver_due(datetime.now(timezone.utc))
                 from vigil.actions.definitions import dispatch_pending
 

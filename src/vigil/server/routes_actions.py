@@ -5,9 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import ValidationError
 
+from vigil.actions.definitions import load, put_rule, put_workflow
 from vigil.actions.records import get_run, list_attempts, list_runs, run_to_dict
-from vigil.server.state import READ, ServerState, get_state
+from vigil.actions.spec import Rule, Workflow, check_references
+from vigil.errors import VigilError
+from vigil.server.errors import ApiError
+from vigil.server.state import READ, WRITE, ServerState, get_state
 
 router = APIRouter()
 
@@ -27,3 +32,42 @@ def runs(
 @router.get("/actions/runs/{run_id}", dependencies=[READ])
 def run(run_id: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
     return run_to_dict(get_run(state.db, run_id), list_attempts(state.db, run_id))
+
+
+def _validated(model: Any, body: dict[str, Any]) -> Any:
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or model.__name__
+        raise ApiError(422, "validation_error", f"{where}: {first['msg']}") from None
+
+
+@router.post("/workflows", status_code=201, dependencies=[WRITE])
+def create_workflow(body: dict[str, Any], state: ServerState = Depends(get_state)) -> dict:
+    """Create or update a workflow (the same fields as in vigil.yaml)."""
+    workflow = _validated(Workflow, body)
+    put_workflow(state.db, workflow)
+    return workflow.model_dump(mode="json")
+
+
+@router.post("/rules", status_code=201, dependencies=[WRITE])
+def create_rule(body: dict[str, Any], state: ServerState = Depends(get_state)) -> dict:
+    """Create or update a rule; the workflows it names must exist."""
+    rule = _validated(Rule, body)
+    _, workflows = load(state.db)
+    try:
+        check_references([rule], workflows)
+    except VigilError as exc:
+        raise ApiError(422, "validation_error", exc.message) from None
+    put_rule(state.db, rule)
+    return rule.model_dump(mode="json")
+
+
+@router.get("/rules", dependencies=[READ])
+def rules(state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    found, workflows = load(state.db)
+    return {
+        "rules": [r.model_dump(mode="json") for r in found],
+        "workflows": [w.model_dump(mode="json") for w in workflows.values()],
+    }
