@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import threading
 from datetime import datetime, timedelta, timezone
 from email import message_from_bytes
@@ -17,6 +18,8 @@ from aiosmtpd.controller import Controller
 from conftest import sagemaker_columns
 from test_alarm_service import _hour, drift_alarm
 from test_runtime import _runtime, cli, config_file
+from vigil.actions import Rule, Workflow, list_runs
+from vigil.actions.definitions import dispatch_pending, put_rule, put_workflow
 from vigil.alerts.delivery import verify_signature
 from vigil.alerts.notify import make_outbox, put_topic, subscribe
 from vigil.alerts.service import put_alarm
@@ -82,6 +85,40 @@ def test_drift_alarm_notifies_by_email_and_webhook_then_resolves(
             {"url": f"http://127.0.0.1:{http.server_port}/hook", "secret": SECRET},
         )
         put_alarm(rt.db, drift_alarm(["team"]))
+        marker = tmp_path / "retrained.txt"
+        put_workflow(
+            rt.db,
+            Workflow.model_validate(
+                {
+                    "name": "retrain",
+                    "steps": [
+                        {
+                            "name": "train",
+                            "target": {
+                                "command": [
+                                    sys.executable,
+                                    "-c",
+                                    f"open({str(marker)!r}, 'w').write('v2')",
+                                ]
+                            },
+                        }
+                    ],
+                }
+            ),
+        )
+        put_rule(
+            rt.db,
+            Rule.model_validate(
+                {
+                    "name": "retrain-on-drift",
+                    "targets": [{"workflow": "retrain"}],
+                    "pattern": {
+                        "kind": ["alarm_state_change"],
+                        "detail": {"state": ["ALARM"], "alarm": ["drift-c0"]},
+                    },
+                }
+            ),
+        )
         outbox = make_outbox(rt.db)
         cols = sagemaker_columns(sagemaker_dir)
         for h, shift in enumerate([0.0, 2.0, 0.0]):  # normal, drifting, normal again
@@ -91,6 +128,9 @@ def test_drift_alarm_notifies_by_email_and_webhook_then_resolves(
             when = t + timedelta(hours=2, minutes=5)
             alarms_and_notifications(rt, outbox, when)
             outbox.deliver_due(datetime.now(timezone.utc))
+            dispatch_pending(rt.db, "e2e")
+        runs = list_runs(rt.db, workflow="retrain")
+        assert [r.status for r in runs] == ["Succeeded"] and marker.read_text() == "v2"
         subjects = [m["Subject"] for m in mailbox.messages]
         assert subjects == [
             'OK: "drift-c0" in vigil',

@@ -33,18 +33,22 @@ def test_platform_demo_runs_end_to_end(tmp_path: Path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert time.monotonic() - started < 120
     out = done.stdout
-    assert "created 4, updated 0, unchanged 0" in out
-    assert out.count("Completed                ") == 3
+    assert "created 6, updated 0, unchanged 0" in out
+    assert out.count("Completed                ") == 4
     assert out.count("CompletedWithViolations") == 3
     assert f"http://127.0.0.1:{port}" in out and "API token (admin): vgl_" in out
     # the schedule's default alarms fire on the drifting hours and notify the webhook
     assert "alarm hourly-drift: OK -> ALARM" in out
     assert 'webhook received: ALARM: "hourly-drift" in vigil' in out
+    # ... the drift rule runs the retrain workflow, and the alarm resolves after the drift ends
+    assert "alarm hourly-drift: ALARM -> OK" in out
+    assert "workflow retrain run" in out and "Succeeded" in out
+    assert 'webhook received: OK: "hourly-drift" in vigil' in out
     reports = list(
         (tmp_path / "data" / "reports" / "cancer-model" / "hourly").rglob(
             "constraint_violations.json"
         )
     )
-    assert len(reports) == 6
+    assert len(reports) == 7
     captured = list((tmp_path / "data" / "capture" / "cancer-model").rglob("*.jsonl"))
     assert captured, "the middleware wrote SageMaker capture files"

@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -31,7 +32,8 @@ from fastapi.responses import PlainTextResponse
 
 FEATURES = ["mean radius", "mean texture", "mean perimeter", "mean area", "mean smoothness"]
 SHIFT = {"mean radius": 1.3, "mean texture": 1.4}  # multiplicative drift of the later hours
-HOURS, PER_HOUR = 6, 60
+HOURS, PER_HOUR = 7, 60
+DRIFT_HOURS = range(3, 6)  # hours 4 to 6 drift; hour 7 is calm again
 
 
 def _free_port(preferred: int | None = None) -> int:
@@ -150,6 +152,15 @@ topics:
       - id: oncall-webhook
         protocol: webhook
         config: {{url: "http://127.0.0.1:{hook_port}/hook", secret: "demo-secret"}}
+workflows:
+  - name: retrain
+    steps:
+      - name: train
+        target: {{command: ["{sys.executable}", "-c", "print('{{\\"model\\": \\"v2\\"}}')"]}}
+rules:
+  - name: retrain-on-drift
+    pattern: {{kind: [alarm_state_change], detail: {{state: [ALARM], alarm: [hourly-drift]}}}}
+    targets: [{{workflow: retrain}}]
 """
     )
     from vigil.config import load_config
@@ -170,7 +181,7 @@ topics:
     rows = serve.sample(n=HOURS * PER_HOUR, replace=True, random_state=1).to_numpy()
     with httpx.Client(base_url=f"http://127.0.0.1:{model_port}", timeout=30) as http:
         for h in range(HOURS):
-            drift = h >= HOURS // 2
+            drift = h in DRIFT_HOURS
             for i in range(PER_HOUR):
                 sim["t"] = (first_hour + timedelta(hours=h, seconds=50 * i)).timestamp()
                 row = rows[h * PER_HOUR + i].copy()
@@ -204,19 +215,27 @@ topics:
             f" {e['records_read']} records, {e['violation_count']} violations"
         )
     statuses = [e["status"] for e in executions]
-    expected = ["Completed"] * (HOURS // 2) + ["CompletedWithViolations"] * (HOURS // 2)
+    expected = ["CompletedWithViolations" if h in DRIFT_HOURS else "Completed"
+                for h in range(HOURS)]
 
     from vigil.alerts.notify import make_outbox
     from vigil.monitor.scheduler import alarms_and_notifications
 
     outbox = make_outbox(db)
-    for h in (HOURS // 2, HOURS):  # evaluate when a calm hour, then a drifting one, is over
+    from vigil.actions import list_runs
+    from vigil.actions.definitions import dispatch_pending
+
+    for h in (3, 6, 7):  # evaluate after the calm hours, the drifting ones, the calm one again
         at = first_hour + timedelta(hours=h + 1, minutes=5)
         for t in alarms_and_notifications(rt, outbox, at):
             print(f"  alarm {t.alarm}: {t.old_state} -> {t.new_state}")
         outbox.deliver_due(datetime.now(timezone.utc))
+        dispatch_pending(db, "demo")
+    for run in list_runs(db, workflow="retrain"):
+        print(f"  workflow {run.workflow} run {run.id[:8]} (rule {run.rule}): {run.status}, "
+              f"output {run.output}")
     deadline = time.monotonic() + 10  # the server's own loop may be delivering some
-    while time.monotonic() < deadline and not any("ALARM" in n["subject"] for n in received):
+    while time.monotonic() < deadline and sum("ALARM" in n["subject"] for n in received) < 2:
         outbox.deliver_due(datetime.now(timezone.utc))
         time.sleep(0.1)
     for note in received:
