@@ -44,6 +44,10 @@ def test_platform_demo_runs_end_to_end(tmp_path: Path):
     assert "alarm hourly-drift: ALARM -> OK" in out
     assert "workflow retrain run" in out and "Succeeded" in out
     assert 'webhook received: OK: "hourly-drift" in vigil' in out
+    assert 'email received by the SMTP server: ALARM: "hourly-drift" in vigil' in out
+    assert out.rindex('email received by the SMTP server: OK: "hourly-drift"') > out.index(
+        'email received by the SMTP server: ALARM: "hourly-drift"'
+    )
     reports = list(
         (tmp_path / "data" / "reports" / "cancer-model" / "hourly").rglob(
             "constraint_violations.json"

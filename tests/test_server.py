@@ -352,6 +352,8 @@ def test_rules_and_workflows_over_the_api(srv: Running):
     listed = r.get("/rules").json()
     assert [x["name"] for x in listed["rules"]] == ["r"]
     assert [x["name"] for x in listed["workflows"]] == ["retrain"]
+    flows = r.get("/workflows").json()["workflows"]
+    assert flows[0]["steps"][0]["target"]["command"] == ["true"]
     assert r.post("/workflows", json={"name": "x", "steps": []}).status_code == 403
     bad = w.post(
         "/workflows",
@@ -362,3 +364,22 @@ def test_rules_and_workflows_over_the_api(srv: Running):
     )
     assert bad.status_code == 422
     assert r.get("/actions/runs").json() == {"runs": []}
+
+
+def test_every_api_route_needs_a_token_and_reads_cannot_write(srv: Running):
+    import re
+
+    anon, reader = srv.client(None), srv.client(srv.reader)
+    paths = srv.server.config.app.openapi()["paths"]
+    routes = [
+        (method.upper(), re.sub(r"\{[^}]+\}", "x", path))
+        for path, ops in paths.items()
+        if path.startswith("/api/v1/")
+        for method in ops
+    ]
+    assert len(routes) > 40, routes
+    for method, path in routes:
+        path = path.removeprefix("/api/v1")
+        assert anon.request(method, path).status_code == 401, (method, path)
+        if method != "GET":
+            assert reader.request(method, path, json={}).status_code == 403, (method, path)

@@ -6,15 +6,17 @@
    cases), baselines its training features and applies a ``vigil.yaml`` (endpoint, baseline,
    hourly schedule).
 3. Serves the model behind the ASGI capture middleware on a second port and sends it real
-   HTTP traffic for six simulated hours (the capture clock is set to each hour in turn, which
-   fits hours into seconds): three hours like the training data, then three hours whose
-   ``mean radius`` and ``mean texture`` drift.
-4. Backfills the six hourly windows through the schedule (as ``vigil monitor backfill``
+   HTTP traffic for seven simulated hours (the capture clock is set to each hour in turn, which
+   fits hours into seconds): three hours like the training data, three hours whose
+   ``mean radius`` and ``mean texture`` drift, then a calm hour again.
+4. Backfills the seven hourly windows through the schedule (as ``vigil monitor backfill``
    does), and lists the executions through the REST API: ``Completed`` then
    ``CompletedWithViolations``.
 5. Evaluates the schedule's default alarms (as ``vigil alarm evaluate --at`` does): the drift
-   and violations alarms go to ALARM and their notifications reach a signed webhook on
-   loopback through the durable outbox. Prints the URLs, the token and where the reports are.
+   and violations alarms go to ALARM and their notifications reach a signed webhook and a
+   real SMTP server on loopback through the durable outbox; the drift alarm's rule runs a
+   ``retrain`` workflow; the calm seventh hour returns the alarms to OK and the resolved
+   notifications arrive. Prints the URLs, the token and where the reports are.
 """
 
 from __future__ import annotations
@@ -72,6 +74,22 @@ def _hook_app(received: list[dict[str, Any]]) -> Any:
     return app
 
 
+def _mail_server(subjects: list[str]) -> Any:
+    """A real SMTP server (aiosmtpd) on loopback standing in for the team's mail server."""
+    from email import message_from_bytes
+
+    from aiosmtpd.controller import Controller
+
+    class Mailbox:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            subjects.append(str(message_from_bytes(envelope.content)["Subject"]))
+            return "250 OK"
+
+    controller = Controller(Mailbox(), hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    return controller
+
+
 def _model_app(model: Any, writer: Any) -> Any:
     from vigil.capture.middleware import CaptureMiddleware
 
@@ -115,6 +133,8 @@ def run(output: Path, port: int = 8080, keep_running: bool = True) -> int:
     hook_port = _free_port()
     received: list[dict[str, Any]] = []
     hook_server = _serve(_hook_app(received), hook_port)
+    mails: list[str] = []
+    smtp = _mail_server(mails)
 
     cancer = load_breast_cancer(as_frame=True)
     frame = cancer.frame[FEATURES]
@@ -152,6 +172,10 @@ topics:
       - id: oncall-webhook
         protocol: webhook
         config: {{url: "http://127.0.0.1:{hook_port}/hook", secret: "demo-secret"}}
+      - id: oncall-email
+        protocol: email
+        config: {{host: 127.0.0.1, port: {smtp.port}, from: vigil@demo, to: [ml-oncall@demo]}}
+        filter_policy: {{alarm: [hourly-drift]}}
 workflows:
   - name: retrain
     steps:
@@ -238,9 +262,15 @@ rules:
     while time.monotonic() < deadline and sum("ALARM" in n["subject"] for n in received) < 2:
         outbox.deliver_due(datetime.now(timezone.utc))
         time.sleep(0.1)
+    while time.monotonic() < deadline and len(mails) < 3:
+        outbox.deliver_due(datetime.now(timezone.utc))
+        time.sleep(0.1)
     for note in received:
         print(f"  webhook received: {note['subject']} (signed, id {note['id'][:8]})")
+    for subject in mails:
+        print(f"  email received by the SMTP server: {subject}")
     hook_server.should_exit = True
+    smtp.stop()
     last = executions[-1]
     print(
         f"\nreport of the last hour: {api_url}/api/v1/executions/{last['id']}/outputs/report.html"

@@ -71,3 +71,9 @@ def rules(state: ServerState = Depends(get_state)) -> dict[str, Any]:
         "rules": [r.model_dump(mode="json") for r in found],
         "workflows": [w.model_dump(mode="json") for w in workflows.values()],
     }
+
+
+@router.get("/workflows", dependencies=[READ])
+def workflows(state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    _, found = load(state.db)
+    return {"workflows": [w.model_dump(mode="json") for w in found.values()]}
