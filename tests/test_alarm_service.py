@@ -117,9 +117,32 @@ def test_a_schedule_gets_default_alarms_that_can_be_turned_off(tmp_path: Path, s
     found = evaluate_alarms(rt.db, rt.metrics, T0 + timedelta(hours=3, minutes=5))
     fired = {t.alarm for t in found if t.new_state == "ALARM"}
     assert fired == {"hourly-drift", "hourly-violations"}
+    # a clean run afterwards clears both (execution_status_* carry 0 for the other outcomes)
+    _hour(data / "capture", cols, T0 + timedelta(hours=2), 0.0)
+    run_scheduled(rt, "hourly", T0 + timedelta(hours=3))
+    found = evaluate_alarms(rt.db, rt.metrics, T0 + timedelta(hours=4, minutes=5))
+    cleared = {t.alarm for t in found if t.old_state == "ALARM" and t.new_state == "OK"}
+    assert cleared == {"hourly-drift", "hourly-violations"}
     off = tmp_path / "off"
     off.mkdir()
     quiet = config_file(off, sagemaker_dir, config="    config:\n      default_alarms: false\n")
     assert cli(tmp_path / "d2", "apply", "-f", str(quiet)).returncode == 0
     with _runtime(tmp_path / "d2").db.session() as s:
         assert list(s.scalars(select(AlarmRecord))) == []
+
+
+def test_default_alarms_use_the_gap_between_runs_as_their_period():
+    """Created at any minute of the hour, an hourly schedule's alarms have a 3600 s period."""
+    from types import SimpleNamespace
+
+    from vigil.alerts.defaults import default_alarms
+
+    for expression, seconds in [
+        ("cron(0 * ? * * *)", 3600),
+        ("cron(0 0 ? * * *)", 86400),
+        ("rate(5 minutes)", 300),
+    ]:
+        schedule = SimpleNamespace(
+            name="s", expression=expression, endpoint="e", config={}, monitor_type="DataQuality"
+        )
+        assert {a.period for a in default_alarms(schedule)} == {seconds}, expression

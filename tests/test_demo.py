@@ -42,6 +42,7 @@ def test_platform_demo_runs_end_to_end(tmp_path: Path):
     assert 'webhook received: ALARM: "hourly-drift" in vigil' in out
     # ... the drift rule runs the retrain workflow, and the alarm resolves after the drift ends
     assert "alarm hourly-drift: ALARM -> OK" in out
+    assert "alarm hourly-violations: ALARM -> OK" in out
     assert "workflow retrain run" in out and "Succeeded" in out
     assert 'webhook received: OK: "hourly-drift" in vigil' in out
     assert 'email received by the SMTP server: ALARM: "hourly-drift" in vigil' in out

@@ -36,7 +36,10 @@ def default_alarms(schedule: Any) -> list[MetricAlarm]:
     expression = parse_schedule(schedule.expression)
     if expression.is_one_time:
         return []
-    seconds = expression.period(datetime.now(timezone.utc)).total_seconds()
+    # the gap between two consecutive runs, measured at a fire time (not at "now", which
+    # would give the part of an hour that has passed)
+    now = datetime.now(timezone.utc)
+    seconds = expression.period(expression.next_after(now) or now).total_seconds()
     period = max(60, math.ceil(seconds / 60.0) * 60)
     endpoint = getattr(schedule, "endpoint", None) or getattr(schedule, "endpoint_name", "")
     dims = {"Endpoint": endpoint, "MonitoringSchedule": schedule.name}

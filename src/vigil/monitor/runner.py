@@ -6,7 +6,8 @@ time) as SageMaker writes them: ``statistics.json``, ``constraints.json``,
 emits SageMaker's metric names in SageMaker's namespace, with the dimensions ``Endpoint`` and
 ``MonitoringSchedule``: ``feature_baseline_drift_{f}``, ``feature_non_null_{f}`` (the share
 of non-null values) and ``feature_data_{f}`` (a statistic set: count, sum, min, max), and an
-``execution_status_{Status}`` count in ``vigil/Executions``.
+``execution_status_{Status}`` count in ``vigil/Executions`` (1 for the execution's status,
+0 for the other outcomes).
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ _WINDOW_OPTIONS = (  # schedule.config keys passed to read_window
     "preprocessor",
     "content",
 )
+
+STATUS_METRICS = ("Completed", "CompletedWithViolations", "Failed")
 
 
 @dataclass
@@ -372,16 +375,19 @@ def _finish(
                 },
             )
         )
+    # 1 for the execution's status and 0 for the other outcomes, so that an alarm on
+    # ``execution_status_CompletedWithViolations`` sees the clean run that follows a bad one
     rt.metrics.put(
         [
             MetricDatum(
                 EXECUTION_NAMESPACE,
-                f"execution_status_{status}",
+                f"execution_status_{name}",
                 {"Endpoint": ex.endpoint_name, "MonitoringSchedule": ex.schedule_name},
                 ex.scheduled_time,
-                1.0,
+                1.0 if name == status else 0.0,
                 unit="Count",
             )
+            for name in dict.fromkeys([status, *STATUS_METRICS])
         ]
     )
     return done
