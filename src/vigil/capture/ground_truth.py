@@ -71,7 +71,17 @@ def write_ground_truth(
                 }
             ).decode()
         )
-    folder = _hour_folder(Path(root), now)
+    return write_hour_file(root, now, lines, now)
+
+
+def write_hour_file(
+    root: str | os.PathLike[str], hour: datetime, lines: list[str], now: datetime | None = None
+) -> Path:
+    """Write ``lines`` as one new JSON-lines file in the ``yyyy/mm/dd/hh`` folder of ``hour``
+    under ``root``: fsynced and renamed into place, so a reader never sees half of it. The
+    name is SageMaker's ``MM-SS-mmm-<uuid>.jsonl`` from ``now`` (default: the clock)."""
+    now = now or datetime.now(timezone.utc)
+    folder = _hour_folder(Path(root), hour)
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{now:%M}-{now:%S}-{now.microsecond // 1000:03d}-{uuid.uuid4()}.jsonl"
     tmp = folder / f".{name}.tmp"

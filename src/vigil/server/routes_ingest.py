@@ -8,7 +8,6 @@ Ground truth goes to ``{data}/ground-truth/yyyy/mm/dd/hh/`` by the hour it was c
 from __future__ import annotations
 
 import base64
-import os
 import uuid
 from collections import defaultdict
 from datetime import datetime, timezone
@@ -20,7 +19,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from vigil.capture.ground_truth import write_ground_truth
+from vigil.capture.ground_truth import write_ground_truth, write_hour_file
 from vigil.formats.capture import CaptureRecord, GroundTruthRecord
 from vigil.server.errors import ApiError
 from vigil.server.state import WRITE, ServerState, get_state
@@ -82,20 +81,7 @@ def _from_plain(p: PlainCapture, now: datetime) -> CaptureRecord:
 
 
 def _write_hourly(root: Path, lines_by_hour: dict[datetime, list[str]]) -> list[str]:
-    written = []
-    for hour, lines in sorted(lines_by_hour.items()):
-        folder = root / f"{hour:%Y}" / f"{hour:%m}" / f"{hour:%d}" / f"{hour:%H}"
-        folder.mkdir(parents=True, exist_ok=True)
-        now = datetime.now(timezone.utc)
-        name = f"{now:%M}-{now:%S}-{now.microsecond // 1000:03d}-{uuid.uuid4()}.jsonl"
-        tmp = folder / f".{name}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write("\n".join(lines) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.replace(folder / name)
-        written.append(str(folder / name))
-    return written
+    return [str(write_hour_file(root, h, lines)) for h, lines in sorted(lines_by_hour.items())]
 
 
 def _hour(text: str | None, now: datetime) -> datetime:
