@@ -269,8 +269,6 @@ rules:
         print(f"  webhook received: {note['subject']} (signed, id {note['id'][:8]})")
     for subject in mails:
         print(f"  email received by the SMTP server: {subject}")
-    hook_server.should_exit = True
-    smtp.stop()
     last = executions[-1]
     print(
         f"\nreport of the last hour: {api_url}/api/v1/executions/{last['id']}/outputs/report.html"
@@ -289,6 +287,8 @@ rules:
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
+    hook_server.should_exit = True  # the receivers stay up while the server may notify them
+    smtp.stop()
     api.should_exit = True
     time.sleep(0.5)
     return 0 if ok else 1
