@@ -36,7 +36,7 @@ from river.drift.binary import HDDMA as RiverHDDMA  # noqa: E402
 from river.drift.binary import HDDMW as RiverHDDMW  # noqa: E402
 
 from results import write_section  # noqa: E402
-from vigil.drift import ADWIN, DDM, EDDM, HDDM_A, HDDM_W, KSWIN, PageHinkley  # noqa: E402
+from vigil.checks.detectors import ADWIN, DDM, EDDM, HDDM_A, HDDM_W, KSWIN, PageHinkley  # noqa: E402
 
 COMMAND = ".venv/bin/python bench/bench_detectors.py"
 PERIOD = 10_000

@@ -751,8 +751,8 @@ def test_runs_and_recovery_on_postgresql(
     clock: FakeClock,
     steps: Any,
 ) -> None:
-    from vigil.actions.models import ActionRun as RunTable
-    from vigil.actions.models import StepAttempt as AttemptTable
+    from vigil.store.models import ActionRun as RunTable
+    from vigil.store.models import StepAttempt as AttemptTable
 
     db = Database(postgres_url)
     db.create_all()

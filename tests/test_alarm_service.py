@@ -101,7 +101,7 @@ def test_drift_alarm_transitions_with_reasons(tmp_path: Path, sagemaker_dir: Pat
 
 
 def test_a_schedule_gets_default_alarms_that_can_be_turned_off(tmp_path: Path, sagemaker_dir: Path):
-    from vigil.alerts.models import AlarmRecord
+    from vigil.store.models import AlarmRecord
 
     data = tmp_path / "data"
     assert cli(data, "apply", "-f", str(config_file(tmp_path, sagemaker_dir))).returncode == 0

@@ -23,8 +23,8 @@ from vigil.actions.definitions import dispatch_pending, put_rule, put_workflow
 from vigil.alerts.delivery import verify_signature
 from vigil.alerts.notify import make_outbox, put_topic, subscribe
 from vigil.alerts.service import put_alarm
+from vigil.app.scheduler import alarms_and_notifications
 from vigil.monitor.runner import run_scheduled
-from vigil.monitor.scheduler import alarms_and_notifications
 
 T0 = datetime(2024, 5, 1, 0, tzinfo=timezone.utc)
 SECRET = "s3cret-for-tests"
@@ -164,7 +164,7 @@ def test_alarms_topics_rules_and_workflows_as_code(tmp_path: Path, sagemaker_dir
 
     from vigil.actions import list_attempts, list_runs
     from vigil.actions.definitions import dispatch_pending
-    from vigil.config import load_config
+    from vigil.app.config import load_config
 
     data = tmp_path / "data"
     base = config_file(tmp_path, sagemaker_dir)

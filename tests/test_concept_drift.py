@@ -9,7 +9,7 @@ import numpy as np
 from river import drift as river_drift
 from sqlalchemy import select
 
-from vigil.monitor.concept_drift import feed
+from vigil.monitor.detector_feed import feed
 from vigil.store.db import Database
 from vigil.store.metrics import MetricStore
 from vigil.store.models import Event

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from vigil.config import (
+from vigil.app.config import (
     BaselineSpec,
     ConfigFileError,
     EndpointSpec,

@@ -11,8 +11,17 @@ import pytest
 import river.drift as river_drift
 import river.drift.binary as river_binary
 
-import vigil.drift
-from vigil.drift import ADWIN, DDM, EDDM, HDDM_A, HDDM_W, KSWIN, DriftDetector, PageHinkley
+import vigil.checks.detectors
+from vigil.checks.detectors import (
+    ADWIN,
+    DDM,
+    EDDM,
+    HDDM_A,
+    HDDM_W,
+    KSWIN,
+    DriftDetector,
+    PageHinkley,
+)
 from vigil.errors import ConfigError, FormatError, InputError
 
 N = 3000
@@ -178,7 +187,7 @@ def test_from_state_rejects_bad_state() -> None:
 # ---- API ------------------------------------------------------------------------------------
 
 def test_public_names() -> None:
-    assert sorted(vigil.drift.__all__) == sorted(
+    assert sorted(vigil.checks.detectors.__all__) == sorted(
         ["ADWIN", "KSWIN", "PageHinkley", "DDM", "EDDM", "HDDM_A", "HDDM_W", "DriftDetector"]
     )
 
@@ -290,6 +299,6 @@ class _River:
 @pytest.mark.parametrize(("make", "stream"), NON_DEFAULT)
 def test_same_indices_as_river_with_other_parameters(make, stream) -> None:
     data = stream(6)
-    ours = signals(make(vigil.drift), data)
+    ours = signals(make(vigil.checks.detectors), data)
     assert ours == signals(make(_River), data)
     assert ours[0]

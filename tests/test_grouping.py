@@ -8,11 +8,11 @@ from pathlib import Path
 
 from pg_fixture import postgres_url  # noqa: F401
 from vigil.alerts.alarms import MetricAlarm
-from vigil.alerts.models import NotificationGroup
 from vigil.alerts.notify import flush_groups, make_outbox, notify_transitions, put_topic, subscribe
 from vigil.alerts.service import Transition, put_alarm
-from vigil.server.app import open_database
-from vigil.settings import Settings
+from vigil.app.bootstrap import open_database
+from vigil.store.models import NotificationGroup
+from vigil.store.settings import Settings
 
 T0 = datetime(2024, 5, 1, tzinfo=timezone.utc)
 
@@ -104,7 +104,7 @@ def test_ungrouped_topics_still_notify_each_transition_at_once(tmp_path: Path):
 
 
 def test_inhibition_and_flap_damping(tmp_path: Path):
-    from vigil.alerts.models import AlarmHistory, AlarmRecord
+    from vigil.store.models import AlarmHistory, AlarmRecord
 
     db = open_database(Settings(data_dir=tmp_path))
     put_topic(
@@ -157,8 +157,8 @@ def test_inhibition_and_flap_damping(tmp_path: Path):
 
 
 def test_firing_alarms_are_repushed_to_alertmanager_only(tmp_path: Path):
-    from vigil.alerts.models import AlarmRecord
     from vigil.alerts.notify import repush_firing
+    from vigil.store.models import AlarmRecord
 
     db = open_database(Settings(data_dir=tmp_path))
     put_topic(db, "team")

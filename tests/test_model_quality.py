@@ -13,6 +13,11 @@ import pyarrow.parquet as pq
 import pytest
 from sklearn import metrics as skm
 
+from vigil.analysis.model_quality import (
+    ModelQualityBaseline,
+    analyze_model_quality,
+    suggest_model_quality_baseline,
+)
 from vigil.checks.model_quality import (
     BINARY_METRICS,
     MULTICLASS_METRICS,
@@ -32,11 +37,6 @@ from vigil.formats.model_quality import (
     MetricValue,
     ModelQualityConstraints,
     ModelQualityStatistics,
-)
-from vigil.monitor.model_quality import (
-    ModelQualityBaseline,
-    analyze_model_quality,
-    suggest_model_quality_baseline,
 )
 
 SAGEMAKER = Path("/work/shared/data/sagemaker")

@@ -21,16 +21,16 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
 from sqlalchemy import select
 
+from vigil.analysis.estimation import fit_cbpe, save_cbpe
+from vigil.analysis.model_quality import suggest_model_quality_baseline
+from vigil.app.bootstrap import open_database
+from vigil.app.catalog import register_baseline, upsert_endpoint, upsert_schedule
+from vigil.app.config import BaselineSpec, EndpointSpec, ScheduleSpec
 from vigil.capture.ground_truth import write_ground_truth
-from vigil.config import BaselineSpec, EndpointSpec, ScheduleSpec
-from vigil.monitor.catalog import register_baseline, upsert_endpoint, upsert_schedule
-from vigil.monitor.estimation import fit_cbpe, save_cbpe
-from vigil.monitor.model_quality import suggest_model_quality_baseline
 from vigil.monitor.runner import Runtime, run_scheduled
-from vigil.server.app import open_database
-from vigil.settings import Settings, ground_truth_root
 from vigil.store.metrics import MetricStore
 from vigil.store.models import Event, Execution
+from vigil.store.settings import Settings, ground_truth_root
 
 T0 = datetime(2024, 3, 1, tzinfo=timezone.utc)
 PER_HOUR, HOURS, CHANGE = 100, 6, 300

@@ -22,13 +22,13 @@ from sqlalchemy import select
 
 from conftest import sagemaker_columns
 from pg_fixture import postgres_url  # noqa: F401
-from vigil.config import load_config
+from vigil.app.bootstrap import open_database
+from vigil.app.config import load_config
+from vigil.app.scheduler import tick
 from vigil.monitor.runner import Runtime
-from vigil.monitor.scheduler import tick
-from vigil.server.app import open_database
-from vigil.settings import Settings
 from vigil.store.metrics import MetricStore
 from vigil.store.models import Execution, Schedule
+from vigil.store.settings import Settings
 
 VIGIL = [sys.executable, "-m", "vigil.cli"]
 T0 = datetime(2024, 5, 1, 0, tzinfo=timezone.utc)
@@ -346,7 +346,7 @@ def test_writer_to_window_to_metrics_round_trip(tmp_path: Path):
 
 
 def test_metric_retention(tmp_path: Path):
-    from vigil.monitor.scheduler import apply_retention
+    from vigil.app.scheduler import apply_retention
     from vigil.store.datum import MetricDatum
 
     rt = _runtime(tmp_path / "data")

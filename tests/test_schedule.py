@@ -14,7 +14,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from vigil.errors import ConfigError, VigilError
-from vigil.monitor.schedule import (
+from vigil.schedule import (
     EPOCH,
     CronSchedule,
     OneTimeSchedule,

@@ -17,10 +17,11 @@ import uvicorn
 from sqlalchemy import select
 
 from conftest import sagemaker_columns
-from vigil.server.app import create_app, open_database
+from vigil.app.bootstrap import open_database
+from vigil.server.app import create_app
 from vigil.server.auth import create_token, hash_secret
-from vigil.settings import Settings
 from vigil.store.models import ApiToken
+from vigil.store.settings import Settings
 
 HOUR = datetime(2024, 5, 1, 10, tzinfo=timezone.utc)
 

@@ -6,6 +6,8 @@
 []
 """
 
+from vigil.analysis.baseline import Baseline, suggest_baseline
+from vigil.analysis.data_quality import Analysis, analyze
 from vigil.checks.drift import DriftResult
 from vigil.errors import (
     BaselineMismatchError,
@@ -23,8 +25,6 @@ from vigil.formats import (
     Statistics,
     Violation,
 )
-from vigil.monitor.analysis import Analysis, analyze
-from vigil.monitor.baseline import Baseline, suggest_baseline
 from vigil.profile.dataset import DatasetProfile
 from vigil.profile.kll import KLLSketch
 
@@ -37,12 +37,12 @@ _LAZY = {
     "WSGICaptureMiddleware": "vigil.capture.middleware",
     "read_window": "vigil.capture.window",
     "write_ground_truth": "vigil.capture.ground_truth",
-    "suggest_model_quality_baseline": "vigil.monitor.model_quality",
-    "analyze_model_quality": "vigil.monitor.model_quality",
+    "suggest_model_quality_baseline": "vigil.analysis.model_quality",
+    "analyze_model_quality": "vigil.analysis.model_quality",
     "Database": "vigil.store.db",
     "MetricDatum": "vigil.store.datum",
     "MetricStore": "vigil.store.metrics",
-    "Settings": "vigil.settings",
+    "Settings": "vigil.store.settings",
     "create_app": "vigil.server.app",
 }
 

@@ -179,10 +179,10 @@ def baseline(
 ) -> None:
     """Profile training data; write statistics.json and constraints.json (data quality, or
     model quality with --problem-type)."""
-    from vigil.monitor.baseline import suggest_baseline
+    from vigil.analysis.baseline import suggest_baseline
 
     if problem_type is not None:
-        from vigil.monitor.model_quality import suggest_model_quality_baseline
+        from vigil.analysis.model_quality import suggest_model_quality_baseline
 
         try:
             mq = suggest_model_quality_baseline(
@@ -199,7 +199,7 @@ def baseline(
             )
             mq.save(output)
             if probability_attribute and mq.statistics.problem_type == "BinaryClassification":
-                from vigil.monitor.estimation import fit_cbpe, save_cbpe
+                from vigil.analysis.estimation import fit_cbpe, save_cbpe
 
                 save_cbpe(
                     output,
@@ -280,11 +280,11 @@ def analyze(
 ) -> None:
     """Check data against a baseline; write statistics, violations and report.html (data
     quality), or the model-quality statistics and violations with --problem-type."""
-    from vigil.monitor.analysis import analyze as run_analysis
-    from vigil.monitor.baseline import Baseline
+    from vigil.analysis.baseline import Baseline
+    from vigil.analysis.data_quality import analyze as run_analysis
 
     if problem_type is not None:
-        from vigil.monitor.model_quality import analyze_model_quality
+        from vigil.analysis.model_quality import analyze_model_quality
 
         try:
             mq = analyze_model_quality(
@@ -352,10 +352,10 @@ DataDirOpt = Annotated[
 
 
 def _runtime(data_dir: Path | None) -> Any:
+    from vigil.app.bootstrap import open_database, worker_id
     from vigil.monitor.runner import Runtime
-    from vigil.server.app import open_database, worker_id
-    from vigil.settings import Settings
     from vigil.store.metrics import MetricStore
+    from vigil.store.settings import Settings
 
     settings = Settings.from_env(data_dir)
     db = open_database(settings)
@@ -375,7 +375,7 @@ def server(
     import uvicorn
 
     from vigil.server.app import create_app
-    from vigil.settings import Settings
+    from vigil.store.settings import Settings
 
     settings = Settings.from_env(data_dir)
     api = create_app(settings, start_scheduler=scheduler)
@@ -480,7 +480,7 @@ def monitor_backfill(
 ) -> None:
     """Run every scheduled window whose fire time falls in (start, end]."""
     from vigil.monitor.runner import run_scheduled
-    from vigil.monitor.schedule import parse_schedule
+    from vigil.schedule import parse_schedule
     from vigil.store.models import Schedule
 
     t0, t1 = _parse_time(start, "--start"), _parse_time(end, "--end")
@@ -514,7 +514,7 @@ def alarm_evaluate(
     from datetime import datetime, timezone
 
     from vigil.alerts.notify import make_outbox
-    from vigil.monitor.scheduler import alarms_and_notifications
+    from vigil.app.scheduler import alarms_and_notifications
 
     when = _parse_time(at, "--at") or datetime.now(timezone.utc)
     rt = _runtime(data_dir)
@@ -537,7 +537,7 @@ def alarm_list(data_dir: DataDirOpt = None) -> None:
     """Every alarm with its state."""
     from sqlalchemy import select
 
-    from vigil.alerts.models import AlarmRecord
+    from vigil.store.models import AlarmRecord
 
     with _runtime(data_dir).db.session() as s:
         for r in s.scalars(select(AlarmRecord).order_by(AlarmRecord.name)):
@@ -658,8 +658,8 @@ def apply_cmd(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Create or update endpoints, baselines and schedules from a file (idempotent)."""
-    from vigil.config import diff_config, load_config
-    from vigil.monitor.catalog import apply_config, current_config
+    from vigil.app.catalog import apply_config, current_config
+    from vigil.app.config import diff_config, load_config
 
     try:
         desired = load_config(file).resolve_paths(file.resolve().parent)
@@ -684,8 +684,8 @@ def export_cmd(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Write the current endpoints, baselines and schedules as a vigil.yaml file."""
-    from vigil.config import dump_config
-    from vigil.monitor.catalog import current_config
+    from vigil.app.catalog import current_config
+    from vigil.app.config import dump_config
 
     text = dump_config(current_config(_runtime(data_dir).db))
     if output is None:

@@ -111,12 +111,13 @@ def run(output: Path, port: int = 8080, keep_running: bool = True) -> int:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    from vigil.app.bootstrap import open_database, worker_id
     from vigil.capture.writer import CaptureWriter
     from vigil.monitor.runner import Runtime, run_scheduled
-    from vigil.server.app import create_app, open_database, worker_id
+    from vigil.server.app import create_app
     from vigil.server.auth import create_token
-    from vigil.settings import Settings
     from vigil.store.metrics import MetricStore
+    from vigil.store.settings import Settings
 
     started = time.monotonic()
     data_dir = output / "data"
@@ -187,8 +188,8 @@ rules:
     targets: [{{workflow: retrain}}]
 """
     )
-    from vigil.config import load_config
-    from vigil.monitor.catalog import apply_config
+    from vigil.app.catalog import apply_config
+    from vigil.app.config import load_config
 
     plan = apply_config(settings, db, load_config(output / "vigil.yaml"))
     print(f"vigil apply -f {output / 'vigil.yaml'}: {plan.summary()}")
@@ -243,7 +244,7 @@ rules:
                 for h in range(HOURS)]
 
     from vigil.alerts.notify import make_outbox
-    from vigil.monitor.scheduler import alarms_and_notifications
+    from vigil.app.scheduler import alarms_and_notifications
 
     outbox = make_outbox(db)
     from vigil.actions import list_runs

@@ -17,13 +17,10 @@ from vigil.actions.engine import Clock, Runner, SystemClock, retry_delay
 from vigil.actions.errors import (
     ActionError,
     ActionSpecError,
-    PatternError,
     RunNotFoundError,
     StepError,
     WorkflowNotFoundError,
 )
-from vigil.actions.models import ActionRun, AttemptStatus, RunStatus, StepAttempt
-from vigil.actions.patterns import match, validate_pattern
 from vigil.actions.records import (
     get_run,
     list_attempts,
@@ -44,6 +41,8 @@ from vigil.actions.spec import (
     WorkflowTarget,
     check_references,
 )
+from vigil.events.patterns import PatternError, match, validate_pattern
+from vigil.store.models import ActionRun, AttemptStatus, RunStatus, StepAttempt
 
 __all__ = [
     "ActionError",

@@ -8,39 +8,15 @@ matching rules, oldest first, and marks it dispatched: each event starts its run
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import select
 
 from vigil.actions.dispatch import dispatch
 from vigil.actions.engine import Runner
-from vigil.actions.models import ActionRun
 from vigil.actions.spec import Rule, Workflow
-from vigil.store.columns import utcnow
 from vigil.store.db import Database
-from vigil.store.models import NAME, Base, Event
-
-
-class ActionDefinition(Base):
-    """A rule or a workflow, as its spec."""
-
-    __tablename__ = "action_definitions"
-
-    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # rule | workflow
-    name: Mapped[str] = mapped_column(String(NAME), primary_key=True)
-    spec: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
-class DispatchedEvent(Base):
-    """An event already handed to the rules (so it starts its runs once)."""
-
-    __tablename__ = "dispatched_events"
-
-    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    dispatched_at: Mapped[datetime] = mapped_column(default=utcnow)
+from vigil.store.models import ActionDefinition, ActionRun, DispatchedEvent, Event
 
 
 def _put(db: Database, kind: str, name: str, spec: dict[str, Any]) -> None:

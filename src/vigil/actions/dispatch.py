@@ -20,12 +20,11 @@ from concurrent.futures import Executor
 from typing import Any
 
 from vigil.actions.engine import Runner
-from vigil.actions.models import ActionRun
-from vigil.actions.patterns import match
 from vigil.actions.spec import Rule, Workflow, check_references
 from vigil.actions.targets import to_jsonable
+from vigil.events.patterns import match
 from vigil.store.db import Database
-from vigil.store.models import Event
+from vigil.store.models import ActionRun, Event
 
 log = logging.getLogger(__name__)
 

@@ -47,8 +47,6 @@ from pydantic import ValidationError
 from vigil.actions import errors as E
 from vigil.actions import records
 from vigil.actions.errors import StepError, WorkflowNotFoundError
-from vigil.actions.models import ActionRun, AttemptStatus, RunStatus
-from vigil.actions.patterns import match
 from vigil.actions.spec import (
     CommandTarget,
     HttpTarget,
@@ -68,9 +66,11 @@ from vigil.actions.targets import (
     run_python,
     to_jsonable,
 )
+from vigil.events.patterns import match
 from vigil.store.columns import utcnow
 from vigil.store.db import Database
 from vigil.store.errors import LeaseLostError
+from vigil.store.models import ActionRun, AttemptStatus, RunStatus
 
 log = logging.getLogger(__name__)
 

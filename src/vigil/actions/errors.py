@@ -97,12 +97,6 @@ class ActionSpecError(ActionError, ConfigError):
     code = "action_spec"
 
 
-class PatternError(ActionSpecError):
-    """An event pattern that is not valid; the message names the path in the pattern."""
-
-    code = "event_pattern"
-
-
 class WorkflowNotFoundError(ActionSpecError, LookupError):
     """A workflow target naming a workflow that is not defined."""
 

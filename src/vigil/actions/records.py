@@ -29,9 +29,9 @@ from sqlalchemy import func, or_, select, update
 
 from vigil.actions import errors as E
 from vigil.actions.errors import RunNotFoundError
-from vigil.actions.models import ActionRun, AttemptStatus, RunStatus, StepAttempt
 from vigil.store.db import Database
 from vigil.store.errors import LeaseLostError
+from vigil.store.models import ActionRun, AttemptStatus, RunStatus, StepAttempt
 
 if TYPE_CHECKING:
     from vigil.actions.engine import Clock, Runner

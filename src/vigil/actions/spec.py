@@ -41,7 +41,7 @@ from pydantic import (
 
 from vigil.actions import errors as E
 from vigil.actions.errors import WorkflowNotFoundError
-from vigil.actions.patterns import validate_pattern
+from vigil.events.patterns import validate_pattern
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,254}$")
 

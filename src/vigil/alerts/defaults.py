@@ -19,7 +19,7 @@ from typing import Any
 
 from vigil.alerts.alarms import MetricAlarm
 from vigil.alerts.service import put_alarm
-from vigil.monitor.schedule import parse_schedule
+from vigil.schedule import parse_schedule
 from vigil.store.db import Database
 
 DATA = "aws/sagemaker/Endpoints/data-metrics"
@@ -74,7 +74,7 @@ def default_alarms(schedule: Any) -> list[MetricAlarm]:
 
 def ensure_default_alarms(db: Database, schedule: Any) -> list[str]:
     """Create the schedule's default alarms that do not exist yet; the names created."""
-    from vigil.alerts.models import AlarmRecord
+    from vigil.store.models import AlarmRecord
 
     created = []
     for alarm in default_alarms(schedule):

@@ -21,18 +21,18 @@ from sqlalchemy import select
 
 from vigil.alerts.delivery import Message, Outbox, RetryPolicy, SQLOutboxStore, Subscription
 from vigil.alerts.delivery import default_channels as _channels
-from vigil.alerts.models import (
+from vigil.alerts.routing import Matcher
+from vigil.alerts.service import Transition
+from vigil.errors import ConfigError
+from vigil.store.db import Database
+from vigil.store.errors import NotFoundError
+from vigil.store.models import (
     NotificationGroup,
     NotifiedState,
     SilenceRecord,
     SubscriptionRecord,
     TopicRecord,
 )
-from vigil.alerts.routing import Matcher
-from vigil.alerts.service import Transition
-from vigil.errors import ConfigError
-from vigil.store.db import Database
-from vigil.store.errors import NotFoundError
 
 SILENCED = "SILENCED"  # the last transition to this topic was muted
 SEVERITY = {"ALARM": "critical", "OK": "info", "INSUFFICIENT_DATA": "warning"}
@@ -181,7 +181,7 @@ def active_silences(db: Database, now: datetime) -> list[SilenceRecord]:
 
 
 def _labels(db: Database, t: Transition) -> dict[str, str]:
-    from vigil.alerts.models import AlarmRecord
+    from vigil.store.models import AlarmRecord
 
     with db.session() as s:
         row = s.get(AlarmRecord, t.alarm)
@@ -245,7 +245,7 @@ FLAP_WINDOW = timedelta(minutes=30)
 
 def _flapping(db: Database, alarm: str, now: datetime) -> bool:
     """More than FLAP_TRANSITIONS state changes within FLAP_WINDOW (damped until stable)."""
-    from vigil.alerts.models import AlarmHistory
+    from vigil.store.models import AlarmHistory
 
     with db.session() as s:
         recent = (
@@ -280,7 +280,7 @@ def _inhibited(
     """Whether a firing source alarm inhibits an alarm with these labels."""
     if not rules:
         return False
-    from vigil.alerts.models import AlarmRecord
+    from vigil.store.models import AlarmRecord
 
     with db.session() as s:
         firing = [r for r in s.scalars(select(AlarmRecord).where(AlarmRecord.state == "ALARM"))]
@@ -409,7 +409,7 @@ def repush_firing(db: Database, outbox: Outbox, now: datetime) -> int:
     Alertmanager resolves an alert it has not heard of for ``resolve_timeout`` (5 minutes by
     default), so a client must repeat firing alerts; the server calls this every minute.
     """
-    from vigil.alerts.models import AlarmRecord
+    from vigil.store.models import AlarmRecord
 
     with db.session() as s:
         firing = list(s.scalars(select(AlarmRecord).where(AlarmRecord.state == "ALARM")))

@@ -23,11 +23,10 @@ from vigil.alerts.alarms import (
     evaluate_composite,
     evaluate_many,
 )
-from vigil.alerts.models import AlarmHistory, AlarmRecord
 from vigil.store.db import Database
 from vigil.store.errors import NotFoundError
 from vigil.store.metrics import MetricStore
-from vigil.store.models import Event
+from vigil.store.models import AlarmHistory, AlarmRecord, Event
 
 
 @dataclass(frozen=True)

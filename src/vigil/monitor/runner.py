@@ -20,16 +20,15 @@ from typing import Any
 
 import numpy as np
 
+from vigil.analysis.baseline import Baseline
+from vigil.analysis.data_quality import Analysis, analyze
+from vigil.analysis.estimation import load_cbpe
+from vigil.analysis.model_quality import analyze_model_quality
 from vigil.capture.ground_truth import join_ground_truth, read_ground_truth
 from vigil.capture.window import Window, read_window
 from vigil.errors import VigilError
-from vigil.monitor.analysis import Analysis, analyze
-from vigil.monitor.baseline import Baseline
-from vigil.monitor.concept_drift import as_utc_list, feed
-from vigil.monitor.estimation import load_cbpe
-from vigil.monitor.model_quality import analyze_model_quality
-from vigil.monitor.schedule import parse_offset, parse_schedule, window_for
-from vigil.settings import Settings, ground_truth_root
+from vigil.monitor.detector_feed import as_utc_list, feed
+from vigil.schedule import parse_offset, parse_schedule, window_for
 from vigil.store.datum import MetricDatum
 from vigil.store.db import Database
 from vigil.store.errors import LeaseLostError
@@ -41,6 +40,7 @@ from vigil.store.executions import (
 )
 from vigil.store.metrics import MetricStore
 from vigil.store.models import BaselineRecord, Endpoint, Event, Execution, Schedule
+from vigil.store.settings import Settings, ground_truth_root
 
 log = logging.getLogger(__name__)
 

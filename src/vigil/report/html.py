@@ -2,17 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from html import escape as e
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from vigil.formats.statistics import FeatureStatistics
+from vigil.checks.drift import DriftResult
+from vigil.formats.statistics import FeatureStatistics, Statistics
+from vigil.formats.violations import Violation
+from vigil.io.readers import BadRecords
 from vigil.profile.kll import KLLSketch
 from vigil.report.svg import gauge, grouped_bars, overlaid_histogram
 
-if TYPE_CHECKING:
-    from vigil.monitor.analysis import Analysis
+
+class _Baseline(Protocol):
+    @property
+    def statistics(self) -> Statistics: ...
+
+
+class ReportedAnalysis(Protocol):
+    """What the report reads of an analysis (:class:`vigil.analysis.data_quality.Analysis`
+    has all of it): the window's statistics, the baseline's, violations, drift, bad records."""
+
+    @property
+    def statistics(self) -> Statistics: ...
+    @property
+    def baseline(self) -> _Baseline: ...
+    @property
+    def violations(self) -> Sequence[Violation]: ...
+    @property
+    def drift(self) -> Mapping[str, DriftResult]: ...
+    @property
+    def drift_share(self) -> float: ...
+    @property
+    def dataset_drifted(self) -> bool: ...
+    @property
+    def bad_records(self) -> BadRecords: ...
+    @property
+    def item_count(self) -> int: ...
 
 NUM_BINS = 20
 MAX_CATEGORIES = 12
@@ -61,7 +89,7 @@ def _categorical_chart(base: FeatureStatistics, window: FeatureStatistics) -> st
     return grouped_bars(keys, [cb.get(k, 0) / nb for k in keys], [cw.get(k, 0) / nw for k in keys])
 
 
-def feature_rows(analysis: Analysis) -> list[dict[str, Any]]:
+def feature_rows(analysis: ReportedAnalysis) -> list[dict[str, Any]]:
     """One row per feature: types, counts, drift, violations and the overlaid chart."""
     base = {f.name: f for f in analysis.baseline.statistics.features}
     by_feature: dict[str, list[Any]] = {}
@@ -121,7 +149,7 @@ def _feature_row(r: dict[str, Any]) -> str:
     )
 
 
-def render_report(analysis: Analysis) -> str:
+def render_report(analysis: ReportedAnalysis) -> str:
     """Render ``report.html`` for an analysis (plain string building: no template engine to
     import, which keeps a CLI run's start-up short)."""
     a = analysis

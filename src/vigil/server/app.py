@@ -7,16 +7,15 @@ does not. OpenAPI is served at ``/docs`` and ``/openapi.json``.
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
 
 from vigil import __version__
+from vigil.app.bootstrap import open_database, worker_id
+from vigil.app.scheduler import Scheduler
 from vigil.monitor.runner import Runtime
-from vigil.monitor.scheduler import Scheduler
 from vigil.server import errors
 from vigil.server.limits import BodyLimitMiddleware
 from vigil.server.routes_actions import router as actions_router
@@ -27,35 +26,11 @@ from vigil.server.routes_ingest import router as ingest_router
 from vigil.server.routes_metrics import router as metrics_router
 from vigil.server.routes_topics import router as topics_router
 from vigil.server.state import ServerState
-from vigil.settings import Settings
 from vigil.store.db import Database
 from vigil.store.metrics import MetricStore
+from vigil.store.settings import Settings
 
 API_PREFIX = "/api/v1"
-
-
-def open_database(settings: Settings) -> Database:
-    """The installation's database, every table created (the runtime's included)."""
-    # importing the runtime's models registers their tables on the shared base
-    import vigil.actions.definitions
-    import vigil.actions.models
-    import vigil.alerts.delivery.models
-    import vigil.alerts.models  # noqa: F401
-
-    db = (
-        Database(settings.database_url)
-        if settings.database_url
-        else Database.from_env(settings.data_dir, environ={})
-    )
-    db.create_all()
-    return db
-
-
-def worker_id() -> str:
-    """This worker's id as a lease owner: the host name, or ``$VIGIL_WORKER_ID`` (set it when
-    several servers run on one host). A restarted server reclaims, fails and reruns the
-    executions its previous life left ``InProgress``."""
-    return os.environ.get("VIGIL_WORKER_ID") or socket.gethostname()
 
 
 def create_app(

@@ -10,10 +10,10 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from vigil.alerts.alarms import CompositeAlarm, MetricAlarm
-from vigil.alerts.models import AlarmRecord
 from vigil.alerts.service import evaluate_alarms, get_alarm, history, put_alarm
 from vigil.server.errors import ApiError
 from vigil.server.state import READ, WRITE, ServerState, get_state
+from vigil.store.models import AlarmRecord
 
 router = APIRouter()
 

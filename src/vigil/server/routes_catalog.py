@@ -11,10 +11,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 from sqlalchemy import select
 
-from vigil.config import BaselineSpec, EndpointSpec, ScheduleSpec
+from vigil.app.catalog import register_baseline, upsert_endpoint
+from vigil.app.catalog import upsert_schedule as catalog_upsert_schedule
+from vigil.app.config import BaselineSpec, EndpointSpec, ScheduleSpec
 from vigil.errors import ConfigError
-from vigil.monitor.catalog import register_baseline, upsert_endpoint
-from vigil.monitor.catalog import upsert_schedule as catalog_upsert_schedule
 from vigil.server.errors import ApiError
 from vigil.server.state import READ, WRITE, ServerState, get_state
 from vigil.store.models import BaselineRecord, Endpoint, Schedule

@@ -23,8 +23,8 @@ from vigil.capture.ground_truth import write_ground_truth, write_hour_file
 from vigil.formats.capture import CaptureRecord, GroundTruthRecord
 from vigil.server.errors import ApiError
 from vigil.server.state import WRITE, ServerState, get_state
-from vigil.settings import ground_truth_root
 from vigil.store.models import Endpoint
+from vigil.store.settings import ground_truth_root
 
 router = APIRouter()
 MAX_RECORDS = 100_000

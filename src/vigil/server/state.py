@@ -10,9 +10,9 @@ from fastapi import Depends, Request
 
 from vigil.server import auth
 from vigil.server.errors import ApiError
-from vigil.settings import Settings
 from vigil.store.db import Database
 from vigil.store.metrics import MetricStore
+from vigil.store.settings import Settings
 
 
 @dataclass

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from vigil.store.errors import DatabaseURLError
+from vigil.store.models import Base
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +90,7 @@ class Database:
         return self.engine.dialect.name
 
     def create_all(self) -> None:
-        """Create every table and index registered on the shared declarative base that does not
-        exist yet (higher layers register theirs by importing their models module first, as
-        ``vigil.server.app.open_database`` does)."""
-        from vigil.store.models import Base
-
+        """Create every table and index of :mod:`vigil.store.models` that does not exist yet."""
         Base.metadata.create_all(self.engine)
 
     @contextmanager

@@ -24,10 +24,10 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from vigil.alerts.delivery.models import OutboxItem
 from vigil.alerts.delivery.store import NewItem, OutboxRecord, Outcome
 from vigil.store.columns import utcnow
 from vigil.store.db import Database
+from vigil.store.models import OutboxItem
 
 _T = OutboxItem.__table__
 
@@ -50,7 +50,7 @@ class SQLOutboxStore:
 
     def create_tables(self) -> None:
         """Create the outbox table if it does not exist (``Database.create_all`` does too
-        once :mod:`vigil.alerts.delivery.models` is imported)."""
+        once :mod:`vigil.store.models` is imported)."""
         _T.create(self.db.engine, checkfirst=True)
 
     def add(self, items: Sequence[NewItem]) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from vigil.drift.base import DriftDetector
+from vigil.checks.detectors.base import DriftDetector
 
 __all__ = ["ADWIN"]
 
@@ -32,7 +32,7 @@ class ADWIN(DriftDetector):
     Examples
     --------
     >>> import random
-    >>> from vigil.drift import ADWIN
+    >>> from vigil.checks.detectors import ADWIN
     >>> rng = random.Random(12345)
     >>> stream = rng.choices([0, 1], k=1000) + rng.choices(range(4, 8), k=1000)
     >>> adwin = ADWIN()

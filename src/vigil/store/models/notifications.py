@@ -1,48 +1,35 @@
-"""Stored alarms: definitions, current state and history (on the shared declarative base)."""
+"""Topics, subscriptions, silences, notification groups and the delivery outbox.
+
+The outbox holds one row per (message, subscription): the message and a snapshot of the
+subscription in ``payload``, the attempts made, when the next is due and the status:
+``pending`` (waiting or claimed by a worker until ``next_attempt_at``), ``delivered`` or
+``dead`` (the dead-letter store: ``last_error`` says why;
+:meth:`~vigil.alerts.delivery.outbox.Outbox.redrive` puts it back to ``pending``).
+``(message_id, subscription)`` is unique, so enqueueing the same message twice does not
+deliver it twice.
+
+>>> OutboxItem.__tablename__, sorted(OutboxItem.__table__.c.keys())[:4]
+('delivery_outbox', ['attempt', 'claim_token', 'created_at', 'delivered_at'])
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vigil.store.columns import utcnow
-from vigil.store.models import NAME, Base
-
-
-class AlarmRecord(Base):
-    """One alarm: its definition (``spec``), its state and why it is in it."""
-
-    __tablename__ = "alarms"
-
-    name: Mapped[str] = mapped_column(String(NAME), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # metric | composite
-    spec: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    state: Mapped[str] = mapped_column(String(32), default="INSUFFICIENT_DATA")
-    state_reason: Mapped[str] = mapped_column(Text, default="Unchecked: Initial alarm creation")
-    state_reason_data: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    state_updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-    memory: Mapped[dict[str, Any]] = mapped_column(default=dict)  # composite suppressor memory
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
-class AlarmHistory(Base):
-    """One state transition of an alarm, with the human and machine-readable reason."""
-
-    __tablename__ = "alarm_history"
-    __table_args__ = (Index("ix_alarm_history_alarm_time", "alarm_name", "time"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    alarm_name: Mapped[str] = mapped_column(String(NAME))
-    time: Mapped[datetime]
-    old_state: Mapped[str] = mapped_column(String(32))
-    new_state: Mapped[str] = mapped_column(String(32))
-    reason: Mapped[str] = mapped_column(Text)
-    reason_data: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    actions: Mapped[list[str]] = mapped_column(JSON, default=list)
+from vigil.store.models.base import NAME, Base
 
 
 class TopicRecord(Base):
@@ -106,3 +93,35 @@ class NotifiedState(Base):
     alarm: Mapped[str] = mapped_column(String(NAME), primary_key=True)
     topic: Mapped[str] = mapped_column(String(NAME), primary_key=True)
     state: Mapped[str] = mapped_column(String(32))
+
+
+STATUSES = ("pending", "delivered", "dead")
+
+
+class OutboxItem(Base):
+    """One delivery of one message to one subscription, and its state."""
+
+    __tablename__ = "delivery_outbox"
+    __table_args__ = (
+        UniqueConstraint("message_id", "subscription", name="uq_delivery_outbox_message_sub"),
+        Index("ix_delivery_outbox_due", "status", "next_attempt_at"),
+        Index("ix_delivery_outbox_subscription", "subscription", "status"),
+        Index("ix_delivery_outbox_claim", "claim_token"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    message_id: Mapped[str] = mapped_column(String(64))
+    subscription: Mapped[str] = mapped_column(String(NAME))
+    topic: Mapped[str] = mapped_column(String(NAME), default="")
+    protocol: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]]
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    claim_token: Mapped[str | None] = mapped_column(String(36))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None]

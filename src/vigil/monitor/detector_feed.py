@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from vigil.drift import DriftDetector
-from vigil.drift import __all__ as DETECTOR_NAMES
+from vigil.checks.detectors import DriftDetector
+from vigil.checks.detectors import __all__ as DETECTOR_NAMES
 from vigil.errors import ConfigError
 from vigil.store.datum import MetricDatum
 from vigil.store.db import Database
@@ -49,7 +49,7 @@ class Detection:
 
 
 def _new(name: str) -> DriftDetector:
-    import vigil.drift as drift
+    import vigil.checks.detectors as drift
 
     if name not in DETECTOR_NAMES or name == "DriftDetector":
         raise ConfigError(

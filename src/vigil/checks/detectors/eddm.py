@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vigil.drift.base import DriftAndWarningDetector
+from vigil.checks.detectors.base import DriftAndWarningDetector
 from vigil.errors import ConfigError
 
 __all__ = ["EDDM"]
@@ -28,7 +28,7 @@ class EDDM(DriftAndWarningDetector):
     Examples
     --------
     >>> import random
-    >>> from vigil.drift import EDDM
+    >>> from vigil.checks.detectors import EDDM
     >>> rng = random.Random(42)
     >>> stream = rng.choices([0, 1], k=1000) + rng.choices([0, 1], k=1000, weights=[0.3, 0.7])
     >>> eddm = EDDM(alpha=0.8, beta=0.75)  # fewer false alarms than the defaults on this stream

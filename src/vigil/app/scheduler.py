@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 
 from vigil.monitor.runner import Runtime, rerun, run_scheduled
-from vigil.monitor.schedule import parse_schedule
+from vigil.schedule import parse_schedule
 from vigil.store.executions import recover_interrupted
 from vigil.store.models import Schedule
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from vigil.drift.base import DriftAndWarningDetector
+from vigil.checks.detectors.base import DriftAndWarningDetector
 
 __all__ = ["HDDM_W"]
 
@@ -33,7 +33,7 @@ class HDDM_W(DriftAndWarningDetector):
     Examples
     --------
     >>> import random
-    >>> from vigil.drift import HDDM_W
+    >>> from vigil.checks.detectors import HDDM_W
     >>> rng = random.Random(42)
     >>> stream = rng.choices([0, 1], k=1000) + rng.choices([0, 1], k=1000, weights=[0.3, 0.7])
     >>> hddm = HDDM_W()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from vigil.drift.base import DriftDetector
+from vigil.checks.detectors.base import DriftDetector
 from vigil.errors import ConfigError
 
 __all__ = ["PageHinkley"]
@@ -31,7 +31,7 @@ class PageHinkley(DriftDetector):
     Examples
     --------
     >>> import random
-    >>> from vigil.drift import PageHinkley
+    >>> from vigil.checks.detectors import PageHinkley
     >>> rng = random.Random(12345)
     >>> stream = rng.choices([0, 1], k=1000) + rng.choices(range(4, 8), k=1000)
     >>> ph = PageHinkley()

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vigil.analysis.baseline import CONSTRAINTS_FILE, STATISTICS_FILE, Baseline
+from vigil.analysis.profiling import profile_input
 from vigil.checks.data_quality import run_checks
 from vigil.checks.drift import DriftResult
 from vigil.errors import BaselineMismatchError
@@ -14,8 +16,7 @@ from vigil.formats._base import write_atomic
 from vigil.formats.statistics import Statistics
 from vigil.formats.violations import ConstraintViolations, Violation
 from vigil.io.readers import BadRecords
-from vigil.monitor.baseline import CONSTRAINTS_FILE, STATISTICS_FILE, Baseline
-from vigil.monitor.profiling import profile_input
+from vigil.report.html import render_report
 
 VIOLATIONS_FILE = "constraint_violations.json"
 REPORT_FILE = "report.html"
@@ -60,8 +61,6 @@ class Analysis:
 
     def to_html(self) -> str:
         """A self-contained, offline HTML report."""
-        from vigil.report.html import render_report
-
         return render_report(self)
 
     def _repr_html_(self) -> str:
@@ -92,7 +91,7 @@ def analyze(
     """Profile ``data`` and check it against ``baseline`` (a Baseline or its directory).
 
     >>> import pyarrow as pa
-    >>> from vigil.monitor.baseline import suggest_baseline
+    >>> from vigil.analysis.baseline import suggest_baseline
     >>> base = suggest_baseline(pa.table({"x": [float(i) for i in range(500)]}))
     >>> a = analyze(pa.table({"x": [float(i) + 400 for i in range(500)]}), base)
     >>> [v.constraint_check_type for v in a.violations]

@@ -1,4 +1,4 @@
-"""The tables of action runs and step attempts, on Vigil's shared declarative base.
+"""Action rules and workflows as stored specs, their runs and step attempts.
 
 A run's ``definition`` is a snapshot of the workflow it runs (and of every workflow that one
 calls), so a run resumes with the definition it started with. ``current_step`` and
@@ -13,11 +13,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vigil.store.columns import utcnow
-from vigil.store.models import NAME, Base
+from vigil.store.models.base import NAME, Base
 
 
 class RunStatus(str, enum.Enum):
@@ -110,3 +117,23 @@ class StepAttempt(Base):
             f"StepAttempt(run={self.run_id!r}, seq={self.seq}, step={self.step!r}, "
             f"attempt={self.attempt}, status={self.status!r}, error={self.error!r})"
         )
+
+
+class ActionDefinition(Base):
+    """A rule or a workflow, as its spec."""
+
+    __tablename__ = "action_definitions"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # rule | workflow
+    name: Mapped[str] = mapped_column(String(NAME), primary_key=True)
+    spec: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DispatchedEvent(Base):
+    """An event already handed to the rules (so it starts its runs once)."""
+
+    __tablename__ = "dispatched_events"
+
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    dispatched_at: Mapped[datetime] = mapped_column(default=utcnow)

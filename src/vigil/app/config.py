@@ -59,7 +59,7 @@ from pydantic import (
 
 from vigil.checks.suggest import ConstraintOptions
 from vigil.errors import ConfigError, VigilError
-from vigil.monitor.schedule import parse_offset, parse_schedule
+from vigil.schedule import parse_offset, parse_schedule
 
 __all__ = [
     "BaselineSpec",
@@ -164,7 +164,7 @@ class BaselineSpec(_Spec):
 class ScheduleSpec(_Spec):
     """When a monitor runs against an endpoint, with which baseline, over which window.
 
-    ``expression`` is anything :func:`~vigil.monitor.schedule.parse_schedule` accepts; the
+    ``expression`` is anything :func:`~vigil.schedule.expression.parse_schedule` accepts; the
     offsets are ISO-8601 durations relative to the scheduled time (``-PT1H``), and ``NOW``
     needs both. ``config`` holds the analysis settings (features attribute, preprocessor
     path, capture content, ...), passed through as written.
@@ -493,7 +493,7 @@ def parse_config(text: str, source: str = "<string>") -> VigilConfig:
     >>> parse_config("schedules:\\n  - name: s\\n    expresion: NOW\\n", "vigil.yaml")
     Traceback (most recent call last):
     ...
-    vigil.config.ConfigFileError: [config_error] vigil.yaml:2: schedules[0].endpoint: missing required key 'endpoint'
+    vigil.app.config.ConfigFileError: [config_error] vigil.yaml:2: schedules[0].endpoint: missing required key 'endpoint'
     vigil.yaml:2: schedules[0].baseline: missing required key 'baseline'
     vigil.yaml:2: schedules[0].expression: missing required key 'expression'
     vigil.yaml:3: schedules[0].expresion: unknown key 'expresion'; expected one of name, endpoint, baseline, expression, window_start_offset, window_end_offset, monitor_type, status, config

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from vigil.drift.base import DriftAndWarningDetector
+from vigil.checks.detectors.base import DriftAndWarningDetector
 
 __all__ = ["HDDM_A"]
 
@@ -28,7 +28,7 @@ class HDDM_A(DriftAndWarningDetector):
     Examples
     --------
     >>> import random
-    >>> from vigil.drift import HDDM_A
+    >>> from vigil.checks.detectors import HDDM_A
     >>> rng = random.Random(42)
     >>> stream = rng.choices([0, 1], k=1000) + rng.choices([0, 1], k=1000, weights=[0.3, 0.7])
     >>> hddm = HDDM_A()

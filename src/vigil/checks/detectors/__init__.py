@@ -5,13 +5,13 @@ Every detector takes one value at a time with ``update(x)`` and exposes ``drift_
 and ``DriftDetector.from_state()`` carry a detector between executions as JSON.
 """
 
-from vigil.drift.adwin import ADWIN
-from vigil.drift.base import DriftDetector
-from vigil.drift.ddm import DDM
-from vigil.drift.eddm import EDDM
-from vigil.drift.hddm_a import HDDM_A
-from vigil.drift.hddm_w import HDDM_W
-from vigil.drift.kswin import KSWIN
-from vigil.drift.page_hinkley import PageHinkley
+from vigil.checks.detectors.adwin import ADWIN
+from vigil.checks.detectors.base import DriftDetector
+from vigil.checks.detectors.ddm import DDM
+from vigil.checks.detectors.eddm import EDDM
+from vigil.checks.detectors.hddm_a import HDDM_A
+from vigil.checks.detectors.hddm_w import HDDM_W
+from vigil.checks.detectors.kswin import KSWIN
+from vigil.checks.detectors.page_hinkley import PageHinkley
 
 __all__ = ["ADWIN", "DDM", "EDDM", "HDDM_A", "HDDM_W", "KSWIN", "DriftDetector", "PageHinkley"]

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from scipy import stats
 
-from vigil.drift.base import DriftDetector
+from vigil.checks.detectors.base import DriftDetector
 from vigil.errors import ConfigError
 
 __all__ = ["KSWIN"]
@@ -61,7 +61,7 @@ class KSWIN(DriftDetector):
     Examples
     --------
     >>> import random
-    >>> from vigil.drift import KSWIN
+    >>> from vigil.checks.detectors import KSWIN
     >>> rng = random.Random(12345)
     >>> stream = rng.choices([0, 1], k=1000) + rng.choices(range(4, 8), k=1000)
     >>> kswin = KSWIN(alpha=0.0001, seed=42)

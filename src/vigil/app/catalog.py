@@ -15,7 +15,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from vigil.config import (
+from vigil.analysis.baseline import Baseline, suggest_baseline
+from vigil.analysis.estimation import CBPE_FILE
+from vigil.app.config import (
     BaselineSpec,
     EndpointSpec,
     Plan,
@@ -26,13 +28,11 @@ from vigil.config import (
     diff_config,
 )
 from vigil.errors import ConfigError
-from vigil.monitor.baseline import Baseline, suggest_baseline
-from vigil.monitor.estimation import CBPE_FILE
-from vigil.monitor.schedule import parse_offset, parse_schedule
-from vigil.settings import Settings
+from vigil.schedule import parse_offset, parse_schedule
 from vigil.store.db import Database
 from vigil.store.errors import NotFoundError
 from vigil.store.models import BaselineRecord, Endpoint, Schedule
+from vigil.store.settings import Settings
 
 _READER_OPTIONS = ("format", "header", "capture_content")
 
@@ -68,7 +68,7 @@ def register_baseline(settings: Settings, db: Database, spec: BaselineSpec) -> B
     target = Path(settings.baselines_root) / spec.name
     kind = "data_quality"
     if source.is_dir() and is_model_quality(source):
-        from vigil.monitor.model_quality import ModelQualityBaseline
+        from vigil.analysis.model_quality import ModelQualityBaseline
 
         ModelQualityBaseline.load(source)  # validates both files
         target.mkdir(parents=True, exist_ok=True)
@@ -168,9 +168,8 @@ def current_config(db: Database) -> VigilConfig:
 def _alerting_config(db: Database) -> dict[str, Any]:
     """Topics, alarms, workflows and rules as stored (a schedule's default alarms belong to
     the schedule, which recreates them, so they are not listed)."""
-    from vigil.actions.definitions import ActionDefinition
     from vigil.alerts.defaults import DEFAULT_PREFIX
-    from vigil.alerts.models import AlarmRecord, SubscriptionRecord, TopicRecord
+    from vigil.store.models import ActionDefinition, AlarmRecord, SubscriptionRecord, TopicRecord
 
     with db.session() as s:
         subs = list(s.scalars(select(SubscriptionRecord).order_by(SubscriptionRecord.id)))

@@ -28,7 +28,7 @@ True
 >>> validate_pattern({"detail": {"score": [{"numeric": [">>", 1]}]}})
 Traceback (most recent call last):
 ...
-vigil.actions.errors.PatternError: [event_pattern] pattern.detail.score: unknown numeric \
+vigil.events.patterns.PatternError: [event_pattern] pattern.detail.score: unknown numeric \
 operator '>>' (expected one of =, <, <=, >, >=)
 """
 
@@ -38,7 +38,13 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from vigil.actions.errors import PatternError
+from vigil.errors import ConfigError
+
+
+class PatternError(ConfigError):
+    """An event pattern that is not valid; the message names the path in the pattern."""
+
+    code = "event_pattern"
 
 _MISSING = object()
 _NUMERIC_OPS: dict[str, Callable[[float, float], bool]] = {
@@ -78,7 +84,7 @@ def validate_pattern(pattern: Any, path: str = "pattern") -> None:
     >>> validate_pattern({"kind": [{"prefx": "a"}]})
     Traceback (most recent call last):
     ...
-    vigil.actions.errors.PatternError: [event_pattern] pattern.kind: unknown operator 'prefx' \
+    vigil.events.patterns.PatternError: [event_pattern] pattern.kind: unknown operator 'prefx' \
 (expected one of prefix, suffix, equals-ignore-case, anything-but, numeric, exists)
     """
     if not isinstance(pattern, Mapping):

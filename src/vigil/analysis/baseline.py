@@ -6,12 +6,12 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from vigil.analysis.profiling import profile_input
 from vigil.checks.suggest import ConstraintOptions, suggest_constraints
 from vigil.errors import ConfigError, FormatError
 from vigil.formats.constraints import Constraints
 from vigil.formats.statistics import Statistics
 from vigil.io.readers import BadRecords
-from vigil.monitor.profiling import profile_input
 
 STATISTICS_FILE = "statistics.json"
 CONSTRAINTS_FILE = "constraints.json"

@@ -1,0 +1,43 @@
+"""Bootstrap of a running Vigil: its settings, its database with every table, its worker id.
+
+Every face (the server, the CLI, the demo) opens an installation through here, so that they
+agree on where the state lives and on who this worker is.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+from vigil.monitor.runner import Runtime
+from vigil.store.db import Database
+from vigil.store.metrics import MetricStore
+from vigil.store.settings import Settings
+
+
+def open_database(settings: Settings) -> Database:
+    """The installation's database (``settings.database_url``, else SQLite under the data
+    directory), every table created."""
+    db = (
+        Database(settings.database_url)
+        if settings.database_url
+        else Database.from_env(settings.data_dir, environ={})
+    )
+    db.create_all()
+    return db
+
+
+def worker_id() -> str:
+    """This worker's id as a lease owner: the host name, or ``$VIGIL_WORKER_ID`` (set it when
+    several servers run on one host). A restarted server reclaims, fails and reruns the
+    executions its previous life left ``InProgress``."""
+    return os.environ.get("VIGIL_WORKER_ID") or socket.gethostname()
+
+
+def open_runtime(data_dir: str | Path | None = None, settings: Settings | None = None) -> Runtime:
+    """Settings (from ``data_dir`` and the environment), database, metric store and worker id
+    of one installation, as the monitoring jobs need them."""
+    settings = settings or Settings.from_env(data_dir)
+    db = open_database(settings)
+    return Runtime(settings=settings, db=db, metrics=MetricStore(db), owner=worker_id())
