@@ -30,6 +30,7 @@ system-deps:
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 test: $(STAMP) system-deps lint
 	$(VENV)/bin/pytest -q

@@ -21,7 +21,7 @@ import pytest
 
 from test_runtime import _runtime, cli
 from vigil.alerts.notify import make_outbox
-from vigil.store.datum import MetricDatum
+from vigil.metrics.datum import MetricDatum
 
 VIGIL = [sys.executable, "-m", "vigil.cli"]
 T0 = datetime(2024, 5, 1, tzinfo=timezone.utc)

@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-from vigil.checks import distances as d
 from vigil.checks.drift import (
     CATEGORICAL_METHODS,
     DEFAULT_THRESHOLDS,
@@ -28,6 +27,7 @@ from vigil.checks.drift import (
     correct_pvalues,
     dataset_drift,
 )
+from vigil.checks.drift import methods as d
 from vigil.errors import BaselineMismatchError, ConfigError
 
 EXACT = 1e-12

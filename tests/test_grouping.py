@@ -183,7 +183,7 @@ def test_batch_alarm_evaluation_agrees_on_postgresql_and_sqlite(
     import numpy as np
 
     from vigil.alerts.alarms import evaluate_many
-    from vigil.store.datum import MetricDatum
+    from vigil.metrics.datum import MetricDatum
     from vigil.store.db import Database
     from vigil.store.metrics import MetricStore
 

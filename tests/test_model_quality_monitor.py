@@ -28,9 +28,10 @@ from vigil.app.catalog import register_baseline, upsert_endpoint, upsert_schedul
 from vigil.app.config import BaselineSpec, EndpointSpec, ScheduleSpec
 from vigil.capture.ground_truth import write_ground_truth
 from vigil.monitor.runner import Runtime, run_scheduled
+from vigil.store.artifacts import ground_truth_root
 from vigil.store.metrics import MetricStore
 from vigil.store.models import Event, Execution
-from vigil.store.settings import Settings, ground_truth_root
+from vigil.store.settings import Settings
 
 T0 = datetime(2024, 3, 1, tzinfo=timezone.utc)
 PER_HOUR, HOURS, CHANGE = 100, 6, 300

@@ -347,7 +347,7 @@ def test_writer_to_window_to_metrics_round_trip(tmp_path: Path):
 
 def test_metric_retention(tmp_path: Path):
     from vigil.app.scheduler import apply_retention
-    from vigil.store.datum import MetricDatum
+    from vigil.metrics.datum import MetricDatum
 
     rt = _runtime(tmp_path / "data")
     rt.settings.metric_retention_days = 30

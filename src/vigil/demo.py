@@ -26,16 +26,45 @@ import sys
 import threading
 import time
 from datetime import datetime, timedelta, timezone
+from email import message_from_bytes
 from pathlib import Path
 from typing import Any
 
+import httpx
+import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from vigil.actions import list_runs
+from vigil.actions.definitions import dispatch_pending
+from vigil.alerts.notify import make_outbox
+from vigil.app.bootstrap import open_runtime
+from vigil.app.catalog import apply_config
+from vigil.app.config import load_config
+from vigil.app.scheduler import alarms_and_notifications
+from vigil.capture.middleware import CaptureMiddleware
+from vigil.capture.writer import CaptureWriter
+from vigil.errors import VigilError
+from vigil.monitor.runner import run_scheduled
+from vigil.server.app import create_app
+from vigil.server.auth import create_token
+from vigil.store.artifacts import schedule_reports_dir
+from vigil.store.settings import Settings
 
 FEATURES = ["mean radius", "mean texture", "mean perimeter", "mean area", "mean smoothness"]
 SHIFT = {"mean radius": 1.3, "mean texture": 1.4}  # multiplicative drift of the later hours
 HOURS, PER_HOUR = 7, 60
 DRIFT_HOURS = range(3, 6)  # hours 4 to 6 drift; hour 7 is calm again
+
+
+class DemoError(VigilError, RuntimeError):
+    """The demo could not set up its servers (no free port, a server that did not start)."""
+
+    code = "demo_error"
 
 
 def _free_port(preferred: int | None = None) -> int:
@@ -46,18 +75,16 @@ def _free_port(preferred: int | None = None) -> int:
             except OSError:
                 continue
             return s.getsockname()[1]
-    raise OSError("no free port")
+    raise DemoError("no free port on 127.0.0.1")
 
 
 def _serve(app: Any, port: int) -> Any:
-    import uvicorn
-
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
     deadline = time.monotonic() + 20
     while not server.started:
         if time.monotonic() > deadline:
-            raise RuntimeError(f"server on port {port} did not start")
+            raise DemoError(f"server on port {port} did not start")
         time.sleep(0.02)
     return server
 
@@ -76,8 +103,7 @@ def _hook_app(received: list[dict[str, Any]]) -> Any:
 
 def _mail_server(subjects: list[str]) -> Any:
     """A real SMTP server (aiosmtpd) on loopback standing in for the team's mail server."""
-    from email import message_from_bytes
-
+    # lazy: aiosmtpd comes with the demo (and dev) extra, not with the core install
     from aiosmtpd.controller import Controller
 
     class Mailbox:
@@ -91,8 +117,6 @@ def _mail_server(subjects: list[str]) -> Any:
 
 
 def _model_app(model: Any, writer: Any) -> Any:
-    from vigil.capture.middleware import CaptureMiddleware
-
     app = FastAPI()
 
     @app.post("/invocations")
@@ -105,24 +129,10 @@ def _model_app(model: Any, writer: Any) -> Any:
 
 def run(output: Path, port: int = 8080, keep_running: bool = True) -> int:
     """Run the demo; returns 0 when the executions turned out as expected."""
-    import httpx
-    from sklearn.datasets import load_breast_cancer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    from vigil.app.bootstrap import open_database, worker_id
-    from vigil.capture.writer import CaptureWriter
-    from vigil.monitor.runner import Runtime, run_scheduled
-    from vigil.server.app import create_app
-    from vigil.server.auth import create_token
-    from vigil.store.metrics import MetricStore
-    from vigil.store.settings import Settings
-
     started = time.monotonic()
     data_dir = output / "data"
-    settings = Settings(data_dir=data_dir, scheduler_interval=2.0)
-    db = open_database(settings)
+    rt = open_runtime(settings=Settings(data_dir=data_dir, scheduler_interval=2.0))
+    settings, db = rt.settings, rt.db
     token = create_token(db, f"demo-{int(time.time())}", "admin")
     api_port = _free_port(port)
     api = _serve(create_app(settings, db, start_scheduler=True), api_port)
@@ -188,9 +198,6 @@ rules:
     targets: [{{workflow: retrain}}]
 """
     )
-    from vigil.app.catalog import apply_config
-    from vigil.app.config import load_config
-
     plan = apply_config(settings, db, load_config(output / "vigil.yaml"))
     print(f"vigil apply -f {output / 'vigil.yaml'}: {plan.summary()}")
 
@@ -225,7 +232,6 @@ rules:
     writer.close()
     model_server.should_exit = True
 
-    rt = Runtime(settings=settings, db=db, metrics=MetricStore(db), owner=worker_id())
     print(
         f"vigil monitor backfill hourly --start {first_hour:%Y-%m-%dT%H:%M:%SZ} "
         f"--end {now:%Y-%m-%dT%H:%M:%SZ}"
@@ -243,13 +249,7 @@ rules:
     expected = ["CompletedWithViolations" if h in DRIFT_HOURS else "Completed"
                 for h in range(HOURS)]
 
-    from vigil.alerts.notify import make_outbox
-    from vigil.app.scheduler import alarms_and_notifications
-
     outbox = make_outbox(db)
-    from vigil.actions import list_runs
-    from vigil.actions.definitions import dispatch_pending
-
     for h in (3, 6, 7):  # evaluate after the calm hours, the drifting ones, the calm one again
         at = first_hour + timedelta(hours=h + 1, minutes=5)
         for t in alarms_and_notifications(rt, outbox, at):
@@ -274,7 +274,8 @@ rules:
     print(
         f"\nreport of the last hour: {api_url}/api/v1/executions/{last['id']}/outputs/report.html"
     )
-    print(f"reports on disk: {settings.reports_root}/cancer-model/hourly/")
+    reports = schedule_reports_dir(settings.reports_root, "cancer-model", "hourly")
+    print(f"reports on disk: {reports}/")
     print(f"API token (admin): {token}")
     print(f"try: curl -H 'Authorization: Bearer {token}' {api_url}/api/v1/executions")
     print(f"demo took {time.monotonic() - started:.1f} s")

@@ -1,8 +1,49 @@
 """Vigil's exception tree.
 
-Every error carries a stable ``code`` that appears in its message, in the API's error body
-and in the docs. Errors also subclass the built-in exception a caller would already catch.
-"""
+Every error Vigil raises derives from :class:`VigilError` and carries a stable ``code`` that
+appears in its message (``[not_found] no schedule named 'x'``), in the API's error body
+(``{"error": {"code": ..., "message": ...}}``) and in the docs. Errors also subclass the
+built-in exception a caller would already catch (``ValueError`` for bad input or settings,
+``LookupError`` for something missing), so ``except ValueError`` keeps working. A code
+belongs to one class; a subclass without a code of its own is a narrower kind of its
+parent's error and shows the parent's code. The tree (class, code, module, other bases),
+which ``tests/test_errors.py`` compares with the classes the code defines::
+
+    VigilError                         vigil_error           vigil.errors
+    ├── ActionError                    action_error          vigil.actions.errors
+    │   ├── ActionSpecError            action_spec           vigil.actions.errors           also ConfigError
+    │   │   ├── StepNotFoundError      step_not_found        vigil.actions.errors           also LookupError
+    │   │   └── WorkflowNotFoundError  workflow_not_found    vigil.actions.errors           also LookupError
+    │   ├── RunNotFoundError           action_run_not_found  vigil.actions.errors           also NotFoundError
+    │   └── StepError                  step_failed           vigil.actions.errors
+    ├── ApiError                       api_error             vigil.server.errors
+    ├── BaselineMismatchError          baseline_mismatch     vigil.errors                   also ValueError
+    ├── BodyTooLargeError              payload_too_large     vigil.server.limits
+    ├── CaptureBodyTypeError           capture_body_type     vigil.capture.errors           also TypeError
+    ├── ConfigError                    config_error          vigil.errors                   also ValueError
+    │   ├── ConfigFileError            config_error          vigil.app.config
+    │   ├── KeyedConfigError           config_error          vigil.app.config.base
+    │   ├── PatternError               event_pattern         vigil.events.patterns
+    │   └── RuleSyntaxError            config_error          vigil.alerts.alarms.rule
+    ├── DatabaseURLError               database_url          vigil.store.errors             also ValueError
+    ├── DemoError                      demo_error            vigil.demo                     also RuntimeError
+    ├── FormatError                    format_error          vigil.errors                   also ValueError
+    ├── InputError                     input_error           vigil.errors                   also ValueError
+    │   ├── EmptyInputError            empty_input           vigil.errors
+    │   └── PreprocessorError          preprocessor_error    vigil.io.capture.preprocessor
+    ├── LeaseLostError                 lease_lost            vigil.store.errors             also RuntimeError
+    └── NotFoundError                  not_found             vigil.errors                   also LookupError
+        └── ExecutionNotFoundError     execution_not_found   vigil.store.errors
+
+Two families carry codes of their own beside the class's: :class:`~vigil.server.errors.ApiError`
+holds the HTTP API's codes (``bad_request``, ``unauthorized``, ``forbidden``, ``not_found``,
+``conflict``, ``payload_too_large``, ``validation_error``, ...), and
+:class:`~vigil.actions.errors.StepError` reads ``"{error}: {cause}"`` with a Step Functions
+error name (``States.Timeout``, ``Command.NonZeroExit``) where others put their code.
+pydantic models (vigil.yaml specs, alarm definitions, API bodies) raise pydantic's
+``ValidationError`` when built directly; Vigil's loaders turn it into a
+:class:`ConfigError` naming the file, line and field, and the API into a 422 naming the field.
+"""  # noqa: E501 (the tree is a table: one class a line)
 
 from __future__ import annotations
 
@@ -45,3 +86,9 @@ class ConfigError(VigilError, ValueError):
     """An option or setting with a value outside what is accepted."""
 
     code = "config_error"
+
+
+class NotFoundError(VigilError, LookupError):
+    """A named object (schedule, endpoint, execution, workflow, ...) that does not exist."""
+
+    code = "not_found"

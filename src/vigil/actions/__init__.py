@@ -25,9 +25,9 @@ from vigil.actions.records import (
     get_run,
     list_attempts,
     list_runs,
-    recover_runs,
     run_to_dict,
 )
+from vigil.actions.recovery import recover_runs
 from vigil.actions.spec import (
     Catcher,
     CommandTarget,

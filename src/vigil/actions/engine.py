@@ -232,7 +232,7 @@ class Runner:
         try:
             workflow, _ = self._definition(run)
             workflow.step(run.current_step or "")
-        except (ValidationError, KeyError, TypeError):
+        except (ValidationError, LookupError, TypeError):
             return False
         return True
 
@@ -399,7 +399,7 @@ class Runner:
                     run_changes=self._moved(next_step, result.output, taken),
                 )
                 return next_step, result.output
-            ended = {
+            ended: dict[str, Any] = {
                 "status": AttemptStatus.FAILED, "error": failure.error, "cause": failure.cause,
                 "stdout": failure.stdout, "stderr": failure.stderr,
                 "child_run_id": child_id[0] if child_id else None,

@@ -35,8 +35,7 @@ A step signals its own error name:
 
 from __future__ import annotations
 
-from vigil.errors import ConfigError, VigilError
-from vigil.store.errors import NotFoundError
+from vigil.errors import ConfigError, NotFoundError, VigilError
 
 ALL = "States.ALL"
 TASK_FAILED = "States.TaskFailed"
@@ -63,12 +62,22 @@ def matches(pattern: str, error: str) -> bool:
     return pattern == error
 
 
-class StepError(Exception):
+class ActionError(VigilError):
+    """Root of the errors of the actions package."""
+
+    code = "action_error"
+
+
+class StepError(ActionError):
     """A step's failure with a Step Functions error name and a cause.
 
     Raise it from a Python entry point to choose the error name retriers and catchers see.
-    ``stdout``/``stderr`` carry what a command printed before it failed.
+    ``stdout``/``stderr`` carry what a command printed before it failed. Its text is
+    ``"{error}: {cause}"``: the Step Functions error name stands where other errors put
+    their code.
     """
+
+    code = "step_failed"
 
     def __init__(
         self,
@@ -84,11 +93,8 @@ class StepError(Exception):
         self.stdout = stdout
         self.stderr = stderr
 
-
-class ActionError(VigilError):
-    """Root of the errors of the actions package."""
-
-    code = "action_error"
+    def __str__(self) -> str:
+        return self.message
 
 
 class ActionSpecError(ActionError, ConfigError):
@@ -101,6 +107,12 @@ class WorkflowNotFoundError(ActionSpecError, LookupError):
     """A workflow target naming a workflow that is not defined."""
 
     code = "workflow_not_found"
+
+
+class StepNotFoundError(ActionSpecError, LookupError):
+    """A workflow asked for a step it does not have."""
+
+    code = "step_not_found"
 
 
 class RunNotFoundError(ActionError, NotFoundError):

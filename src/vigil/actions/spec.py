@@ -26,7 +26,7 @@ pydantic_core._pydantic_core.ValidationError: 1 validation error for Workflow
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -40,7 +40,7 @@ from pydantic import (
 )
 
 from vigil.actions import errors as E
-from vigil.actions.errors import WorkflowNotFoundError
+from vigil.actions.errors import StepNotFoundError, WorkflowNotFoundError
 from vigil.events.patterns import validate_pattern
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,254}$")
@@ -236,7 +236,11 @@ class Step(_Model):
     def _check(self) -> Step:
         if self.next is not None and self.end:
             raise ValueError(f"step {self.name!r}: set next or end, not both")
-        for field, entries in (("retry", self.retry), ("catch", self.catch)):
+        lists: list[tuple[str, Sequence[Retrier | Catcher]]] = [
+            ("retry", self.retry),
+            ("catch", self.catch),
+        ]
+        for field, entries in lists:
             for i, entry in enumerate(entries[:-1]):
                 if E.ALL in entry.error_equals:
                     raise ValueError(
@@ -281,11 +285,11 @@ class Workflow(_Model):
         return self
 
     def step(self, name: str) -> Step:
-        """The step called ``name``; :class:`KeyError` when there is none."""
+        """The step called ``name``; :class:`StepNotFoundError` when there is none."""
         for step in self.steps:
             if step.name == name:
                 return step
-        raise KeyError(name)
+        raise StepNotFoundError(f"workflow {self.name!r} has no step named {name!r}")
 
     def next_of(self, step: Step) -> str | None:
         """The step after ``step`` on success, or ``None`` when the workflow ends there."""

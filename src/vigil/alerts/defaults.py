@@ -3,9 +3,13 @@ them off; ``config.default_alarm_actions`` names the topics or actions they noti
 
 - ``{schedule}-violations``: an execution ended ``CompletedWithViolations``;
 - ``{schedule}-failed``: an execution ``Failed``;
-- ``{schedule}-drift`` (data quality): a feature's drift passed its threshold
-  (``drifted_features`` > 0, the count of ``feature_baseline_drift_*`` over threshold);
-- ``{schedule}-quality`` (model quality): a metric passed its constraint.
+- ``{schedule}-drift`` (data quality): a feature's drift passed its threshold (the count of
+  drifted features, :data:`~vigil.metrics.contract.DRIFTED_FEATURES`, > 0);
+- ``{schedule}-quality`` (model quality): a metric passed its constraint
+  (:data:`~vigil.metrics.contract.CONSTRAINT_VIOLATIONS` > 0).
+
+Each reads a figure the monitoring jobs write, by the names, namespaces and dimensions of
+:mod:`vigil.metrics.contract`.
 
 Each evaluates the schedule's own period once (missing data is not breaching, so a schedule
 that does not run never pages anyone through these alarms).
@@ -19,12 +23,11 @@ from typing import Any
 
 from vigil.alerts.alarms import MetricAlarm
 from vigil.alerts.service import put_alarm
+from vigil.metrics import contract as mc
 from vigil.schedule import parse_schedule
 from vigil.store.db import Database
+from vigil.store.models import AlarmRecord, ExecutionStatus
 
-DATA = "aws/sagemaker/Endpoints/data-metrics"
-MODEL = "aws/sagemaker/Endpoints/model-metrics"
-EXECUTIONS = "vigil/Executions"
 DEFAULT_PREFIX = "default alarm of schedule "
 
 
@@ -41,16 +44,30 @@ def default_alarms(schedule: Any) -> list[MetricAlarm]:
     now = datetime.now(timezone.utc)
     seconds = expression.period(expression.next_after(now) or now).total_seconds()
     period = max(60, math.ceil(seconds / 60.0) * 60)
-    endpoint = getattr(schedule, "endpoint", None) or getattr(schedule, "endpoint_name", "")
-    dims = {"Endpoint": endpoint, "MonitoringSchedule": schedule.name}
+    # a ScheduleSpec names its endpoint in ``endpoint``; a Schedule row in ``endpoint_name``
+    # (its ``endpoint`` is the related row)
+    endpoint = getattr(schedule, "endpoint", None)
+    if not isinstance(endpoint, str):
+        endpoint = getattr(schedule, "endpoint_name", "") or ""
+    dims = mc.schedule_dimensions(endpoint, schedule.name)
     actions = [str(a) for a in config.get("default_alarm_actions", [])]
     model = getattr(schedule, "monitor_type", "DataQuality") == "ModelQuality"
     wanted = [
-        ("violations", EXECUTIONS, "execution_status_CompletedWithViolations", "Sum"),
-        ("failed", EXECUTIONS, "execution_status_Failed", "Sum"),
-        ("quality", MODEL, "constraint_violations", "Maximum")
+        (
+            "violations",
+            mc.EXECUTIONS_NAMESPACE,
+            mc.execution_status(ExecutionStatus.COMPLETED_WITH_VIOLATIONS.value),
+            "Sum",
+        ),
+        (
+            "failed",
+            mc.EXECUTIONS_NAMESPACE,
+            mc.execution_status(ExecutionStatus.FAILED.value),
+            "Sum",
+        ),
+        ("quality", mc.MODEL_QUALITY_NAMESPACE, mc.CONSTRAINT_VIOLATIONS, "Maximum")
         if model
-        else ("drift", DATA, "drifted_features", "Maximum"),
+        else ("drift", mc.DATA_QUALITY_NAMESPACE, mc.DRIFTED_FEATURES, "Maximum"),
     ]
     return [
         MetricAlarm(
@@ -66,7 +83,7 @@ def default_alarms(schedule: Any) -> list[MetricAlarm]:
             treat_missing_data="notBreaching",
             alarm_actions=actions,
             ok_actions=actions,
-            description=f"default alarm of schedule {schedule.name}",
+            description=f"{DEFAULT_PREFIX}{schedule.name}",
         )
         for suffix, namespace, metric, statistic in wanted
     ]
@@ -74,8 +91,6 @@ def default_alarms(schedule: Any) -> list[MetricAlarm]:
 
 def ensure_default_alarms(db: Database, schedule: Any) -> list[str]:
     """Create the schedule's default alarms that do not exist yet; the names created."""
-    from vigil.store.models import AlarmRecord
-
     created = []
     for alarm in default_alarms(schedule):
         with db.session() as s:

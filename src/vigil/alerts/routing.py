@@ -34,6 +34,8 @@ from typing import Any
 
 import orjson
 
+from vigil.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class Matcher:
@@ -57,7 +59,7 @@ class Matcher:
         """``team="ml"``, ``severity!=info``, ``alertname=~"drift.*"``."""
         found = re.fullmatch(r'\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"?(.*?)"?\s*', text)
         if not found:
-            raise ValueError(
+            raise ConfigError(
                 f"matcher {text!r}: expected name=value, name!=value, name=~regex or name!~regex"
             )
         return cls(found.group(1), found.group(3), found.group(2))

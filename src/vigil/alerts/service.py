@@ -23,8 +23,8 @@ from vigil.alerts.alarms import (
     evaluate_composite,
     evaluate_many,
 )
+from vigil.errors import NotFoundError
 from vigil.store.db import Database
-from vigil.store.errors import NotFoundError
 from vigil.store.metrics import MetricStore
 from vigil.store.models import AlarmHistory, AlarmRecord, Event
 
@@ -149,9 +149,13 @@ def evaluate_alarms(db: Database, store: MetricStore, now: datetime) -> list[Tra
             )
     with db.session() as s:
         for t in transitions:
-            _record(s, s.get(AlarmRecord, t.alarm), t)
+            row = s.get(AlarmRecord, t.alarm)
+            if row is not None:  # deleted meanwhile: nothing to record
+                _record(s, row, t)
         for name, memory in memories.items():
-            s.get(AlarmRecord, name).memory = memory
+            row = s.get(AlarmRecord, name)
+            if row is not None:
+                row.memory = memory
     return transitions + released
 
 

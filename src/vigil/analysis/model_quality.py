@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from vigil.analysis.estimation import load_cbpe, save_cbpe
+from vigil.checks.cbpe import CBPE
 from vigil.checks.model_quality import (
     ModelQualityResult,
     check_model_quality,
@@ -49,6 +51,7 @@ __all__ = [
     "ModelQualityAnalysis",
     "ModelQualityBaseline",
     "analyze_model_quality",
+    "load_model_quality_baseline",
     "read_model_quality_columns",
     "suggest_model_quality_baseline",
 ]
@@ -64,12 +67,15 @@ _BINARY_DEFAULT_LABELS = {"0", "1", "0.0", "1.0", "true", "false"}
 
 @dataclass
 class ModelQualityBaseline:
-    """A model-quality baseline: ``statistics.json`` and ``constraints.json``."""
+    """A model-quality baseline: ``statistics.json`` and ``constraints.json``, and the CBPE
+    calibration kept beside them (``cbpe.json``) when :func:`load_model_quality_baseline`
+    found one or it was set."""
 
     statistics: ModelQualityStatistics
     constraints: ModelQualityConstraints
     skipped: dict[str, int] = field(default_factory=dict)
     bad_records: BadRecords = field(default_factory=BadRecords)
+    estimator: CBPE | None = field(default=None, compare=False)
 
     @property
     def problem_type(self) -> str:
@@ -77,11 +83,14 @@ class ModelQualityBaseline:
         return self.statistics.problem_type
 
     def save(self, directory: str | Path) -> Path:
-        """Write statistics.json and constraints.json into ``directory``."""
+        """Write statistics.json and constraints.json (and cbpe.json, with an estimator) into
+        ``directory``."""
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         self.statistics.save(d / STATISTICS_FILE)
         self.constraints.save(d / CONSTRAINTS_FILE)
+        if self.estimator is not None:
+            save_cbpe(d, self.estimator)
         return d
 
     @classmethod
@@ -216,7 +225,8 @@ def _default_positive_label(y_true: np.ndarray) -> Any:
 
 def _nullish(a: np.ndarray) -> np.ndarray:
     if a.dtype.kind == "f":
-        return np.isnan(a)
+        nan: np.ndarray = np.isnan(a)
+        return nan
     if a.dtype.kind == "O":
         return np.array([v is None or v != v for v in a], dtype=bool)
     return np.zeros(len(a), dtype=bool)
@@ -371,19 +381,42 @@ def analyze_model_quality(
     )
 
 
+def load_model_quality_baseline(
+    path: str | Path,
+) -> ModelQualityBaseline | ModelQualityConstraints:
+    """A baseline read once, for a monitoring run: a directory as a
+    :class:`ModelQualityBaseline` carrying its CBPE calibration (``cbpe.json``) when it has
+    one, a ``constraints.json`` file as its constraints.
+
+    >>> import tempfile
+    >>> train = pa.table({"y": [0, 1, 1, 0], "p": [0.2, 0.9, 0.7, 0.4]})
+    >>> base = suggest_model_quality_baseline(train, "BinaryClassification",
+    ...     ground_truth_attribute="y", probability_attribute="p")
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     loaded = load_model_quality_baseline(base.save(d))
+    >>> loaded.constraints.dumps() == base.constraints.dumps(), loaded.estimator is None
+    (True, True)
+    """
+    return _load(Path(path), estimator=True)
+
+
+def _load(p: Path, *, estimator: bool) -> ModelQualityBaseline | ModelQualityConstraints:
+    if p.is_dir():
+        found = ModelQualityBaseline.load(p)
+        if estimator:
+            found.estimator = load_cbpe(p)
+        return found
+    if p.is_file():
+        return ModelQualityConstraints.load(p)
+    raise FormatError(
+        f"{p}: baseline not found; expected a directory holding {CONSTRAINTS_FILE} "
+        f"or a {CONSTRAINTS_FILE} file"
+    )
+
+
 def _constraints_of(
     baseline: ModelQualityBaseline | ModelQualityConstraints | str | Path,
 ) -> ModelQualityConstraints:
-    if isinstance(baseline, ModelQualityBaseline):
-        return baseline.constraints
-    if isinstance(baseline, ModelQualityConstraints):
-        return baseline
-    path = Path(baseline)
-    if path.is_dir():
-        return ModelQualityBaseline.load(path).constraints
-    if path.is_file():
-        return ModelQualityConstraints.load(path)
-    raise FormatError(
-        f"{path}: baseline not found; expected a directory holding {CONSTRAINTS_FILE} "
-        f"or a {CONSTRAINTS_FILE} file"
-    )
+    if isinstance(baseline, (str, Path)):  # the constraints only: no CBPE calibration read
+        baseline = _load(Path(baseline), estimator=False)
+    return baseline.constraints if isinstance(baseline, ModelQualityBaseline) else baseline

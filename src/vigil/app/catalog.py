@@ -13,10 +13,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 
+from vigil.actions.definitions import put_rule, put_workflow
+from vigil.alerts.defaults import DEFAULT_PREFIX, ensure_default_alarms
+from vigil.alerts.notify import put_topic, subscribe
+from vigil.alerts.service import put_alarm
 from vigil.analysis.baseline import Baseline, suggest_baseline
 from vigil.analysis.estimation import CBPE_FILE
+from vigil.analysis.model_quality import ModelQualityBaseline
 from vigil.app.config import (
     BaselineSpec,
     EndpointSpec,
@@ -27,11 +33,19 @@ from vigil.app.config import (
     VigilConfig,
     diff_config,
 )
-from vigil.errors import ConfigError
+from vigil.errors import ConfigError, NotFoundError
 from vigil.schedule import parse_offset, parse_schedule
+from vigil.store.artifacts import baseline_dir
 from vigil.store.db import Database
-from vigil.store.errors import NotFoundError
-from vigil.store.models import BaselineRecord, Endpoint, Schedule
+from vigil.store.models import (
+    ActionDefinition,
+    AlarmRecord,
+    BaselineRecord,
+    Endpoint,
+    Schedule,
+    SubscriptionRecord,
+    TopicRecord,
+)
 from vigil.store.settings import Settings
 
 _READER_OPTIONS = ("format", "header", "capture_content")
@@ -39,8 +53,6 @@ _READER_OPTIONS = ("format", "header", "capture_content")
 
 def is_model_quality(directory: Path) -> bool:
     """Whether a baseline directory holds model-quality statistics (``*_metrics`` keys)."""
-    import orjson
-
     try:
         data = orjson.loads((directory / "statistics.json").read_bytes())
     except (OSError, orjson.JSONDecodeError):
@@ -65,11 +77,9 @@ def register_baseline(settings: Settings, db: Database, spec: BaselineSpec) -> B
     source = Path(spec.path)
     if not source.exists():
         raise ConfigError(f"baseline {spec.name!r}: {source}: no such file or directory")
-    target = Path(settings.baselines_root) / spec.name
+    target = baseline_dir(settings, spec.name)
     kind = "data_quality"
     if source.is_dir() and is_model_quality(source):
-        from vigil.analysis.model_quality import ModelQualityBaseline
-
         ModelQualityBaseline.load(source)  # validates both files
         target.mkdir(parents=True, exist_ok=True)
         for name in ("statistics.json", "constraints.json", CBPE_FILE):
@@ -79,7 +89,7 @@ def register_baseline(settings: Settings, db: Database, spec: BaselineSpec) -> B
     elif source.is_dir() and (source / "statistics.json").is_file():
         Baseline.load(source).save(target)  # validates both files
     else:
-        options = dict(spec.options)
+        options: dict[str, Any] = dict(spec.options)
         reader = {k: options.pop(k) for k in _READER_OPTIONS if k in options}
         built = suggest_baseline(str(source), **reader, **options)
         with tempfile.TemporaryDirectory() as tmp:
@@ -124,8 +134,6 @@ def upsert_schedule(db: Database, spec: ScheduleSpec) -> Schedule:
         )
         row.monitor_type, row.status, row.config = spec.monitor_type, spec.status, spec.config
         s.flush()
-    from vigil.alerts.defaults import ensure_default_alarms
-
     ensure_default_alarms(db, spec)
     return row
 
@@ -154,10 +162,10 @@ def current_config(db: Database) -> VigilConfig:
                 expression=x.expression,
                 window_start_offset=x.window_start_offset,
                 window_end_offset=x.window_end_offset,
-                monitor_type=x.monitor_type,  # type: ignore[arg-type]
+                monitor_type=x.monitor_type,
                 status=x.status,
                 config=x.config or {},
-            )  # type: ignore[arg-type]
+            )
             for x in s.scalars(select(Schedule).order_by(Schedule.name))
         ]
     return VigilConfig(
@@ -168,20 +176,17 @@ def current_config(db: Database) -> VigilConfig:
 def _alerting_config(db: Database) -> dict[str, Any]:
     """Topics, alarms, workflows and rules as stored (a schedule's default alarms belong to
     the schedule, which recreates them, so they are not listed)."""
-    from vigil.alerts.defaults import DEFAULT_PREFIX
-    from vigil.store.models import ActionDefinition, AlarmRecord, SubscriptionRecord, TopicRecord
-
     with db.session() as s:
         subs = list(s.scalars(select(SubscriptionRecord).order_by(SubscriptionRecord.id)))
         topics = [
             TopicSpec(
                 name=t.name,
-                grouping=t.grouping,  # type: ignore[arg-type]
+                grouping=t.grouping,
                 subscriptions=[
                     SubscriptionSpec(
                         id=x.id,
                         protocol=x.protocol,
-                        config=x.config,  # type: ignore[arg-type]
+                        config=x.config,
                         filter_policy=x.filter_policy,
                         retry=x.retry,
                     )
@@ -206,8 +211,6 @@ def _alerting_config(db: Database) -> dict[str, Any]:
 
 
 def _apply_topic(db: Database, spec: TopicSpec) -> None:
-    from vigil.alerts.notify import put_topic, subscribe
-
     put_topic(db, spec.name, spec.grouping.model_dump() if spec.grouping else None)
     for sub in spec.subscriptions:
         subscribe(
@@ -232,9 +235,6 @@ def apply_config(settings: Settings, db: Database, desired: VigilConfig) -> Plan
         names = ", ".join(f"{r.kind} {r.name!r}" for r in sorted(missing))
         raise ConfigError(f"the file refers to {names}, defined neither in it nor in Vigil")
     plan = diff_config(current, desired)
-    from vigil.actions.definitions import put_rule, put_workflow
-    from vigil.alerts.service import put_alarm
-
     by_kind: dict[str, Any] = {
         "endpoint": lambda spec: upsert_endpoint(db, spec),
         "baseline": lambda spec: register_baseline(settings, db, spec),

@@ -18,6 +18,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from vigil.actions.definitions import dispatch_pending, load
+from vigil.actions.engine import Runner
+from vigil.actions.recovery import recover_runs
+from vigil.alerts.notify import flush_groups, make_outbox, notify_transitions, repush_firing
+from vigil.alerts.service import evaluate_alarms
 from vigil.monitor.runner import Runtime, rerun, run_scheduled
 from vigil.schedule import parse_schedule
 from vigil.store.executions import recover_interrupted
@@ -79,9 +84,6 @@ def apply_retention(rt: Runtime, now: datetime | None = None) -> int:
 
 def alarms_and_notifications(rt: Runtime, outbox: Any, now: datetime | None = None) -> list[Any]:
     """Evaluate every alarm and queue the notifications of its transitions."""
-    from vigil.alerts.notify import flush_groups, notify_transitions
-    from vigil.alerts.service import evaluate_alarms
-
     now = now or datetime.now(timezone.utc)
     transitions = evaluate_alarms(rt.db, rt.metrics, now)
     notify_transitions(rt.db, outbox, transitions, now)
@@ -100,8 +102,6 @@ class Scheduler:
 
     def _outbox(self) -> Any:
         if self.outbox is None:
-            from vigil.alerts.notify import make_outbox
-
             self.outbox = make_outbox(self.rt.db)
         return self.outbox
 
@@ -119,10 +119,6 @@ class Scheduler:
         except Exception:
             log.exception("recovering interrupted executions failed")
         try:
-            from vigil.actions.definitions import load
-            from vigil.actions.engine import Runner
-            from vigil.actions.records import recover_runs
-
             _, workflows = load(self.rt.db)
             recover_runs(
                 self.rt.db, self.rt.owner, runner=Runner(self.rt.db, workflows, owner=self.rt.owner)
@@ -136,15 +132,11 @@ class Scheduler:
                 if time.monotonic() - last_alarms >= self.rt.settings.alarm_interval:
                     alarms_and_notifications(self.rt, self._outbox())
                     last_alarms = time.monotonic()
-                from vigil.alerts.notify import flush_groups, repush_firing
-
                 flush_groups(self.rt.db, self._outbox(), datetime.now(timezone.utc))
                 if time.monotonic() - last_repush >= 60:
                     repush_firing(self.rt.db, self._outbox(), datetime.now(timezone.utc))
                     last_repush = time.monotonic()
                 self._outbox().deliver_due(datetime.now(timezone.utc))
-                from vigil.actions.definitions import dispatch_pending
-
                 dispatch_pending(self.rt.db, self.rt.owner)
                 if time.monotonic() - last_retention > 3600:
                     apply_retention(self.rt)

@@ -5,7 +5,8 @@ Ground-truth records (``{"groundTruthData": {"data", "encoding"}, "eventMetadata
 were *collected*, not the hour of the inference. A capture that has an ``inferenceId`` is
 joined to the label whose ``eventId`` equals it; otherwise the capture's ``eventId`` is the key
 (SageMaker's rule). Label delay is handled by reading a wider (or later) window of labels
-than of captures.
+than of captures. Files are written by :func:`~vigil.capture.writer.hour_file.write_hour_file`
+(also importable from here, as ingestion does).
 
 >>> import pyarrow as pa
 >>> captures = pa.table({"x": [1, 2, 3], "__event_id": ["e1", "e2", "e3"],
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import base64
 import os
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -33,14 +33,11 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from vigil.io.readers import BadRecords
+from vigil.capture.writer.hour_file import _hour_folder, write_hour_file
+from vigil.errors import InputError
+from vigil.io.readers import BadRecords, error_text
 
 LABEL_COLUMN = "label"
-
-
-def _hour_folder(root: Path, t: datetime) -> Path:
-    t = t.astimezone(timezone.utc)
-    return root / f"{t:%Y}" / f"{t:%m}" / f"{t:%d}" / f"{t:%H}"
 
 
 def _label_text(label: Any) -> tuple[str, str]:
@@ -72,25 +69,6 @@ def write_ground_truth(
             ).decode()
         )
     return write_hour_file(root, now, lines, now)
-
-
-def write_hour_file(
-    root: str | os.PathLike[str], hour: datetime, lines: list[str], now: datetime | None = None
-) -> Path:
-    """Write ``lines`` as one new JSON-lines file in the ``yyyy/mm/dd/hh`` folder of ``hour``
-    under ``root``: fsynced and renamed into place, so a reader never sees half of it. The
-    name is SageMaker's ``MM-SS-mmm-<uuid>.jsonl`` from ``now`` (default: the clock)."""
-    now = now or datetime.now(timezone.utc)
-    folder = _hour_folder(Path(root), hour)
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{now:%M}-{now:%S}-{now.microsecond // 1000:03d}-{uuid.uuid4()}.jsonl"
-    tmp = folder / f".{name}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write("\n".join(lines) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    tmp.replace(folder / name)
-    return folder / name
 
 
 def read_ground_truth(
@@ -131,12 +109,12 @@ def _read_file(path: Path, labels: dict[str, str], bad: BadRecords) -> None:
                 if data.get("encoding") == "BASE64":
                     text = base64.b64decode(text).decode()
                 if not isinstance(event_id, str) or not isinstance(text, str):
-                    raise TypeError("eventId and data must be strings")
+                    raise InputError("eventId and data must be strings")
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
                 bad.add(
                     str(path),
                     number,
-                    f"bad ground-truth record: {exc}",
+                    f"bad ground-truth record: {error_text(exc)}",
                     line.decode(errors="replace"),
                 )
                 continue

@@ -44,6 +44,7 @@ class CBPE:
 
     def fit(self, y_true: np.ndarray, y_score: np.ndarray) -> CBPE:
         """Calibrate on reference labels (0/1) and scores (isotonic, clipped at the ends)."""
+        # lazy: scikit-learn takes ~1 s to import; only fitting a calibration needs it
         from sklearn.isotonic import IsotonicRegression
 
         y = np.asarray(y_true, dtype=float)
@@ -76,7 +77,7 @@ class CBPE:
         """Calibrated probabilities of the positive class."""
         if len(self._x) == 0:
             raise InputError("CBPE is not fitted: call fit() on labelled reference data")
-        return np.interp(np.asarray(y_score, dtype=float), self._x, self._y)
+        return np.asarray(np.interp(np.asarray(y_score, dtype=float), self._x, self._y))
 
     def estimate(self, y_score: np.ndarray) -> dict[str, float]:
         """Estimated metrics of a window from its scores (NaN scores are ignored)."""

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from vigil.checks.drift import (
-    CATEGORICAL_METHODS,
-    NUMERIC_METHODS,
     CategoricalDistribution,
     DriftResult,
     NumericDistribution,
     compute_drift,
     correct_pvalues,
     dataset_drift,
+    get_method,
+    method_names,
 )
 from vigil.formats.constraints import Constraints, FeatureConstraints
 from vigil.formats.statistics import FeatureStatistics, Statistics
@@ -90,7 +90,7 @@ def _drift_spec(
     robust = dc.comparison_method == "Robust"
     overrides = (fc.monitoring_config_overrides or {}) if fc else {}
     method = overrides.get("drift_method") or dc.drift_method
-    applies = NUMERIC_METHODS if numeric else CATEGORICAL_METHODS
+    applies = method_names("numerical" if numeric else "categorical")
     if method and not overrides.get("drift_method") and method not in applies:
         method = None  # a global method for the other kind: this feature keeps SageMaker's
     if method:
@@ -107,7 +107,8 @@ def _drift_spec(
 
 def _drift_description(r: DriftResult, numeric: bool) -> str:
     kind = "Numerical" if numeric else "Categorical"
-    if r.method in ("Simple", "Robust", "LInfinity"):
+    method = get_method(r.method)
+    if method.origin == "sagemaker" and method.kind == "distance":  # SageMaker's own wording
         low = kind.lower()
         return f"{kind} distance: {r.value!r} exceeds {low} threshold: {r.threshold!r}"
     if r.kind == "p_value":

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from vigil.checks.drift import CATEGORICAL_METHODS, NUMERIC_METHODS
+from vigil.checks.drift import CORRECTIONS, method_names
 from vigil.errors import ConfigError
 from vigil.formats.constraints import (
     Constraints,
@@ -24,18 +24,19 @@ from vigil.formats.constraints import (
 )
 from vigil.formats.statistics import Statistics
 
-SAGEMAKER_NUMERIC = ("Robust", "Simple")
-SAGEMAKER_CATEGORICAL = ("LInfinity", "ChiSquared")
-CORRECTIONS = ("none", "bonferroni", "fdr")
+# SageMaker's constraints.json takes only SageMaker's own methods in comparison_method
+# (numeric) and categorical_drift_method; the drift registry says which those are.
+SAGEMAKER_NUMERIC = method_names("numerical", origin="sagemaker")
+SAGEMAKER_CATEGORICAL = method_names("categorical", origin="sagemaker")
 
 
 @dataclass
 class ConstraintOptions:
     """Every threshold and method a baseline's constraints carry.
 
-    ``drift_method`` applies a Vigil method (``ks``, ``psi``, ``jensen_shannon``,
-    ``wasserstein``, ``hellinger``, ``chi_squared``, ``auto``) to every feature instead of
-    SageMaker's; ``feature_drift`` sets a method (and optionally a threshold) per feature:
+    ``drift_method`` applies a registered method (``ks``, ``psi``, ``auto``, ...: any of
+    :func:`vigil.checks.drift.method_names`) to every feature instead of SageMaker's;
+    ``feature_drift`` sets a method (and optionally a threshold) per feature:
     ``{"age": "psi", "state": ("chi_squared", 0.01)}``.
     """
 
@@ -70,7 +71,7 @@ class ConstraintOptions:
                 f"multiple_testing_correction {self.multiple_testing_correction!r}: "
                 f"expected one of {', '.join(CORRECTIONS)}"
             )
-        known = set(NUMERIC_METHODS) | set(CATEGORICAL_METHODS) | {"auto"}
+        known = set(method_names())
         methods = [self.drift_method] if self.drift_method else []
         for spec in self.feature_drift.values():
             methods.append(spec if isinstance(spec, str) else spec[0])
@@ -133,12 +134,12 @@ def suggest_constraints(stats: Statistics, options: ConstraintOptions | None = N
     unknown = set(opts.feature_drift) - {f.name for f in stats.features}
     if unknown:
         raise ConfigError(f"feature_drift names unknown features: {', '.join(sorted(unknown))}")
-    dist = DistributionConstraints(
+    distribution = DistributionConstraints(
         perform_comparison="Enabled" if opts.perform_comparison else "Disabled",
         comparison_threshold=opts.comparison_threshold,
-        comparison_method=opts.comparison_method,  # type: ignore[arg-type]
+        comparison_method=opts.comparison_method,
         categorical_comparison_threshold=opts.categorical_comparison_threshold,
-        categorical_drift_method=opts.categorical_drift_method,  # type: ignore[arg-type]
+        categorical_drift_method=opts.categorical_drift_method,
         drift_method=opts.drift_method,
         drift_threshold=opts.drift_threshold,
         multiple_testing_correction=(
@@ -149,6 +150,6 @@ def suggest_constraints(stats: Statistics, options: ConstraintOptions | None = N
     config = MonitoringConfig(
         datatype_check_threshold=opts.datatype_check_threshold,
         domain_content_threshold=opts.domain_content_threshold,
-        distribution_constraints=dist,
+        distribution_constraints=distribution,
     )
     return Constraints(version=0.0, features=features, monitoring_config=config)

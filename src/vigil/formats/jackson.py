@@ -15,12 +15,15 @@ against theirs.
 
 from __future__ import annotations
 
+import json
 import math
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import orjson
+
+from vigil.errors import FormatError
 
 
 def java_double(x: float) -> str:
@@ -61,7 +64,7 @@ def _scalar(value: Any) -> str:
     # numpy scalars and the like
     if hasattr(value, "item"):
         return _scalar(value.item())
-    raise TypeError(f"cannot serialise {type(value).__name__} as JSON")
+    raise FormatError(f"cannot serialise {type(value).__name__} as JSON")
 
 
 def _write(value: Any, level: int, out: list[str]) -> None:
@@ -127,6 +130,4 @@ def loads(text: str | bytes) -> Any:
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
-        import json
-
         return json.loads(text)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import glob
+import gzip
 import io
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -23,7 +24,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from vigil.errors import EmptyInputError, InputError
+from vigil.errors import EmptyInputError, InputError, VigilError
+from vigil.io.capture import capture_rows
 
 FORMATS = ("auto", "csv", "parquet", "jsonl", "capture")
 BATCH_ROWS = 262_144
@@ -64,6 +66,15 @@ class BadRecords:
 
     def to_dict(self) -> dict[str, Any]:
         return {"count": self.count, "examples": [e.to_dict() for e in self.examples]}
+
+
+def error_text(exc: BaseException) -> str:
+    """An exception as a bad record's reason: a :class:`VigilError`'s message without its code.
+
+    >>> error_text(InputError("empty CSV payload")), error_text(KeyError("data"))
+    ('empty CSV payload', "'data'")
+    """
+    return exc.message if isinstance(exc, VigilError) else str(exc)
 
 
 def resolve_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[Path]:
@@ -111,9 +122,7 @@ def detect_format(path: Path) -> str:
 
 def _open_text(path: Path) -> io.TextIOBase:
     if path.name.lower().endswith(".gz"):
-        import gzip
-
-        return gzip.open(path, "rt", encoding="utf-8")  # type: ignore[return-value]
+        return gzip.open(path, "rt", encoding="utf-8")
     return open(path, encoding="utf-8")
 
 
@@ -134,17 +143,17 @@ def iter_tables(
     if table is not None:
         yield table
         return
+    readers: dict[str, Callable[[Path], Iterator[pa.Table]]] = {
+        "csv": lambda p: _iter_csv(p, header, bad),
+        "parquet": _iter_parquet,
+        "jsonl": lambda p: _iter_jsonl(p, bad),
+        "capture": lambda p: _iter_capture(p, bad, capture_content),
+    }
     inputs = [data] if isinstance(data, (str, os.PathLike)) else list(data)
     for path in resolve_inputs(inputs):
         fmt = detect_format(path) if format == "auto" else format
-        reader = {
-            "csv": lambda p: _iter_csv(p, header, bad),
-            "parquet": _iter_parquet,
-            "jsonl": lambda p: _iter_jsonl(p, bad),
-            "capture": lambda p: _iter_capture(p, bad, capture_content),
-        }[fmt]
         try:
-            yield from reader(path)
+            yield from readers[fmt](path)
         except (OSError, pa.ArrowInvalid) as exc:
             raise InputError(f"{path}: cannot read as {fmt}: {exc}") from None
         if on_bytes is not None:
@@ -272,8 +281,6 @@ def _rows_table(rows: list[dict[str, Any]]) -> pa.Table:
 
 
 def _iter_capture(path: Path, bad: BadRecords, content: str) -> Iterator[pa.Table]:
-    from vigil.io.capture import capture_rows
-
     rows: list[dict[str, Any]] = []
     with _open_text(path) as fh:
         for lineno, line in enumerate(fh, start=1):
@@ -282,7 +289,7 @@ def _iter_capture(path: Path, bad: BadRecords, content: str) -> Iterator[pa.Tabl
             try:
                 rows.extend(capture_rows(line, content))
             except (ValueError, KeyError, TypeError) as exc:
-                bad.add(str(path), lineno, f"bad capture record: {exc}", line)
+                bad.add(str(path), lineno, f"bad capture record: {error_text(exc)}", line)
             if len(rows) >= BATCH_ROWS // 4:
                 yield _rows_table(rows)
                 rows = []

@@ -2,10 +2,11 @@
 
 A model-quality execution feeds each detector the records of its window in inference-time
 order: the per-record error stream (0/1 errors for classification, absolute error for
-regression) and the score (or prediction) stream. Each detector's state is stored per
-(schedule, stream, detector) after the window, so a stream spanning many windows is one
-stream. A detection becomes a ``concept_drift_detected`` datapoint at the record's time and an
-``Event`` (kind ``concept_drift``) naming the record.
+regression) and the score (or prediction) stream (:mod:`vigil.monitor.drift_streams`). Each
+detector's state is stored per (schedule, stream, detector) after the window, so a stream
+spanning many windows is one stream. A detection becomes a datapoint of
+:data:`~vigil.metrics.contract.CONCEPT_DRIFT_DETECTED` at the record's time and an ``Event``
+(kind ``concept_drift``) naming the record.
 
 The default detectors are ADWIN and HDDM_A on the error stream and PageHinkley on the score
 stream; DDM is available but raises false alarms on low error rates (one short run of errors
@@ -22,15 +23,17 @@ from typing import Any
 
 import numpy as np
 
+import vigil.checks.detectors as detectors_module
 from vigil.checks.detectors import DriftDetector
 from vigil.checks.detectors import __all__ as DETECTOR_NAMES
 from vigil.errors import ConfigError
-from vigil.store.datum import MetricDatum
+from vigil.monitor.emission import concept_drift_datum
 from vigil.store.db import Database
 from vigil.store.metrics import MetricStore
 from vigil.store.models import DetectorState, Event
 
-NAMESPACE = "vigil/ConceptDrift"
+__all__ = ["DEFAULT_DETECTORS", "Detection", "as_utc_list", "feed"]
+
 DEFAULT_DETECTORS: dict[str, tuple[str, ...]] = {
     "error": ("ADWIN", "HDDM_A"),
     "score": ("PageHinkley",),
@@ -49,14 +52,13 @@ class Detection:
 
 
 def _new(name: str) -> DriftDetector:
-    import vigil.checks.detectors as drift
-
     if name not in DETECTOR_NAMES or name == "DriftDetector":
         raise ConfigError(
             f"detector {name!r}: expected one of "
             f"{', '.join(n for n in DETECTOR_NAMES if n != 'DriftDetector')}"
         )
-    return getattr(drift, name)()
+    detector: DriftDetector = getattr(detectors_module, name)()
+    return detector
 
 
 def feed(
@@ -97,7 +99,6 @@ def feed(
                     s.add(row)
                 row.state = detector.to_state()
                 row.last_time = times[-1] if len(times) else None
-        dims = {"Endpoint": endpoint, "MonitoringSchedule": schedule}
         for d in found:
             s.add(
                 Event(
@@ -114,17 +115,7 @@ def feed(
                 )
             )
     metrics.put(
-        [
-            MetricDatum(
-                NAMESPACE,
-                "concept_drift_detected",
-                {**dims, "Detector": d.detector, "Stream": d.stream},
-                d.time,
-                1.0,
-                unit="Count",
-            )
-            for d in found
-        ]
+        [concept_drift_datum(endpoint, schedule, d.detector, d.stream, d.time) for d in found]
     )
     return found
 

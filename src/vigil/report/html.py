@@ -58,8 +58,12 @@ def _numeric_chart(base: FeatureStatistics, window: FeatureStatistics) -> str | 
     a, b = _sketch(base), _sketch(window)
     if a is None or b is None or a.n == 0 or b.n == 0:
         return None
-    lo = min(base.numerical_statistics.min, window.numerical_statistics.min)  # type: ignore[union-attr]
-    hi = max(base.numerical_statistics.max, window.numerical_statistics.max)  # type: ignore[union-attr]
+    bs, ws = base.numerical_statistics, window.numerical_statistics
+    if bs is None or ws is None:
+        return None
+    if bs.min is None or ws.min is None or bs.max is None or ws.max is None:
+        return None
+    lo, hi = min(bs.min, ws.min), max(bs.max, ws.max)
     if hi <= lo:
         hi = lo + 1.0
     edges = np.linspace(lo, hi, NUM_BINS + 1)

@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from vigil import __version__
+from vigil._version import __version__
 from vigil.app.bootstrap import open_database, worker_id
 from vigil.app.scheduler import Scheduler
 from vigil.monitor.runner import Runtime

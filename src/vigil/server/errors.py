@@ -26,12 +26,16 @@ _STATUS_CODES = {
 }
 
 
-class ApiError(Exception):
-    """An error the API returns as is."""
+class ApiError(VigilError):
+    """An error the API returns as is: an HTTP status, the code of its body (one of the API's
+    codes, such as ``not_found`` or ``forbidden``, set per error) and a message."""
+
+    code = "api_error"
 
     def __init__(self, status: int, code: str, message: str, **details: Any) -> None:
+        self.code = code
         super().__init__(message)
-        self.status, self.code, self.message, self.details = status, code, message, details
+        self.status, self.details = status, details
 
 
 def error_body(code: str, message: str, **details: Any) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 
+from vigil.errors import VigilError
 from vigil.server.errors import error_body
 
 Scope = dict[str, Any]
@@ -35,12 +36,12 @@ class BodyLimitMiddleware:
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
                     refused = True
-                    raise _TooLarge
+                    raise BodyTooLargeError(f"request body over {self.max_bytes} bytes")
             return message
 
         try:
             await self.app(scope, limited_receive, send)
-        except _TooLarge:
+        except BodyTooLargeError:
             if refused:
                 await self._refuse(send)
 
@@ -63,5 +64,7 @@ class BodyLimitMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(Exception):
-    pass
+class BodyTooLargeError(VigilError):
+    """A body past the limit (caught here, answered with a 413)."""
+
+    code = "payload_too_large"

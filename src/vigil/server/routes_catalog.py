@@ -124,7 +124,8 @@ async def upload_baseline(
         record = _register(state, BaselineSpec(name=name, endpoint=endpoint, path=tmp))
     with state.db.session() as s:  # an upload has no source to re-read
         row = s.get(BaselineRecord, name)
-        row.source = None
+        if row is not None:
+            row.source = None
     return record
 
 

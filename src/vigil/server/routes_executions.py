@@ -138,7 +138,11 @@ def run_now(
             raise ApiError(404, "not_found", f"no schedule named {name!r}")
     if (body.window_start is None) != (body.window_end is None):
         raise ApiError(422, "validation_error", "give both window_start and window_end, or none")
-    window = (body.window_start, body.window_end) if body.window_start else None
+    window = (
+        (body.window_start, body.window_end)
+        if body.window_start is not None and body.window_end is not None
+        else None
+    )
     runtime: Runtime = state.extras["runtime"]
     now = datetime.now(timezone.utc)
     done = run_scheduled(runtime, name, window[1] if window else now, window=window)

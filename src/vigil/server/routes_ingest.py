@@ -23,8 +23,8 @@ from vigil.capture.ground_truth import write_ground_truth, write_hour_file
 from vigil.formats.capture import CaptureRecord, GroundTruthRecord
 from vigil.server.errors import ApiError
 from vigil.server.state import WRITE, ServerState, get_state
+from vigil.store.artifacts import ground_truth_root
 from vigil.store.models import Endpoint
-from vigil.store.settings import ground_truth_root
 
 router = APIRouter()
 MAX_RECORDS = 100_000
@@ -219,7 +219,7 @@ async def ingest_ground_truth(
                     record = GroundTruthRecord.loads(line, source=f"line {i}")
                 except ValueError as exc:
                     raise ApiError(422, "validation_error", str(exc)) from None
-                data = record.ground_truth_data.data
+                data: str | bytes = record.ground_truth_data.data
                 if record.ground_truth_data.encoding == "BASE64":
                     data = base64.b64decode(data)
                 pairs.append((record.event_metadata.event_id, data))

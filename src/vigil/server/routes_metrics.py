@@ -8,9 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
+from vigil.metrics.datum import MetricDatum
 from vigil.server.errors import ApiError
 from vigil.server.state import READ, WRITE, ServerState, get_state
-from vigil.store.datum import MetricDatum
 
 router = APIRouter()
 MAX_DATAPOINTS = 100_000

@@ -5,8 +5,9 @@ SQLite under the data directory by default, PostgreSQL when ``VIGIL_DATABASE_URL
 
 from __future__ import annotations
 
+from vigil.metrics.datum import UNITS, MetricDatum, dimensions_key, series_key
+from vigil.metrics.statistics import nearest_rank, parse_statistics, period_start
 from vigil.store.columns import UTCDateTime, as_utc, utcnow
-from vigil.store.datum import UNITS, MetricDatum, dimensions_key, series_key
 from vigil.store.db import ENV_URL, Database
 from vigil.store.errors import (
     DatabaseURLError,
@@ -35,7 +36,6 @@ from vigil.store.models import (
     MetricSeries,
     Schedule,
 )
-from vigil.store.statistics import nearest_rank, parse_statistics, period_start
 
 __all__ = [
     "ENV_URL",

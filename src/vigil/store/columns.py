@@ -7,39 +7,21 @@ use the index on both.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-from vigil.errors import InputError
+from vigil.metrics.datum import UTC, as_utc
 
-UTC = timezone.utc
+__all__ = ["UTC", "UTCDateTime", "as_utc", "utcnow"]
 
 
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC."""
     return datetime.now(UTC)
-
-
-def as_utc(value: datetime, field: str = "timestamp") -> datetime:
-    """``value`` converted to UTC; a naive datetime is refused, since its zone is unknown.
-
-    >>> from datetime import timedelta
-    >>> as_utc(datetime(2024, 5, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))).isoformat()
-    '2024-05-01T10:00:00+00:00'
-    >>> as_utc(datetime(2024, 5, 1), "start")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    vigil.errors.InputError: [input_error] start: expected a timezone-aware datetime, got naive ...
-    """
-    if not isinstance(value, datetime):
-        raise InputError(f"{field}: expected a datetime, got {type(value).__name__} {value!r}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise InputError(f"{field}: expected a timezone-aware datetime, got naive {value}")
-    return value.astimezone(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

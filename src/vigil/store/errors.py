@@ -7,13 +7,9 @@ change a :class:`RuntimeError`.
 
 from __future__ import annotations
 
-from vigil.errors import VigilError
+from vigil.errors import NotFoundError, VigilError
 
-
-class NotFoundError(VigilError, LookupError):
-    """A stored object (execution, schedule, ...) that does not exist."""
-
-    code = "not_found"
+__all__ = ["DatabaseURLError", "ExecutionNotFoundError", "LeaseLostError", "NotFoundError"]
 
 
 class ExecutionNotFoundError(NotFoundError):

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from vigil.errors import InputError
 from vigil.store.columns import as_utc, utcnow
-from vigil.store.db import Database
+from vigil.store.db import Database, affected_rows
 from vigil.store.errors import ExecutionNotFoundError, LeaseLostError
 from vigil.store.models import Execution, ExecutionStatus
 
@@ -173,7 +173,7 @@ def renew_lease(
             .values(lease_expires_at=expires)
             .execution_options(synchronize_session=False)
         )
-    if result.rowcount != 1:
+    if affected_rows(result) != 1:
         raise _lost(db, execution_id, owner)
     return expires
 
@@ -238,7 +238,7 @@ def finish_execution(
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-    if result.rowcount != 1:
+    if affected_rows(result) != 1:
         raise _lost(db, execution_id, owner)
     return get_execution(db, execution_id)
 
@@ -265,7 +265,7 @@ def stop_execution(
             .execution_options(synchronize_session=False)
         )
     execution = get_execution(db, execution_id)
-    if result.rowcount != 1:
+    if affected_rows(result) != 1:
         raise LeaseLostError(
             f"execution {execution_id} is {execution.status}: only a Pending "
             "or InProgress execution can be stopped"
@@ -319,7 +319,7 @@ def recover_interrupted(
                 )
                 .execution_options(synchronize_session=False)
             )
-        if result.rowcount == 1:
+        if affected_rows(result) == 1:
             log.warning("execution %s %s", candidate.id, reason)
             recovered.append(get_execution(db, candidate.id))
     return recovered

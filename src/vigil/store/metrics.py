@@ -2,7 +2,7 @@
 
 Aggregation runs in SQL where it is plain (count, sum, min, max grouped by an epoch-aligned
 period bucket); percentiles are computed with NumPy from the raw values of each period
-(nearest rank, see :mod:`vigil.store.statistics`).
+(nearest rank, see :mod:`vigil.metrics.statistics`).
 
 Datapoints reference their series (:class:`~vigil.store.models.MetricSeries`: namespace,
 name, dimensions), created on first use and cached by the store. Writing is the hot path:
@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import orjson
@@ -40,6 +40,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
+    Table,
     and_,
     case,
     delete,
@@ -54,15 +55,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from vigil.errors import ConfigError, InputError
+from vigil.metrics.datum import MetricDatum, dimensions_key, series_key
+from vigil.metrics.statistics import nearest_rank, parse_statistics
 from vigil.store.columns import UTC, as_utc
-from vigil.store.datum import MetricDatum, dimensions_key, series_key
-from vigil.store.db import Database
+from vigil.store.db import Database, affected_rows
 from vigil.store.models import Datapoint, MetricSeries
-from vigil.store.statistics import nearest_rank, parse_statistics
 
 log = logging.getLogger(__name__)
 
-_TABLE = Datapoint.__table__
+_TABLE = cast(Table, Datapoint.__table__)
 _COLUMNS = ("series_id", "timestamp", "value", "sample_count", "sum", "minimum", "maximum", "unit")
 SeriesId = tuple[str, str, str]  # (namespace, name, dimensions_key)
 
@@ -101,6 +102,7 @@ class MetricStore:
                             f"datum {stored + i}: expected a MetricDatum, got {type(d).__name__}"
                         )
                 ids = self._series_ids(conn, batch, created)
+                rows: list[tuple[Any, ...]]
                 if sqlite:  # the hot loop, with _sqlite_text inlined
                     rows = [
                         (ids[(d.namespace, d.name, d.dimensions_key)],
@@ -200,7 +202,7 @@ class MetricStore:
         metric. Datapoints count when ``start <= timestamp < end``. Each row holds
         ``Timestamp`` (period start, UTC), ``Unit`` (``None`` when units are mixed) and the
         requested statistics; a percentile is ``None`` in a period whose statistic sets
-        hide their values (see :mod:`vigil.store.statistics`).
+        hide their values (see :mod:`vigil.metrics.statistics`).
         """
         wanted = parse_statistics(statistics)
         if (
@@ -257,7 +259,7 @@ class MetricStore:
     @staticmethod
     def _series_query(
         namespace: str, name: str, dimensions: Mapping[str, str] | None
-    ) -> Select[tuple[int]]:
+    ) -> Select[Any]:
         if dimensions is None:
             return select(MetricSeries.id).where(
                 MetricSeries.namespace == namespace, MetricSeries.name == name
@@ -340,11 +342,13 @@ class MetricStore:
         # Through the series ids, so each series is one range scan of the (series, time) index.
         every_series = select(MetricSeries.id).scalar_subquery()
         with self.db.engine.begin() as conn:
-            deleted = conn.execute(
-                delete(Datapoint).where(
-                    Datapoint.series_id.in_(every_series), Datapoint.timestamp < cutoff
+            deleted = affected_rows(
+                conn.execute(
+                    delete(Datapoint).where(
+                        Datapoint.series_id.in_(every_series), Datapoint.timestamp < cutoff
+                    )
                 )
-            ).rowcount
+            )
         log.info("metric retention: deleted %d datapoints older than %s", deleted, cutoff)
         return deleted
 

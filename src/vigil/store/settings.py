@@ -3,7 +3,8 @@
 Everything lives under one data directory by default: ``vigil.db`` (SQLite: metadata and
 metrics), ``capture/`` (SageMaker capture layout), ``baselines/`` and ``reports/``.
 ``VIGIL_DATABASE_URL`` points the database at PostgreSQL; ``VIGIL_CAPTURE_URI`` and
-``VIGIL_REPORTS_URI`` move captures and reports (any fsspec URL).
+``VIGIL_REPORTS_URI`` move captures and reports (any fsspec URL). Where files go under these
+roots is :mod:`vigil.store.artifacts`.
 """
 
 from __future__ import annotations
@@ -48,7 +49,3 @@ class Settings:
             metric_retention_days=float(os.environ.get("VIGIL_METRIC_RETENTION_DAYS", "455")),
         )
 
-
-def ground_truth_root(settings: Settings) -> Path:
-    """Where ground-truth files live: ``{data}/ground-truth/yyyy/mm/dd/hh/``."""
-    return Path(settings.data_dir) / "ground-truth"

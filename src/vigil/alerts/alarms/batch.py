@@ -50,7 +50,8 @@ from vigil.alerts.alarms.evaluate import (
     low_sample_minimum,
 )
 from vigil.alerts.alarms.spec import ALARM, INSUFFICIENT_DATA, OK, STATES, MetricAlarm
-from vigil.store.datum import dimensions_key, series_key
+from vigil.errors import ConfigError
+from vigil.metrics.datum import dimensions_key, series_key
 from vigil.store.models import Datapoint, MetricSeries
 
 UTC = timezone.utc
@@ -206,7 +207,7 @@ def _evaluate_period(
         treat[i] = treats.index(a.treat_missing_data)
         state = current_states.get(a.name, INSUFFICIENT_DATA)
         if state not in STATES:
-            raise ValueError(f"current_states[{a.name!r}]: {state!r} is not a state")
+            raise ConfigError(f"current_states[{a.name!r}]: {state!r} is not a state")
         current[i] = _CODES[state]
     new = _states(values, n, m, thr, op, treat, current)
     names = _NAMES[new]

@@ -51,6 +51,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
 from vigil.alerts.alarms import reason as wording
+from vigil.alerts.alarms.anomaly import SeasonalBand
 from vigil.alerts.alarms.spec import (
     ALARM,
     INSUFFICIENT_DATA,
@@ -178,12 +179,12 @@ def _slots(
         bands = [(float(lo), float(hi)) for lo, hi in zip(lower, upper)]
     points = []
     for ts, b in zip(times, bands):
-        row = by_slot.get(int(ts.timestamp()))
-        if row is None:
+        found = by_slot.get(int(ts.timestamp()))
+        if found is None:
             points.append(_Point(ts, None))
             continue
-        value = float(row[alarm.statistic])
-        count = row.get("SampleCount")
+        value = float(found[alarm.statistic])
+        count = found.get("SampleCount")
         points.append(
             _Point(
                 ts, value, None if count is None else float(count), _breaches(alarm, value, b), b
@@ -340,8 +341,6 @@ def fetch_and_evaluate(
         alarm.namespace, alarm.metric_name, alarm.dimensions, start, end, alarm.period, stats
     )
     if alarm.uses_band and band is None:
-        from vigil.alerts.alarms.anomaly import SeasonalBand
-
         history = store.query(
             alarm.namespace,
             alarm.metric_name,

@@ -23,12 +23,25 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from vigil.alerts.alarms.rule import parse_rule
+from vigil.alerts.alarms.states import ALARM, INSUFFICIENT_DATA, OK, STATES
 from vigil.errors import ConfigError
 
-OK = "OK"
-ALARM = "ALARM"
-INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
-STATES = (OK, ALARM, INSUFFICIENT_DATA)
+__all__ = [
+    "ALARM",
+    "BAND_OPERATORS",
+    "BASIC_STATISTICS",
+    "INSUFFICIENT_DATA",
+    "OK",
+    "STATES",
+    "THRESHOLD_OPERATORS",
+    "ComparisonOperator",
+    "CompositeAlarm",
+    "MetricAlarm",
+    "State",
+    "TreatMissingData",
+    "percentile_of",
+]
 State = Literal["OK", "ALARM", "INSUFFICIENT_DATA"]
 
 BASIC_STATISTICS = ("SampleCount", "Sum", "Average", "Minimum", "Maximum")
@@ -172,8 +185,6 @@ class CompositeAlarm(_Alarm):
     @field_validator("alarm_rule")
     @classmethod
     def _rule(cls, value: str) -> str:
-        from vigil.alerts.alarms.composite import parse_rule
-
         parse_rule(value)  # raises RuleSyntaxError (a ValueError) naming the position
         return value
 

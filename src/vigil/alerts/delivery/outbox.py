@@ -127,6 +127,14 @@ class Outbox:
         """Queue ``message`` for each subscription whose filter accepts it; returns how many
         items were stored (a message already queued for a subscription is not queued again).
         """
+        return self.enqueue_many([(message, subscriptions)], now)
+
+    def enqueue_many(
+        self,
+        batch: Iterable[tuple[Message, Iterable[Subscription]]],
+        now: datetime | None = None,
+    ) -> int:
+        """:meth:`enqueue` for several messages, in one write to the store."""
         due = as_utc(now, "now") if now is not None else utcnow()
         items = [
             NewItem(
@@ -135,6 +143,7 @@ class Outbox:
                 payload={"message": message.to_dict(), "subscription": sub.to_dict()},
                 next_attempt_at=due,
             )
+            for message, subscriptions in batch
             for sub in subscriptions
             if sub.accepts(message.attributes)
         ]

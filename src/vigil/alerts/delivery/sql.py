@@ -19,17 +19,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from vigil.alerts.delivery.store import NewItem, OutboxRecord, Outcome
 from vigil.store.columns import utcnow
-from vigil.store.db import Database
+from vigil.store.db import Database, affected_rows
 from vigil.store.models import OutboxItem
 
-_T = OutboxItem.__table__
+_T = cast(Table, OutboxItem.__table__)
 
 
 def _record(row: OutboxItem) -> OutboxRecord:
@@ -147,4 +147,4 @@ class SQLOutboxStore:
             stmt = stmt.where(_T.c.subscription == subscription)
         stmt = stmt.values(status="pending", attempt=0, next_attempt_at=now, claim_token=None)
         with self.db.session() as s:
-            return int(s.execute(stmt).rowcount or 0)
+            return affected_rows(s.execute(stmt))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from vigil.checks.detectors.base import DriftAndWarningDetector
 
 __all__ = ["HDDM_W"]
 
 # A sample summary is [initialised, exponentially weighted mean, independent bound condition]
-Sample = list
+Sample = list[Any]
 
 
 class HDDM_W(DriftAndWarningDetector):
@@ -87,7 +88,7 @@ class HDDM_W(DriftAndWarningDetector):
     def _changed(self, before: Sample, after: Sample, confidence: float) -> bool:
         if not (before[0] and after[0]):
             return False
-        return after[1] - before[1] > self._bound(before[2] + after[2], confidence)
+        return bool(after[1] - before[1] > self._bound(before[2] + after[2], confidence))
 
     def update(self, x: float) -> None:
         """Feed one value in [0, 1]."""

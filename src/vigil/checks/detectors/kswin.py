@@ -6,8 +6,7 @@ import random
 import warnings
 from collections import deque
 from collections.abc import Iterable
-
-from scipy import stats
+from typing import Any
 
 from vigil.checks.detectors.base import DriftDetector
 from vigil.errors import ConfigError
@@ -72,6 +71,8 @@ class KSWIN(DriftDetector):
     drift at index 1016
     """
 
+    window: deque[float]
+
     _params = ("alpha", "window_size", "stat_size", "seed")
     _state = ("window", "p_value", "n", "_seed", "_rng_state")
 
@@ -102,16 +103,16 @@ class KSWIN(DriftDetector):
         self._drift_detected = False
         self.p_value = 0.0
         self.n = 0
-        self.window: deque[float] = deque(maxlen=self.window_size)
+        self.window = deque(maxlen=self.window_size)
         self._rng = random.Random(self._seed)
 
     @property
-    def _rng_state(self) -> list:
+    def _rng_state(self) -> list[Any]:
         version, internal, gauss = self._rng.getstate()
         return [version, list(internal), gauss]
 
     @_rng_state.setter
-    def _rng_state(self, state: list) -> None:
+    def _rng_state(self, state: list[Any]) -> None:
         self._rng.setstate((state[0], tuple(state[1]), state[2]))
 
     def _restored(self) -> None:
@@ -137,6 +138,9 @@ class KSWIN(DriftDetector):
         if p_value is None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", category=RuntimeWarning)
+                # lazy: scipy.stats takes ~0.5 s to import; only a KSWIN that tests needs it
+                from scipy import stats
+
                 p_value = float(stats.ks_2samp(sample, recent, method="auto").pvalue)
             if len(_P_VALUES) > 100_000:
                 _P_VALUES.clear()

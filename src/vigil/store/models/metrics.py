@@ -23,7 +23,7 @@ class MetricSeries(Base):
     """One metric time series: a namespace, a name and an exact set of dimensions.
 
     ``dimensions_key`` is the canonical JSON of the dimensions (keys sorted, compact).
-    ``series_key`` (SHA-256 of the three, see :func:`vigil.store.datum.series_key`) is the
+    ``series_key`` (SHA-256 of the three, see :func:`vigil.metrics.datum.series_key`) is the
     unique handle, so identity stays one short indexed equality however long the dimensions.
     Series are never deleted: retention removes datapoints only.
     """

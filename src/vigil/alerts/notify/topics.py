@@ -1,0 +1,123 @@
+"""Topics and their subscriptions as stored, and the outbox they publish to.
+
+A topic is a named channel; each subscription is checked by building its
+:class:`~vigil.alerts.delivery.Subscription` before it is stored. The loaders read what a
+whole evaluation needs in one query; :func:`enqueue_all` queues every message of it in one
+write.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vigil.alerts.delivery import Message, Outbox, RetryPolicy, SQLOutboxStore, Subscription
+from vigil.alerts.delivery import default_channels as _channels
+from vigil.errors import ConfigError
+from vigil.store.db import Database
+from vigil.store.errors import NotFoundError
+from vigil.store.models import SubscriptionRecord, TopicRecord
+
+
+def put_topic(db: Database, name: str, grouping: Mapping[str, Any] | None = None) -> TopicRecord:
+    """Create or update a topic; ``grouping`` (group_by, group_wait, group_interval,
+    repeat_interval, send_resolved) turns on Alertmanager-style grouping."""
+    with db.session() as s:
+        row = s.get(TopicRecord, name) or TopicRecord(name=name)
+        row.grouping = dict(grouping) if grouping else None
+        s.add(row)
+        s.flush()
+        return row
+
+
+def subscribe(
+    db: Database,
+    topic: str,
+    protocol: str,
+    config: Mapping[str, Any],
+    *,
+    filter_policy: Mapping[str, Any] | None = None,
+    retry: Mapping[str, Any] | None = None,
+    id: str | None = None,
+) -> Subscription:
+    """Add a subscriber to a topic; the configuration is checked by building it."""
+    sub_id = id or f"{topic}-{protocol}-{uuid.uuid4().hex[:8]}"
+    sub = _subscription(sub_id, topic, protocol, dict(config), filter_policy, retry)
+    with db.session() as s:
+        if s.get(TopicRecord, topic) is None:
+            raise NotFoundError(f"no topic named {topic!r}")
+        row = s.get(SubscriptionRecord, sub_id) or SubscriptionRecord(id=sub_id)
+        row.topic, row.protocol, row.config = topic, protocol, dict(config)
+        row.filter_policy = dict(filter_policy) if filter_policy else None
+        row.retry = dict(retry) if retry else None
+        s.add(row)
+    return sub
+
+
+def _subscription(
+    sub_id: str,
+    topic: str,
+    protocol: str,
+    config: dict[str, Any],
+    filter_policy: Mapping[str, Any] | None,
+    retry: Mapping[str, Any] | None,
+) -> Subscription:
+    try:
+        return Subscription(
+            id=sub_id,
+            protocol=protocol,
+            config=config,
+            topic=topic,
+            filter_policy=filter_policy,
+            retry=RetryPolicy.from_dict(retry) if retry else None,
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"subscription {sub_id!r}: {exc}") from None
+
+
+def _from_row(row: SubscriptionRecord) -> Subscription:
+    return _subscription(row.id, row.topic, row.protocol, row.config, row.filter_policy, row.retry)
+
+
+def subscriptions_of(db: Database, topic: str) -> list[Subscription]:
+    """The subscriptions of a topic."""
+    with db.session() as s:
+        return load_subscriptions(s, [topic]).get(topic, [])
+
+
+def topics(db: Database) -> list[str]:
+    """Every topic's name."""
+    with db.session() as s:
+        return [t.name for t in s.scalars(select(TopicRecord).order_by(TopicRecord.name))]
+
+
+def load_topics(s: Session) -> dict[str, dict[str, Any] | None]:
+    """Every topic's name and grouping (``None`` when it notifies each transition at once)."""
+    return {t.name: t.grouping for t in s.scalars(select(TopicRecord))}
+
+
+def load_subscriptions(s: Session, names: Iterable[str]) -> dict[str, list[Subscription]]:
+    """The subscriptions of each of these topics, in one query."""
+    wanted = sorted(set(names))
+    out: dict[str, list[Subscription]] = {}
+    if not wanted:
+        return out
+    query = select(SubscriptionRecord).where(SubscriptionRecord.topic.in_(wanted))
+    for row in s.scalars(query):
+        out.setdefault(row.topic, []).append(_from_row(row))
+    return out
+
+
+def make_outbox(db: Database, channels: Mapping[str, Any] | None = None) -> Outbox:
+    """The server's outbox over the database."""
+    return Outbox(SQLOutboxStore(db), channels or _channels(), workers=4, lease_seconds=60)
+
+
+def enqueue_all(outbox: Outbox, batch: Iterable[tuple[Message, Iterable[Subscription]]]) -> int:
+    """Queue each message for each of its subscriptions whose filter accepts it, all in one
+    store write; returns how many items were stored. Deliveries are due at once."""
+    return outbox.enqueue_many(batch)

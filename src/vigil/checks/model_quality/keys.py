@@ -1,0 +1,87 @@
+"""SageMaker's model-quality metric keys per problem type, and the problem types' names.
+
+The keys and their order are those of SageMaker's ``statistics.json``: the scalar metrics
+(``{"value", "standard_deviation"}``) interleaved with the structured entries (the confusion
+matrix, the curves).
+
+>>> REGRESSION_METRICS
+('mae', 'mse', 'rmse', 'r2')
+>>> [k for k in MULTICLASS_METRICS if k.endswith(BCC)][:2]
+['accuracy_best_constant_classifier', 'weighted_recall_best_constant_classifier']
+"""
+
+from __future__ import annotations
+
+from vigil.errors import ConfigError
+from vigil.formats.model_quality import PROBLEM_TYPES
+
+__all__ = [
+    "BCC",
+    "BETAS",
+    "BINARY_METRICS",
+    "ERROR_METRICS",
+    "MULTICLASS_METRICS",
+    "REGRESSION_METRICS",
+    "normalize_problem_type",
+]
+
+#: the suffix of a best-constant-classifier figure
+BCC = "_best_constant_classifier"
+REGRESSION_METRICS: tuple[str, ...] = ("mae", "mse", "rmse", "r2")
+BINARY_METRICS: tuple[str, ...] = (
+    "confusion_matrix",
+    "recall",
+    "precision",
+    "accuracy",
+    "recall" + BCC,
+    "precision" + BCC,
+    "accuracy" + BCC,
+    "true_positive_rate",
+    "true_negative_rate",
+    "false_positive_rate",
+    "false_negative_rate",
+    "receiver_operating_characteristic_curve",
+    "precision_recall_curve",
+    "auc",
+    "f0_5",
+    "f1",
+    "f2",
+    "f0_5" + BCC,
+    "f1" + BCC,
+    "f2" + BCC,
+)
+_WEIGHTED = ("accuracy", "weighted_recall", "weighted_precision", "weighted_f0_5",
+             "weighted_f1", "weighted_f2")
+MULTICLASS_METRICS: tuple[str, ...] = (
+    "confusion_matrix", *_WEIGHTED, *(m + BCC for m in _WEIGHTED)
+)
+#: metrics where lower is better: checked with GreaterThanThreshold
+ERROR_METRICS = frozenset({"mae", "mse", "rmse", "false_positive_rate", "false_negative_rate"})
+#: the F-beta scores SageMaker reports, by key
+BETAS = {"f0_5": 0.5, "f1": 1.0, "f2": 2.0}
+_ALIASES = {
+    "regression": "Regression",
+    "binary": "BinaryClassification",
+    "binaryclassification": "BinaryClassification",
+    "binary_classification": "BinaryClassification",
+    "multiclass": "MulticlassClassification",
+    "multiclassclassification": "MulticlassClassification",
+    "multiclass_classification": "MulticlassClassification",
+}
+
+
+def normalize_problem_type(problem_type: str) -> str:
+    """SageMaker's name for a problem type (case-insensitive; ``binary``, ``multiclass`` too).
+
+    >>> normalize_problem_type("binary"), normalize_problem_type("Regression")
+    ('BinaryClassification', 'Regression')
+    """
+    if problem_type in PROBLEM_TYPES:
+        return problem_type
+    found = _ALIASES.get(str(problem_type).strip().lower())
+    if found is None:
+        raise ConfigError(
+            f"problem type {problem_type!r} is not known; expected one of "
+            + ", ".join(PROBLEM_TYPES)
+        )
+    return found

@@ -1,0 +1,139 @@
+"""``vigil alarm evaluate|list|history|silence``: alarms over metrics (CloudWatch semantics)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy import select
+
+from vigil.alerts.notify import add_silence, make_outbox
+from vigil.alerts.service import history
+from vigil.app.bootstrap import open_runtime
+from vigil.app.scheduler import alarms_and_notifications
+from vigil.cli.common import DataDirOpt, OutputFormat, OutputOpt, emit_json, fail, iso, line
+from vigil.cli.common import parse_time as _parse_time
+from vigil.errors import VigilError
+from vigil.store.models import AlarmRecord
+
+app = typer.Typer(name="alarm", help="Alarms over metrics (CloudWatch semantics).")
+
+
+@app.command("evaluate")
+def alarm_evaluate(
+    at: Annotated[str | None, typer.Option("--at", help="ISO-8601 time (default: now).")] = None,
+    data_dir: DataDirOpt = None,
+    output: OutputOpt = OutputFormat.text,
+) -> None:
+    """Evaluate every alarm once and print the transitions."""
+    when = _parse_time(at, "--at") or datetime.now(timezone.utc)
+    rt = open_runtime(data_dir)
+    outbox = make_outbox(rt.db)
+    found = alarms_and_notifications(rt, outbox, when)
+    counts = outbox.deliver_due(datetime.now(timezone.utc))
+    if output is OutputFormat.json:
+        emit_json(
+            {
+                "at": iso(when),
+                "transitions": [
+                    {
+                        "alarm": t.alarm,
+                        "old_state": t.old_state,
+                        "new_state": t.new_state,
+                        "reason": t.reason,
+                        "time": iso(t.time),
+                    }
+                    for t in found
+                ],
+                "notifications": {
+                    "delivered": counts.delivered,
+                    "retrying": counts.retrying,
+                    "dead": counts.dead,
+                },
+            }
+        )
+        return
+    for t in found:
+        line(f"{t.alarm}: {t.old_state} -> {t.new_state}: {t.reason}")
+    line(
+        f"{len(found)} transition(s) at {when.isoformat()}; notifications delivered "
+        f"{counts.delivered}, retrying {counts.retrying}, dead {counts.dead}"
+    )
+
+
+def _alarm_json(r: AlarmRecord) -> dict[str, Any]:
+    return {
+        "name": r.name,
+        "kind": r.kind,
+        "definition": r.spec,
+        "state": r.state,
+        "state_reason": r.state_reason,
+        "state_reason_data": r.state_reason_data,
+        "state_updated_at": iso(r.state_updated_at),
+    }
+
+
+@app.command("list")
+def alarm_list(data_dir: DataDirOpt = None, output: OutputOpt = OutputFormat.text) -> None:
+    """Every alarm with its state."""
+    with open_runtime(data_dir).db.session() as s:
+        rows = list(s.scalars(select(AlarmRecord).order_by(AlarmRecord.name)))
+        if output is OutputFormat.json:
+            emit_json({"alarms": [_alarm_json(r) for r in rows]})
+            return
+        for r in rows:
+            line(f"{r.name}  {r.state}  {r.state_reason}")
+
+
+@app.command("history")
+def alarm_history_cmd(
+    name: Annotated[str, typer.Argument()],
+    data_dir: DataDirOpt = None,
+    output: OutputOpt = OutputFormat.text,
+) -> None:
+    """An alarm's transitions, newest first."""
+    entries = history(open_runtime(data_dir).db, name)
+    if output is OutputFormat.json:
+        emit_json(
+            {
+                "alarm": name,
+                "history": [
+                    {
+                        "time": iso(h.time),
+                        "old_state": h.old_state,
+                        "new_state": h.new_state,
+                        "reason": h.reason,
+                        "reason_data": h.reason_data,
+                        "actions": h.actions,
+                    }
+                    for h in entries
+                ],
+            }
+        )
+        return
+    for h in entries:
+        line(f"{h.time.isoformat()}  {h.old_state} -> {h.new_state}  {h.reason}")
+
+
+@app.command("silence")
+def alarm_silence(
+    matcher: Annotated[list[str], typer.Option("--matcher", help='e.g. alarm=~"drift.*"')],
+    hours: Annotated[float, typer.Option(help="How long, from now.")] = 2.0,
+    comment: Annotated[str, typer.Option()] = "",
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Mute notifications of matching alarms for a while (resolves already owed still go)."""
+    now = datetime.now(timezone.utc)
+    try:
+        silence_id = add_silence(
+            open_runtime(data_dir).db,
+            matcher,
+            now,
+            now + timedelta(hours=hours),
+            comment,
+            created_by="cli",
+        )
+    except (VigilError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    line(f"silence {silence_id} until {now + timedelta(hours=hours):%Y-%m-%dT%H:%M:%SZ}")

@@ -1,0 +1,81 @@
+"""``vigil apply`` and ``vigil export``: the catalog as code (``vigil.yaml``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from vigil.app.bootstrap import open_runtime
+from vigil.app.catalog import apply_config, current_config
+from vigil.app.config import Plan, diff_config, dump_config, load_config
+from vigil.cli.common import DataDirOpt, OutputFormat, OutputOpt, emit_json, fail, line
+from vigil.errors import VigilError
+
+app = typer.Typer()
+
+
+def plan_json(plan: Plan, dry_run: bool) -> dict[str, Any]:
+    """The plan as one document: every change, then the counts ``plan.summary()`` prints."""
+    changes: list[dict[str, Any]] = []
+    for k in plan.kinds:
+        changes += [
+            {"action": "create", "kind": k.kind, "name": s.name, "fields": []} for s in k.create
+        ]
+        changes += [
+            {"action": "update", "kind": k.kind, "name": u.name, "fields": list(u.fields)}
+            for u in k.update
+        ]
+    return {
+        "dry_run": dry_run,
+        "changes": changes,
+        "summary": {
+            "created": sum(len(k.create) for k in plan.kinds),
+            "updated": sum(len(k.update) for k in plan.kinds),
+            "unchanged": sum(len(k.unchanged) for k in plan.kinds),
+        },
+    }
+
+
+@app.command("apply")
+def apply_cmd(
+    file: Annotated[Path, typer.Option("-f", "--file", help="A vigil.yaml file.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan only.")] = False,
+    data_dir: DataDirOpt = None,
+    output: OutputOpt = OutputFormat.text,
+) -> None:
+    """Create or update endpoints, baselines and schedules from a file (idempotent)."""
+    try:
+        desired = load_config(file).resolve_paths(file.resolve().parent)
+        rt = open_runtime(data_dir)
+        plan = (
+            diff_config(current_config(rt.db), desired)
+            if dry_run
+            else apply_config(rt.settings, rt.db, desired)
+        )
+    except (VigilError, LookupError) as exc:
+        raise fail(str(exc)) from None
+    if output is OutputFormat.json:
+        emit_json(plan_json(plan, dry_run))
+        return
+    for change in plan.lines():
+        line(change)
+    line(("plan: " if dry_run else "") + plan.summary())
+
+
+@app.command("export")
+def export_cmd(
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write here instead of stdout.")
+    ] = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Write the current endpoints, baselines and schedules as a vigil.yaml file."""
+    text = dump_config(current_config(open_runtime(data_dir).db))
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)
+        line(f"wrote {output}", stderr=True)

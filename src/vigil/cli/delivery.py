@@ -1,0 +1,58 @@
+"""``vigil delivery dead-letters|redrive``: notifications that will not be retried."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from vigil.alerts.notify import make_outbox
+from vigil.app.bootstrap import open_runtime
+from vigil.cli.common import DataDirOpt, OutputFormat, OutputOpt, emit_json, fail, iso, line
+
+app = typer.Typer(name="delivery", help="Notification delivery: dead letters and redrive.")
+
+
+@app.command("dead-letters")
+def delivery_dead_letters(
+    subscription: Annotated[str | None, typer.Option()] = None,
+    data_dir: DataDirOpt = None,
+    output: OutputOpt = OutputFormat.text,
+) -> None:
+    """Messages that will not be retried, with their last error."""
+    dead = make_outbox(open_runtime(data_dir).db).list_dead_letters(subscription)
+    if output is OutputFormat.json:
+        emit_json(
+            {
+                "dead_letters": [
+                    {
+                        "id": r.id,
+                        "subscription": r.subscription,
+                        "topic": r.topic,
+                        "protocol": r.protocol,
+                        "message_id": r.message_id,
+                        "attempts": r.attempt,
+                        "last_error": r.last_error,
+                        "last_status": r.last_status,
+                        "created_at": iso(r.created_at),
+                    }
+                    for r in dead
+                ]
+            }
+        )
+        return
+    for r in dead:
+        line(f"{r.id}  {r.subscription}  {r.message_id}  attempts {r.attempt}  {r.last_error}")
+
+
+@app.command("redrive")
+def delivery_redrive(
+    ids: Annotated[list[int] | None, typer.Option("--id", help="Repeatable.")] = None,
+    subscription: Annotated[str | None, typer.Option()] = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Queue dead letters again (by id, or every one of a subscription)."""
+    if not ids and not subscription:
+        raise fail("give --id (repeatable) or --subscription")
+    count = make_outbox(open_runtime(data_dir).db).redrive(ids, subscription=subscription)
+    line(f"redriven {count}")

@@ -1,0 +1,25 @@
+"""``vigil demo``: the whole platform on embedded defaults, end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vigil.demo import run
+
+app = typer.Typer()
+
+
+@app.command()
+def demo(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write.")] = Path(
+        "demo-output"
+    ),
+    port: Annotated[int, typer.Option(help="API port (another is used when busy).")] = 8080,
+    exit_after: Annotated[bool, typer.Option("--exit", help="Exit when the demo is done.")] = False,
+) -> None:
+    """The whole platform on embedded defaults: server, captured traffic that drifts,
+    scheduled executions turning CompletedWithViolations."""
+    raise typer.Exit(run(output, port=port, keep_running=not exit_after))

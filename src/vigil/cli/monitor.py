@@ -1,0 +1,134 @@
+"""``vigil monitor run|backfill``: monitoring executions outside the server's scheduler, for
+an external scheduler such as cron. Each execution is one line (or one JSON object)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Any
+
+import typer
+
+from vigil.app.bootstrap import open_runtime
+from vigil.cli.common import DataDirOpt, OutputFormat, OutputOpt, emit_json, fail, iso, line
+from vigil.cli.common import parse_time as _parse_time
+from vigil.errors import VigilError
+from vigil.monitor.runner import run_scheduled
+from vigil.schedule import parse_schedule
+from vigil.store.models import Execution, Schedule
+
+app = typer.Typer(name="monitor", help="Run monitoring executions outside the server's scheduler.")
+
+ScheduleArg = Annotated[str, typer.Argument(help="Schedule name.")]
+
+
+def execution_line(ex: Execution) -> str:
+    """``ID SCHEDULE [START, END) STATUS[: REASON][ -> OUTPUT]``."""
+    return (
+        f"{ex.id} {ex.schedule_name} [{ex.window_start:%Y-%m-%dT%H:%M}Z, "
+        f"{ex.window_end:%Y-%m-%dT%H:%M}Z) {ex.status}"
+        + (f": {ex.failure_reason}" if ex.failure_reason else "")
+        + (f" -> {ex.output_uri}" if ex.output_uri else "")
+    )
+
+
+def execution_json(ex: Execution) -> dict[str, Any]:
+    """An execution as the REST API lists it, with its output directory."""
+    return {
+        "id": ex.id,
+        "schedule": ex.schedule_name,
+        "endpoint": ex.endpoint_name,
+        "scheduled_time": iso(ex.scheduled_time),
+        "window_start": iso(ex.window_start),
+        "window_end": iso(ex.window_end),
+        "status": ex.status,
+        "failure_reason": ex.failure_reason,
+        "created_at": iso(ex.created_at),
+        "started_at": iso(ex.started_at),
+        "ended_at": iso(ex.ended_at),
+        "records_read": ex.records_read,
+        "records_skipped": ex.records_skipped,
+        "violation_count": ex.violation_count,
+        "attempt": ex.attempt,
+        "output_uri": ex.output_uri,
+    }
+
+
+def _counts(executions: list[Execution]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for ex in executions:
+        counts[ex.status] = counts.get(ex.status, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _emit(executions: list[Execution]) -> None:
+    emit_json(
+        {"executions": [execution_json(ex) for ex in executions], "counts": _counts(executions)}
+    )
+
+
+@app.command("run")
+def monitor_run(
+    schedule: ScheduleArg,
+    window_start: Annotated[
+        str | None, typer.Option(help="ISO-8601 start (with --window-end).")
+    ] = None,
+    window_end: Annotated[str | None, typer.Option(help="ISO-8601 end.")] = None,
+    data_dir: DataDirOpt = None,
+    output: OutputOpt = OutputFormat.text,
+) -> None:
+    """Run one execution now (for an external scheduler such as cron)."""
+    start, end = (
+        _parse_time(window_start, "--window-start"),
+        _parse_time(window_end, "--window-end"),
+    )
+    if (start is None) != (end is None):
+        raise fail("give both --window-start and --window-end, or neither")
+    try:
+        rt = open_runtime(data_dir)
+        done = run_scheduled(
+            rt,
+            schedule,
+            end or datetime.now(timezone.utc),
+            window=(start, end) if start and end else None,
+        )
+    except (VigilError, LookupError) as exc:
+        raise fail(str(exc)) from None
+    if done is None:
+        raise fail(f"an execution of {schedule!r} for that window exists already")
+    if output is OutputFormat.json:
+        _emit([done])
+    else:
+        line(execution_line(done))
+    raise typer.Exit(0 if done.status == "Completed" else 1)
+
+
+@app.command("backfill")
+def monitor_backfill(
+    schedule: ScheduleArg,
+    start: Annotated[str, typer.Option("--start", help="ISO-8601 start of the range.")],
+    end: Annotated[str, typer.Option("--end", help="ISO-8601 end of the range.")],
+    data_dir: DataDirOpt = None,
+    output: OutputOpt = OutputFormat.text,
+) -> None:
+    """Run every scheduled window whose fire time falls in (start, end]."""
+    t0, t1 = _parse_time(start, "--start"), _parse_time(end, "--end")
+    done: list[Execution] = []
+    try:
+        rt = open_runtime(data_dir)
+        with rt.db.session() as s:
+            row = s.get(Schedule, schedule)
+            if row is None:
+                raise fail(f"no schedule named {schedule!r}")
+            expression = parse_schedule(row.expression)
+        for t in expression.fires_between(t0, t1):
+            ex = run_scheduled(rt, schedule, t)
+            if ex is not None:
+                done.append(ex)
+                if output is OutputFormat.text:
+                    line(execution_line(ex))
+    except VigilError as exc:
+        raise fail(str(exc)) from None
+    if output is OutputFormat.json:
+        _emit(done)
+        return
+    line(", ".join(f"{n} {k}" for k, n in _counts(done).items()) or "nothing to run")

@@ -1,0 +1,130 @@
+"""The ``vigil`` group: the table of commands, ``--version`` and the entry point."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from vigil._version import __version__
+from vigil.cli.common import fail
+from vigil.cli.lazy import LazyCommand, LazyGroup
+from vigil.errors import VigilError
+
+# Every command: its module and the first paragraph of its help (`vigil --help` prints this
+# table without importing any command; a test checks it against each command's own help).
+COMMANDS: dict[str, LazyCommand] = {
+    "baseline": LazyCommand(
+        "vigil.cli.data",
+        "Profile training data; write statistics.json and constraints.json (data quality, or "
+        "model quality with --problem-type).",
+    ),
+    "analyze": LazyCommand(
+        "vigil.cli.data",
+        "Check data against a baseline; write statistics, violations and report.html (data "
+        "quality), or the model-quality statistics and violations with --problem-type.",
+    ),
+    "server": LazyCommand(
+        "vigil.cli.server", "Serve the REST API (OpenAPI at /docs) with the in-process scheduler."
+    ),
+    "apply": LazyCommand(
+        "vigil.cli.config",
+        "Create or update endpoints, baselines and schedules from a file (idempotent).",
+    ),
+    "export": LazyCommand(
+        "vigil.cli.config",
+        "Write the current endpoints, baselines and schedules as a vigil.yaml file.",
+    ),
+    "demo": LazyCommand(
+        "vigil.cli.demo",
+        "The whole platform on embedded defaults: server, captured traffic that drifts, "
+        "scheduled executions turning CompletedWithViolations.",
+    ),
+    "token": LazyCommand(
+        "vigil.cli.tokens", "API tokens (stored hashed; the secret is shown once).", group=True
+    ),
+    "monitor": LazyCommand(
+        "vigil.cli.monitor", "Run monitoring executions outside the server's scheduler.", group=True
+    ),
+    "alarm": LazyCommand(
+        "vigil.cli.alarm", "Alarms over metrics (CloudWatch semantics).", group=True
+    ),
+    "action": LazyCommand(
+        "vigil.cli.action",
+        "Action runs started by rules (workflows, commands, calls).",
+        group=True,
+    ),
+    "delivery": LazyCommand(
+        "vigil.cli.delivery", "Notification delivery: dead letters and redrive.", group=True
+    ),
+}
+
+
+class VigilGroup(LazyGroup):
+    """The top-level ``vigil`` group over :data:`COMMANDS`."""
+
+    table = COMMANDS
+
+
+app = typer.Typer(
+    cls=VigilGroup,
+    add_completion=False,
+    no_args_is_help=True,
+    help="Vigil: self-hosted model monitoring (SageMaker Model Monitor compatible).",
+    pretty_exceptions_enable=False,
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"vigil {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    pass
+
+
+def _tune_allocator() -> None:
+    """Keep big numpy temporaries on glibc's heap instead of fresh mmaps: each chunk's
+    temporaries then reuse warm pages rather than page-faulting new ones (~25% faster)."""
+    if os.environ.get("VIGIL_NO_MALLOPT") or not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.mallopt(-3, 64 << 20)  # M_MMAP_THRESHOLD
+    libc.mallopt(-1, 256 << 20)  # M_TRIM_THRESHOLD
+
+
+def main() -> None:
+    """Entry point of the ``vigil`` script.
+
+    The process ends with ``os._exit`` once its output is flushed: tearing down the
+    interpreter (freeing every array and module) would add tens of milliseconds to each run.
+    """
+    _tune_allocator()
+    code: int = 0
+    try:
+        app()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
+    except VigilError as exc:  # pragma: no cover - commands catch their own
+        code = fail(str(exc)).exit_code
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

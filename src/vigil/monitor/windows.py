@@ -1,0 +1,60 @@
+"""The window of an execution: its bounds from the schedule, and its captures read.
+
+A schedule reads, at its scheduled time, the window its offsets give (``-PT1H`` / ``-PT0H``
+relative to the scheduled time), by default the previous period. The captures of that window
+are read with the options of the schedule's ``config`` named in :data:`WINDOW_OPTIONS`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from vigil.capture.window import Window, read_window
+from vigil.monitor.runtime import Runtime
+from vigil.schedule import parse_offset, parse_schedule, window_for
+from vigil.store.models import Endpoint, Execution, Schedule
+
+__all__ = ["WINDOW_OPTIONS", "execution_window", "read_execution_window", "validate_offsets"]
+
+#: the keys of a schedule's ``config`` passed on to :func:`~vigil.capture.window.read_window`
+WINDOW_OPTIONS = (
+    "features_attribute",
+    "inference_attribute",
+    "probability_attribute",
+    "feature_names",
+    "preprocessor",
+    "content",
+)
+
+
+def execution_window(schedule: Schedule, scheduled_time: datetime) -> tuple[datetime, datetime]:
+    """The window a schedule reads at ``scheduled_time`` (its offsets, else the previous
+    period)."""
+    start = schedule.window_start_offset or None
+    end = schedule.window_end_offset or None
+    return window_for(parse_schedule(schedule.expression), scheduled_time, start, end)
+
+
+def validate_offsets(start: str | None, end: str | None) -> None:
+    """Raise ConfigError for an offset that does not parse."""
+    for value in (start, end):
+        if value:
+            parse_offset(value)
+
+
+def read_execution_window(
+    rt: Runtime, schedule: Schedule, ex: Execution, endpoint: Endpoint, **overrides: Any
+) -> Window:
+    """The execution's window of captures, with the schedule's reading options (``overrides``
+    replace them)."""
+    options = {k: v for k, v in (schedule.config or {}).items() if k in WINDOW_OPTIONS}
+    options.update(overrides)
+    return read_window(
+        endpoint.capture_uri or rt.settings.capture_root,
+        endpoint.name,
+        ex.window_start,
+        ex.window_end,
+        variant=endpoint.variant,
+        **options,
+    )
