@@ -7,9 +7,12 @@ database or HTTP client stacks were loaded (they should not be for these command
 is the bare interpreter (``python -c pass``) in the same run: the floor any Python CLI pays.
 
     .venv/bin/python bench/bench_startup.py [--runs 15] [--label after] [--no-write]
+        [--compare-with OTHER/src]
 
 With ``--drop-caches`` (root) the page cache is dropped before the first run of each command,
-which gives the cold figure.
+which gives the cold figure. ``--compare-with`` also runs every command on another source tree
+(``git worktree add /tmp/old REV`` and pass ``/tmp/old/src``), alternating with this one, so
+both are measured in the same run on the same machine.
 """
 
 from __future__ import annotations
@@ -72,13 +75,19 @@ def _commands(tmp: Path) -> dict[str, list[str]]:
     }
 
 
-def _run(args: list[str], drop: bool) -> tuple[float, int, int, set[str]]:
+def _run(args: list[str], drop: bool, src: str | None = None) -> tuple[float, int, int, set[str]]:
+    env = {**os.environ, "PYTHONPATH": src} if src else None
     if drop:
         subprocess.run(["sync"], check=False)
         Path("/proc/sys/vm/drop_caches").write_text("3\n")
     t0 = time.perf_counter()
     done = subprocess.run(
-        [PY, "-X", "importtime", *args], capture_output=True, text=True, cwd=ROOT, check=False
+        [PY, "-X", "importtime", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+        env=env,
     )
     wall = time.perf_counter() - t0
     self_us, count, top = 0, 0, set()
@@ -97,19 +106,33 @@ def main() -> None:
     parser.add_argument("--label", default="current tree")
     parser.add_argument("--drop-caches", action="store_true")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--compare-with", metavar="SRC", help="another tree's src/ directory")
+    parser.add_argument("--compare-label", default="other tree", help="what to call that tree")
     args = parser.parse_args()
+    trees: list[tuple[str, str | None]] = [("", None)]
+    if args.compare_with:
+        trees = [(" (this tree)", None), (f" ({args.compare_label})", args.compare_with)]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, argv in _commands(Path(tmp)).items():
-            cold = _run(argv, True)[0] if args.drop_caches else None
-            runs = [_run(argv, False) for _ in range(args.runs)]
-            walls = [r[0] for r in runs]
-            imports = statistics.median(r[1] for r in runs) / 1e6
-            loaded = runs[-1][3]
-            heavy = [k for k, mods in HEAVY.items() if any(m in loaded for m in mods)]
-            rows.append((name, min(walls), statistics.median(walls), cold, imports, runs[-1][2],
-                         ", ".join(heavy) or "none"))
-            print(rows[-1])
+            trees_here = trees[:1] if argv[0] == "-c" and argv[1] == "pass" else trees
+            runs: dict[str | None, list[tuple[float, int, int, set[str]]]] = {
+                src: [] for _, src in trees_here
+            }
+            colds = {src: _run(argv, True, src)[0] if args.drop_caches else None
+                     for _, src in trees_here}
+            for _ in range(args.runs):  # alternate the trees, run by run
+                for _, src in trees_here:
+                    runs[src].append(_run(argv, False, src))
+            for suffix, src in trees_here:
+                done = runs[src]
+                walls = [r[0] for r in done]
+                imports = statistics.median(r[1] for r in done) / 1e6
+                loaded = done[-1][3]
+                heavy = [k for k, mods in HEAVY.items() if any(m in loaded for m in mods)]
+                rows.append((name + suffix, min(walls), statistics.median(walls), colds[src],
+                             imports, done[-1][2], ", ".join(heavy) or "none"))
+                print(rows[-1])
     cold_col = args.drop_caches
     head = "| command | best wall | median wall |" + (" cold wall |" if cold_col else "")
     head += " import time (self, median) | modules | heavy stacks loaded |"
@@ -120,17 +143,28 @@ def main() -> None:
             cells.append(f"{cold:.3f} s")
         cells += [f"{imp:.3f} s", f"{count:,}", heavy]
         lines.append("| " + " | ".join(cells) + " |")
+    extra = ""
+    if args.compare_with:
+        extra = f" --compare-with {args.compare_with} --compare-label '{args.compare_label}'"
+    if args.drop_caches:
+        extra += " --drop-caches"
+    compared = (
+        f", alternating with the tree at `{args.compare_with}` ({args.compare_label}; make it "
+        "with `git worktree add`)"
+        if args.compare_with
+        else ""
+    )
     text = f"""## CLI start-up: what each command imports (issue 8), {args.label}
 
 - CPU: {platform.machine()}, {os.cpu_count()} cores; OS: {platform.platform()}
 - date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; Python {platform.python_version()}
-- {args.runs} runs per command, each a fresh interpreter under `python -X importtime`; the
+- {args.runs} runs per command, each a fresh interpreter under `python -X importtime`{compared}; the
   baseline and analyze inputs are a 2,000-row CSV of 3 columns (start-up dominates).
 
 Reproduce (from the repository root):
 
 ```sh
-.venv/bin/python bench/bench_startup.py --runs {args.runs}
+.venv/bin/python bench/bench_startup.py --runs {args.runs}{extra}
 ```
 
 {chr(10).join(lines)}

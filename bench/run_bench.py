@@ -111,6 +111,12 @@ def vigil_problem(vigil: Path) -> str | None:
 
 def make_tasks(rows: int, repeat: int, tmp: Path, vigil: Path) -> list[Task]:
     data = DATA_DIR if rows == DEFAULT_ROWS else DATA_DIR / f"rows-{rows}"
+    # Generate the data in a child process: a parent grown by the arrays would hand its size to
+    # every child's ru_maxrss (the high-water mark survives fork + exec), inflating the peaks.
+    subprocess.run(
+        [sys.executable, str(BENCH / "make_data.py"), "--rows", str(rows), "--out-dir", str(data)],
+        check=True,
+    )
     ref, win = (str(p) for p in ensure(rows, data))
     base, an = tmp / "base", tmp / "an"
     no_vigil = vigil_problem(vigil)

@@ -354,3 +354,25 @@ def test_main_module_and_script_entry_point_agree():
             == done.stdout
         )
     assert done.stdout == "vigil 0.1.0\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["monitor", "run", "--window-startx", "x"], "No such option: --window-startx"),
+        (["analyz"], "No such command 'analyz'. Did you mean 'analyze'?"),
+        (["monitor"], "Missing command."),
+        (["alarm", "history"], "Missing argument 'name'."),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(args: list[str], message: str) -> None:
+    """A wrong option or command gets ``vigil: error: ...`` on one line, as every other
+    error, not a boxed panel that wraps at the terminal's width."""
+    done = subprocess.run(
+        [*VIGIL, *args], capture_output=True, text=True, timeout=60, env={**os.environ, **NARROW}
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("vigil: error: "), done.stderr
+    assert message in lines[0] and "--help'" in lines[0]

@@ -66,6 +66,7 @@ def test_baseline_and_analyze_import_no_web_server_database_or_http_client(
     done, modules = loaded("baseline", str(train), "--output", str(base))
     assert done.returncode == 0, done.stderr
     assert "vigil.cli.data" in modules
+    assert "vigil.cli.model_quality" not in modules  # only with --problem-type
     assert not tops(modules) & WEB_DB_HTTP, sorted(tops(modules) & WEB_DB_HTTP)
     assert not {m for m in modules if m.startswith(("vigil.cli.alarm", "vigil.cli.server"))}
     assert "pandas" not in tops(modules)  # profiling a CSV with text columns needs no pandas

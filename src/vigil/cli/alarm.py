@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from sqlalchemy import select
@@ -11,6 +11,7 @@ from sqlalchemy import select
 from vigil.alerts.notify import add_silence, make_outbox
 from vigil.alerts.service import history
 from vigil.app.bootstrap import open_runtime
+from vigil.app.documents import alarm_document
 from vigil.app.scheduler import alarms_and_notifications
 from vigil.cli.common import DataDirOpt, OutputFormat, OutputOpt, emit_json, fail, iso, line
 from vigil.cli.common import parse_time as _parse_time
@@ -62,16 +63,7 @@ def alarm_evaluate(
     )
 
 
-def _alarm_json(r: AlarmRecord) -> dict[str, Any]:
-    return {
-        "name": r.name,
-        "kind": r.kind,
-        "definition": r.spec,
-        "state": r.state,
-        "state_reason": r.state_reason,
-        "state_reason_data": r.state_reason_data,
-        "state_updated_at": iso(r.state_updated_at),
-    }
+_alarm_json = alarm_document
 
 
 @app.command("list")

@@ -22,6 +22,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from vigil.app.documents import iso
+
 out = Console(soft_wrap=True, highlight=False, markup=False, emoji=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False, markup=False, emoji=False)
 
@@ -90,17 +92,6 @@ def fail(message: str) -> typer.Exit:
     """Print ``vigil: error: MESSAGE`` as one line on stderr; raise what it returns (exit 2)."""
     print(f"vigil: error: {' '.join(message.splitlines())}", file=sys.stderr)
     return typer.Exit(2)
-
-
-def iso(t: datetime | None) -> str | None:
-    """An ISO-8601 UTC time (a naive time is taken as UTC), as the REST API writes them."""
-    if t is None:
-        return None
-    return (
-        (t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t)
-        .astimezone(timezone.utc)
-        .isoformat()
-    )
 
 
 def _default(value: Any) -> Any:

@@ -18,7 +18,6 @@ from vigil.analysis.baseline import Baseline, suggest_baseline
 from vigil.analysis.data_quality import Analysis
 from vigil.analysis.data_quality import analyze as run_analysis
 from vigil.checks.drift import CORRECTIONS, method_names
-from vigil.cli import model_quality
 from vigil.cli.common import Part, err, fail, line, table, violation_status
 from vigil.errors import VigilError
 from vigil.io.readers import BadRecords, resolve_inputs
@@ -168,6 +167,10 @@ def baseline(
     """Profile training data; write statistics.json and constraints.json (data quality, or
     model quality with --problem-type)."""
     if problem_type is not None:
+        # lazy: the model-quality modules (about 20, ~12 ms) load only with --problem-type,
+        # not on every data-quality run
+        from vigil.cli import model_quality
+
         model_quality.write_baseline(
             inputs,
             output,
@@ -240,6 +243,8 @@ def analyze(
     """Check data against a baseline; write statistics, violations and report.html (data
     quality), or the model-quality statistics and violations with --problem-type."""
     if problem_type is not None:
+        from vigil.cli import model_quality  # lazy: only with --problem-type, as in baseline
+
         raise typer.Exit(
             model_quality.write_analysis(
                 inputs,

@@ -17,8 +17,12 @@ from typer.core import TyperCommand, TyperGroup
 
 try:  # typer vendors its own click (0.2x): its groups and contexts are built on that copy
     from typer import _click as click
+    from typer._click import exceptions as click_exceptions
 except ImportError:  # pragma: no cover - an older typer builds on click itself
     import click  # type: ignore[no-redef]
+    from click import exceptions as click_exceptions  # type: ignore[no-redef]
+
+__all__ = ["LazyCommand", "LazyGroup", "click", "click_exceptions", "load_command"]
 
 
 @dataclass(frozen=True)

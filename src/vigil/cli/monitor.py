@@ -9,7 +9,8 @@ from typing import Annotated, Any
 import typer
 
 from vigil.app.bootstrap import open_runtime
-from vigil.cli.common import DataDirOpt, OutputFormat, OutputOpt, emit_json, fail, iso, line
+from vigil.app.documents import execution_document
+from vigil.cli.common import DataDirOpt, OutputFormat, OutputOpt, emit_json, fail, line
 from vigil.cli.common import parse_time as _parse_time
 from vigil.errors import VigilError
 from vigil.monitor.runner import run_scheduled
@@ -33,24 +34,7 @@ def execution_line(ex: Execution) -> str:
 
 def execution_json(ex: Execution) -> dict[str, Any]:
     """An execution as the REST API lists it, with its output directory."""
-    return {
-        "id": ex.id,
-        "schedule": ex.schedule_name,
-        "endpoint": ex.endpoint_name,
-        "scheduled_time": iso(ex.scheduled_time),
-        "window_start": iso(ex.window_start),
-        "window_end": iso(ex.window_end),
-        "status": ex.status,
-        "failure_reason": ex.failure_reason,
-        "created_at": iso(ex.created_at),
-        "started_at": iso(ex.started_at),
-        "ended_at": iso(ex.ended_at),
-        "records_read": ex.records_read,
-        "records_skipped": ex.records_skipped,
-        "violation_count": ex.violation_count,
-        "attempt": ex.attempt,
-        "output_uri": ex.output_uri,
-    }
+    return {**execution_document(ex), "output_uri": ex.output_uri}
 
 
 def _counts(executions: list[Execution]) -> dict[str, int]:

@@ -12,6 +12,7 @@ import typer
 from vigil._version import __version__
 from vigil.cli.common import fail
 from vigil.cli.lazy import LazyCommand, LazyGroup
+from vigil.cli.lazy import click_exceptions as clickx
 from vigil.errors import VigilError
 
 # Every command: its module and the first paragraph of its help (`vigil --help` prints this
@@ -109,6 +110,12 @@ def _tune_allocator() -> None:
     libc.mallopt(-1, 256 << 20)  # M_TRIM_THRESHOLD
 
 
+# click shows the help for a group called without a command (an error with the help as text)
+_NO_ARGS: tuple[type[clickx.UsageError], ...] = tuple(
+    c for c in [getattr(clickx, "NoArgsIsHelpError", None)] if c is not None
+)
+
+
 def main() -> None:
     """Entry point of the ``vigil`` script.
 
@@ -118,7 +125,20 @@ def main() -> None:
     _tune_allocator()
     code: int = 0
     try:
-        app()
+        result = app(standalone_mode=False)
+        code = result if isinstance(result, int) else 0
+    except _NO_ARGS as exc:  # ``vigil`` or ``vigil monitor`` alone: the help
+        exc.show()
+        code = exc.exit_code
+    except clickx.UsageError as exc:  # one line, whatever the width (typer's panel wraps)
+        where = exc.ctx.command_path if exc.ctx is not None else "vigil"
+        code = fail(f"{exc.format_message()} (see '{where} --help')").exit_code
+    except clickx.ClickException as exc:
+        fail(exc.format_message())
+        code = exc.exit_code
+    except typer.Abort:
+        print("vigil: aborted", file=sys.stderr)
+        code = 1
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if isinstance(exc.code, str):

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from vigil.alerts.alarms import CompositeAlarm, MetricAlarm
 from vigil.alerts.service import evaluate_alarms, get_alarm, history, put_alarm
+from vigil.app.documents import alarm_document
 from vigil.server.errors import ApiError
 from vigil.server.state import READ, WRITE, ServerState, get_state
 from vigil.store.models import AlarmRecord
@@ -18,16 +19,7 @@ from vigil.store.models import AlarmRecord
 router = APIRouter()
 
 
-def alarm_out(r: AlarmRecord) -> dict[str, Any]:
-    return {
-        "name": r.name,
-        "kind": r.kind,
-        "definition": r.spec,
-        "state": r.state,
-        "state_reason": r.state_reason,
-        "state_reason_data": r.state_reason_data,
-        "state_updated_at": r.state_updated_at.isoformat(),
-    }
+alarm_out = alarm_document
 
 
 @router.post("/alarms", status_code=201, dependencies=[WRITE])

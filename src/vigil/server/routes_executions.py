@@ -10,6 +10,8 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
+from vigil.app.documents import execution_document
+from vigil.metrics.contract import EXECUTION_STATUSES
 from vigil.monitor.runner import Runtime, run_scheduled
 from vigil.server.errors import ApiError
 from vigil.server.state import READ, WRITE, ServerState, get_state
@@ -25,38 +27,13 @@ OUTPUT_FILES = (
     "report.html",
     "analysis.json",
 )
-STATUSES = (
-    "Pending",
-    "InProgress",
-    "Completed",
-    "CompletedWithViolations",
-    "Failed",
-    "Stopping",
-    "Stopped",
-)
-
-
-def _iso(t: datetime | None) -> str | None:
-    return t.isoformat() if t else None
+STATUSES = EXECUTION_STATUSES
 
 
 def execution_out(e: Execution) -> dict[str, Any]:
+    """The execution's document, with the names of the output files it wrote."""
     return {
-        "id": e.id,
-        "schedule": e.schedule_name,
-        "endpoint": e.endpoint_name,
-        "scheduled_time": _iso(e.scheduled_time),
-        "window_start": _iso(e.window_start),
-        "window_end": _iso(e.window_end),
-        "status": e.status,
-        "failure_reason": e.failure_reason,
-        "created_at": _iso(e.created_at),
-        "started_at": _iso(e.started_at),
-        "ended_at": _iso(e.ended_at),
-        "records_read": e.records_read,
-        "records_skipped": e.records_skipped,
-        "violation_count": e.violation_count,
-        "attempt": e.attempt,
+        **execution_document(e),
         "outputs": [f for f in OUTPUT_FILES if e.output_uri and (Path(e.output_uri) / f).is_file()],
     }
 

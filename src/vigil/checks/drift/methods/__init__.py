@@ -12,7 +12,7 @@ first, then Evidently's, ``auto`` last. A new method is a new module here that c
 from vigil.checks.drift.methods.simple import SIMPLE, ks_statistic
 from vigil.checks.drift.methods.robust import ROBUST, robust_linf
 from vigil.checks.drift.methods.linfinity import LINFINITY
-from vigil.checks.drift.methods.chisquared import CHISQUARED, sagemaker_chisquare_buckets
+from vigil.checks.drift.methods.sagemaker_chi_squared import CHISQUARED, sagemaker_chisquare_buckets
 from vigil.checks.drift.methods.ks import KS
 from vigil.checks.drift.methods.wasserstein import WASSERSTEIN
 from vigil.checks.drift.methods.psi import PSI

@@ -4,7 +4,7 @@ The baseline's and the window's counts over the same K bins form a 2 x K conting
 test asks whether both rows come from one distribution. The p-value is
 ``scipy.stats.chi2_contingency(table, correction=False).pvalue`` on the table with its empty
 columns dropped (K - 1 degrees of freedom); fewer than 2 non-empty columns give p = 1.
-Not SageMaker's ``ChiSquared`` (:mod:`vigil.checks.drift.methods.chisquared`), a
+Not SageMaker's ``ChiSquared`` (:mod:`vigil.checks.drift.methods.sagemaker_chi_squared`), a
 goodness-of-fit test of the window against the baseline's shares.
 
 * Numeric features: the baseline's 10 decile bins, as ``psi``
