@@ -376,3 +376,17 @@ def test_usage_errors_are_one_line_and_exit_2(args: list[str], message: str) -> 
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("vigil: error: "), done.stderr
     assert message in lines[0] and "--help'" in lines[0]
+
+
+@pytest.mark.parametrize("spec", ["a=psi:abc", "a", "=psi"])
+def test_a_bad_feature_drift_option_is_one_line_not_a_traceback(tmp_path: Path, spec: str) -> None:
+    data = tmp_path / "x.csv"
+    data.write_text("a\n1\n2\n")
+    done = subprocess.run(
+        [*VIGIL, "baseline", str(data), "-o", str(tmp_path / "o"), "--feature-drift", spec],
+        capture_output=True, text=True, timeout=60, env={**os.environ, **NARROW},
+    )  # fmt: skip
+    assert done.returncode == 2
+    expected = f"--feature-drift {spec!r}: expected FEATURE=METHOD[:THRESHOLD]"
+    assert done.stderr.splitlines() == [f"vigil: error: [config_error] {expected}"]
+    assert not (tmp_path / "o").exists()

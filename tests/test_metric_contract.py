@@ -21,7 +21,8 @@ from vigil.capture import CaptureWriter
 from vigil.capture.ground_truth import GroundTruthJoin
 from vigil.checks.cbpe import METRICS as CBPE_METRICS
 from vigil.checks.model_quality import BINARY_METRICS, MULTICLASS_METRICS, REGRESSION_METRICS
-from vigil.monitor.runner import Runtime, run_scheduled
+from vigil.monitor.runner import run_scheduled
+from vigil.monitor.runtime import Runtime
 from vigil.store.models import Schedule
 
 HOURLY = ScheduleSpec(name="hourly", endpoint="churn", baseline="base", expression="rate(1 hour)")

@@ -25,7 +25,7 @@ from pg_fixture import postgres_url  # noqa: F401
 from vigil.app.bootstrap import open_database
 from vigil.app.config import load_config
 from vigil.app.scheduler import tick
-from vigil.monitor.runner import Runtime
+from vigil.monitor.runtime import Runtime
 from vigil.store.metrics import MetricStore
 from vigil.store.models import Execution, Schedule
 from vigil.store.settings import Settings

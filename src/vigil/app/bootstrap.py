@@ -10,7 +10,7 @@ import os
 import socket
 from pathlib import Path
 
-from vigil.monitor.runner import Runtime
+from vigil.monitor.runtime import Runtime
 from vigil.store.db import Database
 from vigil.store.metrics import MetricStore
 from vigil.store.settings import Settings

@@ -23,7 +23,8 @@ from vigil.actions.engine import Runner
 from vigil.actions.recovery import recover_runs
 from vigil.alerts.notify import flush_groups, make_outbox, notify_transitions, repush_firing
 from vigil.alerts.service import evaluate_alarms
-from vigil.monitor.runner import Runtime, rerun, run_scheduled
+from vigil.monitor.runner import rerun, run_scheduled
+from vigil.monitor.runtime import Runtime
 from vigil.schedule import parse_schedule
 from vigil.store.executions import recover_interrupted
 from vigil.store.models import Schedule

@@ -63,16 +63,13 @@ def alarm_evaluate(
     )
 
 
-_alarm_json = alarm_document
-
-
 @app.command("list")
 def alarm_list(data_dir: DataDirOpt = None, output: OutputOpt = OutputFormat.text) -> None:
     """Every alarm with its state."""
     with open_runtime(data_dir).db.session() as s:
         rows = list(s.scalars(select(AlarmRecord).order_by(AlarmRecord.name)))
         if output is OutputFormat.json:
-            emit_json({"alarms": [_alarm_json(r) for r in rows]})
+            emit_json({"alarms": [alarm_document(r) for r in rows]})
             return
         for r in rows:
             line(f"{r.name}  {r.state}  {r.state_reason}")

@@ -19,7 +19,7 @@ from vigil.analysis.data_quality import Analysis
 from vigil.analysis.data_quality import analyze as run_analysis
 from vigil.checks.drift import CORRECTIONS, method_names
 from vigil.cli.common import Part, err, fail, line, table, violation_status
-from vigil.errors import VigilError
+from vigil.errors import ConfigError, VigilError
 from vigil.io.readers import BadRecords, resolve_inputs
 
 app = typer.Typer()
@@ -112,14 +112,22 @@ def _options(**kwargs: Any) -> dict[str, Any]:
     return {k: v for k, v in kwargs.items() if v is not None}
 
 
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
 def _feature_drift(specs: list[str]) -> dict[str, str | tuple[str, float]]:
     result: dict[str, str | tuple[str, float]] = {}
     for spec in specs:
         name, _, rest = spec.partition("=")
-        if not name or not rest:
-            raise VigilError(f"--feature-drift {spec!r}: expected FEATURE=METHOD[:THRESHOLD]")
         method, _, threshold = rest.partition(":")
-        result[name] = (method, float(threshold)) if threshold else method
+        number = _number(threshold) if threshold else None
+        if not name or not method or (threshold and number is None):
+            raise ConfigError(f"--feature-drift {spec!r}: expected FEATURE=METHOD[:THRESHOLD]")
+        result[name] = (method, number) if number is not None else method
     return result
 
 

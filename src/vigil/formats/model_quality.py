@@ -47,6 +47,49 @@ CONSTRAINTS_KEY: dict[str, str] = {
     "MulticlassClassification": "multiclass_classification_constraints",
 }
 
+#: the suffix of a best-constant-classifier figure
+BCC = "_best_constant_classifier"
+#: the keys of each problem type's section of statistics.json, in SageMaker's order: the scalar
+#: metrics (``{"value", "standard_deviation"}``) interleaved with the structured entries
+REGRESSION_METRICS: tuple[str, ...] = ("mae", "mse", "rmse", "r2")
+BINARY_METRICS: tuple[str, ...] = (
+    "confusion_matrix",
+    "recall",
+    "precision",
+    "accuracy",
+    "recall" + BCC,
+    "precision" + BCC,
+    "accuracy" + BCC,
+    "true_positive_rate",
+    "true_negative_rate",
+    "false_positive_rate",
+    "false_negative_rate",
+    "receiver_operating_characteristic_curve",
+    "precision_recall_curve",
+    "auc",
+    "f0_5",
+    "f1",
+    "f2",
+    "f0_5" + BCC,
+    "f1" + BCC,
+    "f2" + BCC,
+)
+_WEIGHTED = (
+    "accuracy",
+    "weighted_recall",
+    "weighted_precision",
+    "weighted_f0_5",
+    "weighted_f1",
+    "weighted_f2",
+)
+MULTICLASS_METRICS: tuple[str, ...] = (
+    "confusion_matrix", *_WEIGHTED, *(m + BCC for m in _WEIGHTED)
+)
+#: the entries that are not a scalar figure (a matrix, a curve)
+STRUCTURED_METRICS = frozenset(
+    {"confusion_matrix", "receiver_operating_characteristic_curve", "precision_recall_curve"}
+)
+
 NaNString = Literal["NaN"]
 
 

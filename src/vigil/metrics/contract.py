@@ -32,6 +32,8 @@ True
 
 from __future__ import annotations
 
+from vigil.formats import model_quality as mq
+
 __all__ = [
     "BINARY_CLASSIFICATION_METRICS",
     "CAPTURE_COUNTERS",
@@ -177,39 +179,18 @@ def feature_data(feature: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # model quality (MODEL_QUALITY_NAMESPACE)
 
-_BCC = "_best_constant_classifier"
 #: the scalar metrics of a regression model, by SageMaker's keys
-REGRESSION_METRICS: tuple[str, ...] = ("mae", "mse", "rmse", "r2")
-#: the scalar metrics of a binary classifier, by SageMaker's keys
-BINARY_CLASSIFICATION_METRICS: tuple[str, ...] = (
-    "recall",
-    "precision",
-    "accuracy",
-    "recall" + _BCC,
-    "precision" + _BCC,
-    "accuracy" + _BCC,
-    "true_positive_rate",
-    "true_negative_rate",
-    "false_positive_rate",
-    "false_negative_rate",
-    "auc",
-    "f0_5",
-    "f1",
-    "f2",
-    "f0_5" + _BCC,
-    "f1" + _BCC,
-    "f2" + _BCC,
+REGRESSION_METRICS: tuple[str, ...] = tuple(
+    k for k in mq.REGRESSION_METRICS if k not in mq.STRUCTURED_METRICS
 )
-_WEIGHTED = (
-    "accuracy",
-    "weighted_recall",
-    "weighted_precision",
-    "weighted_f0_5",
-    "weighted_f1",
-    "weighted_f2",
+#: the scalar metrics of a binary classifier, by SageMaker's keys
+BINARY_CLASSIFICATION_METRICS: tuple[str, ...] = tuple(
+    k for k in mq.BINARY_METRICS if k not in mq.STRUCTURED_METRICS
 )
 #: the scalar metrics of a multiclass classifier, by SageMaker's keys
-MULTICLASS_CLASSIFICATION_METRICS: tuple[str, ...] = (*_WEIGHTED, *(m + _BCC for m in _WEIGHTED))
+MULTICLASS_CLASSIFICATION_METRICS: tuple[str, ...] = tuple(
+    k for k in mq.MULTICLASS_METRICS if k not in mq.STRUCTURED_METRICS
+)
 #: every model-quality metric key, whatever the problem type
 MODEL_QUALITY_METRICS: frozenset[str] = frozenset(
     REGRESSION_METRICS + BINARY_CLASSIFICATION_METRICS + MULTICLASS_CLASSIFICATION_METRICS

@@ -19,19 +19,11 @@ from vigil.monitor.data_quality import execute_data_quality
 from vigil.monitor.lifecycle import FAILED, claim, claim_again, finish
 from vigil.monitor.model_quality import execute_model_quality
 from vigil.monitor.runtime import Runtime
-from vigil.monitor.windows import execution_window, validate_offsets
-from vigil.store.artifacts import output_dir
+from vigil.monitor.windows import execution_window
 from vigil.store.errors import NotFoundError
 from vigil.store.models import BaselineRecord, Endpoint, Execution, Schedule
 
-__all__ = [
-    "Runtime",
-    "execution_window",
-    "output_dir",
-    "rerun",
-    "run_scheduled",
-    "validate_offsets",
-]
+__all__ = ["rerun", "run_scheduled"]
 
 log = logging.getLogger(__name__)
 

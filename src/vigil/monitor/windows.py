@@ -12,10 +12,10 @@ from typing import Any
 
 from vigil.capture.window import Window, read_window
 from vigil.monitor.runtime import Runtime
-from vigil.schedule import parse_offset, parse_schedule, window_for
+from vigil.schedule import parse_schedule, window_for
 from vigil.store.models import Endpoint, Execution, Schedule
 
-__all__ = ["WINDOW_OPTIONS", "execution_window", "read_execution_window", "validate_offsets"]
+__all__ = ["WINDOW_OPTIONS", "execution_window", "read_execution_window"]
 
 #: the keys of a schedule's ``config`` passed on to :func:`~vigil.capture.window.read_window`
 WINDOW_OPTIONS = (
@@ -34,13 +34,6 @@ def execution_window(schedule: Schedule, scheduled_time: datetime) -> tuple[date
     start = schedule.window_start_offset or None
     end = schedule.window_end_offset or None
     return window_for(parse_schedule(schedule.expression), scheduled_time, start, end)
-
-
-def validate_offsets(start: str | None, end: str | None) -> None:
-    """Raise ConfigError for an offset that does not parse."""
-    for value in (start, end):
-        if value:
-            parse_offset(value)
 
 
 def read_execution_window(

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from vigil._version import __version__
 from vigil.app.bootstrap import open_database, worker_id
 from vigil.app.scheduler import Scheduler
-from vigil.monitor.runner import Runtime
+from vigil.monitor.runtime import Runtime
 from vigil.server import errors
 from vigil.server.limits import BodyLimitMiddleware
 from vigil.server.routes_actions import router as actions_router

@@ -19,9 +19,6 @@ from vigil.store.models import AlarmRecord
 router = APIRouter()
 
 
-alarm_out = alarm_document
-
-
 @router.post("/alarms", status_code=201, dependencies=[WRITE])
 def create_alarm(body: dict[str, Any], state: ServerState = Depends(get_state)) -> dict[str, Any]:
     """Create or update a metric alarm, or a composite alarm (a body with ``rule``)."""
@@ -32,7 +29,7 @@ def create_alarm(body: dict[str, Any], state: ServerState = Depends(get_state)) 
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "alarm"
         raise ApiError(422, "validation_error", f"{where}: {first['msg']}") from None
-    return alarm_out(put_alarm(state.db, alarm))
+    return alarm_document(put_alarm(state.db, alarm))
 
 
 @router.get("/alarms", dependencies=[READ])
@@ -41,12 +38,13 @@ def list_alarms(
 ) -> dict[str, Any]:
     with state.db.session() as s:
         rows = list(s.scalars(select(AlarmRecord).order_by(AlarmRecord.name)))
-    return {"alarms": [alarm_out(r) for r in rows if not state_filter or r.state == state_filter]}
+    shown = [r for r in rows if not state_filter or r.state == state_filter]
+    return {"alarms": [alarm_document(r) for r in shown]}
 
 
 @router.get("/alarms/{name}", dependencies=[READ])
 def alarm(name: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
-    return alarm_out(get_alarm(state.db, name))
+    return alarm_document(get_alarm(state.db, name))
 
 
 @router.get("/alarms/{name}/history", dependencies=[READ])

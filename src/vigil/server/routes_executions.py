@@ -12,7 +12,8 @@ from pydantic import BaseModel
 
 from vigil.app.documents import execution_document
 from vigil.metrics.contract import EXECUTION_STATUSES
-from vigil.monitor.runner import Runtime, run_scheduled
+from vigil.monitor.runner import run_scheduled
+from vigil.monitor.runtime import Runtime
 from vigil.server.errors import ApiError
 from vigil.server.state import READ, WRITE, ServerState, get_state
 from vigil.store.errors import LeaseLostError

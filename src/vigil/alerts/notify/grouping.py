@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.alerts.delivery import Message, Outbox, Subscription
-from vigil.alerts.notify.topics import enqueue_all, load_subscriptions, load_topics
+from vigil.alerts.notify.topics import load_subscriptions, load_topics
 from vigil.alerts.service import Transition
 from vigil.store.db import Database
 from vigil.store.models import NotificationGroup
@@ -118,7 +118,7 @@ def flush_groups(db: Database, outbox: Outbox, now: datetime) -> int:
             message = _group_message(g, firing, resolved if wants_resolved else [], now)
             batch.append((message, subscriptions.get(g.topic, [])))
         outcomes[(g.topic, g.group_key)] = (due, firing)
-    queued = enqueue_all(outbox, batch)
+    queued = outbox.enqueue_many(batch)
     todo = {k: v for k, v in outcomes.items() if v[0] or not v[1]}  # sent, or maybe ended
     if not todo:
         return queued

@@ -2,8 +2,8 @@
 
 A topic is a named channel; each subscription is checked by building its
 :class:`~vigil.alerts.delivery.Subscription` before it is stored. The loaders read what a
-whole evaluation needs in one query; :func:`enqueue_all` queues every message of it in one
-write.
+whole evaluation needs in one query; ``Outbox.enqueue_many`` queues every message of it in
+one write.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigil.alerts.delivery import Message, Outbox, RetryPolicy, SQLOutboxStore, Subscription
+from vigil.alerts.delivery import Outbox, RetryPolicy, SQLOutboxStore, Subscription
 from vigil.alerts.delivery import default_channels as _channels
 from vigil.errors import ConfigError
 from vigil.store.db import Database
@@ -115,9 +115,3 @@ def load_subscriptions(s: Session, names: Iterable[str]) -> dict[str, list[Subsc
 def make_outbox(db: Database, channels: Mapping[str, Any] | None = None) -> Outbox:
     """The server's outbox over the database."""
     return Outbox(SQLOutboxStore(db), channels or _channels(), workers=4, lease_seconds=60)
-
-
-def enqueue_all(outbox: Outbox, batch: Iterable[tuple[Message, Iterable[Subscription]]]) -> int:
-    """Queue each message for each of its subscriptions whose filter accepts it, all in one
-    store write; returns how many items were stored. Deliveries are due at once."""
-    return outbox.enqueue_many(batch)

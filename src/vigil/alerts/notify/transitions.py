@@ -21,7 +21,7 @@ from vigil.alerts.notify.grouping import GroupId, group_key, join_group, load_gr
 from vigil.alerts.notify.inhibition import inhibit_rules, inhibited
 from vigil.alerts.notify.labels import alarm_labels, load_alarms
 from vigil.alerts.notify.silences import load_silences, silenced
-from vigil.alerts.notify.topics import enqueue_all, load_subscriptions, load_topics
+from vigil.alerts.notify.topics import load_subscriptions, load_topics
 from vigil.alerts.service import Transition
 from vigil.store.db import Database
 from vigil.store.models import AlarmRecord, NotifiedState
@@ -137,7 +137,7 @@ def notify_transitions(
                     continue
                 last.state = t.new_state
                 batch.append((message_for(t, name), subscriptions.get(name, [])))
-    return enqueue_all(outbox, batch)
+    return outbox.enqueue_many(batch)
 
 
 def repush_firing(db: Database, outbox: Outbox, now: datetime) -> int:
@@ -168,4 +168,4 @@ def repush_firing(db: Database, outbox: Outbox, now: datetime) -> int:
                     row.state_updated_at,
                 )
                 batch.append((message_for(t, topic), subs))
-    return enqueue_all(outbox, batch)
+    return outbox.enqueue_many(batch)

@@ -1,8 +1,6 @@
-"""SageMaker's model-quality metric keys per problem type, and the problem types' names.
-
-The keys and their order are those of SageMaker's ``statistics.json``: the scalar metrics
-(``{"value", "standard_deviation"}``) interleaved with the structured entries (the confusion
-matrix, the curves).
+"""SageMaker's model-quality metric keys per problem type (defined with the format, in
+:mod:`vigil.formats.model_quality`), which are errors, the F-beta scores, and the problem types'
+names.
 
 >>> REGRESSION_METRICS
 ('mae', 'mse', 'rmse', 'r2')
@@ -13,7 +11,13 @@ matrix, the curves).
 from __future__ import annotations
 
 from vigil.errors import ConfigError
-from vigil.formats.model_quality import PROBLEM_TYPES
+from vigil.formats.model_quality import (
+    BCC,
+    BINARY_METRICS,
+    MULTICLASS_METRICS,
+    PROBLEM_TYPES,
+    REGRESSION_METRICS,
+)
 
 __all__ = [
     "BCC",
@@ -25,36 +29,6 @@ __all__ = [
     "normalize_problem_type",
 ]
 
-#: the suffix of a best-constant-classifier figure
-BCC = "_best_constant_classifier"
-REGRESSION_METRICS: tuple[str, ...] = ("mae", "mse", "rmse", "r2")
-BINARY_METRICS: tuple[str, ...] = (
-    "confusion_matrix",
-    "recall",
-    "precision",
-    "accuracy",
-    "recall" + BCC,
-    "precision" + BCC,
-    "accuracy" + BCC,
-    "true_positive_rate",
-    "true_negative_rate",
-    "false_positive_rate",
-    "false_negative_rate",
-    "receiver_operating_characteristic_curve",
-    "precision_recall_curve",
-    "auc",
-    "f0_5",
-    "f1",
-    "f2",
-    "f0_5" + BCC,
-    "f1" + BCC,
-    "f2" + BCC,
-)
-_WEIGHTED = ("accuracy", "weighted_recall", "weighted_precision", "weighted_f0_5",
-             "weighted_f1", "weighted_f2")
-MULTICLASS_METRICS: tuple[str, ...] = (
-    "confusion_matrix", *_WEIGHTED, *(m + BCC for m in _WEIGHTED)
-)
 #: metrics where lower is better: checked with GreaterThanThreshold
 ERROR_METRICS = frozenset({"mae", "mse", "rmse", "false_positive_rate", "false_negative_rate"})
 #: the F-beta scores SageMaker reports, by key
