@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+
+# The loopback receivers of the tests (and of servers started as subprocesses, which inherit
+# it) are reached through the operator's outbound allow-list (vigil.net).
+os.environ.setdefault("VIGIL_OUTBOUND_ALLOW", "127.0.0.1/32,::1/128")
 
 ROOT = Path(__file__).resolve().parents[1]
 SAGEMAKER = ROOT.parent / "shared" / "data" / "sagemaker"

@@ -70,7 +70,7 @@ def srv(tmp_path: Path) -> Iterator[Running]:
 
 def _baseline_dir(tmp_path: Path, sagemaker_dir: Path) -> Path:
     d = tmp_path / "sm"
-    d.mkdir()
+    d.mkdir(parents=True)
     shutil.copy(sagemaker_dir / "data_quality_statistics.json", d / "statistics.json")
     shutil.copy(sagemaker_dir / "data_quality_constraints.json", d / "constraints.json")
     return d
@@ -134,7 +134,7 @@ def test_capture_ingestion_to_execution_to_metrics(
 ):
     w, r = srv.client(srv.writer), srv.client(srv.reader)
     assert w.post("/endpoints", json={"name": "churn"}).status_code == 201
-    base = _baseline_dir(tmp_path, sagemaker_dir)
+    base = _baseline_dir(srv.settings.data_dir, sagemaker_dir)  # API paths stay in the data dir
     assert (
         w.post(
             "/baselines", json={"name": "sm", "endpoint": "churn", "path": str(base)}

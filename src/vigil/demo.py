@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 import threading
@@ -50,6 +51,7 @@ from vigil.capture.middleware import CaptureMiddleware
 from vigil.capture.writer import CaptureWriter
 from vigil.errors import VigilError
 from vigil.monitor.runner import run_scheduled
+from vigil.net import ENV_ALLOW
 from vigil.server.app import create_app
 from vigil.server.auth import create_token
 from vigil.store.artifacts import schedule_reports_dir
@@ -146,6 +148,9 @@ def run(output: Path, port: int = 8080, keep_running: bool = True) -> int:
     hook_server = _serve(_hook_app(received), hook_port)
     mails: list[str] = []
     smtp = _mail_server(mails)
+    # the outbound policy refuses loopback: allow exactly the demo's own two receivers
+    previous_allow = os.environ.get(ENV_ALLOW)
+    os.environ[ENV_ALLOW] = f"127.0.0.1:{hook_port},127.0.0.1:{smtp.port}"
 
     cancer = load_breast_cancer(as_frame=True)
     frame = cancer.frame[FEATURES]
@@ -293,4 +298,8 @@ rules:
     smtp.stop()
     api.should_exit = True
     time.sleep(0.5)
+    if previous_allow is None:
+        os.environ.pop(ENV_ALLOW, None)
+    else:
+        os.environ[ENV_ALLOW] = previous_allow
     return 0 if ok else 1

@@ -23,17 +23,20 @@ which ``tests/test_errors.py`` compares with the classes the code defines::
     ├── ConfigError                    config_error          vigil.errors                   also ValueError
     │   ├── ConfigFileError            config_error          vigil.app.config
     │   ├── KeyedConfigError           config_error          vigil.app.config.base
+    │   ├── LocationNotAllowedError    location_not_allowed  vigil.store.locations
     │   ├── PatternError               event_pattern         vigil.events.patterns
     │   └── RuleSyntaxError            config_error          vigil.alerts.alarms.rule
     ├── DatabaseURLError               database_url          vigil.store.errors             also ValueError
     ├── DemoError                      demo_error            vigil.demo                     also RuntimeError
     ├── FormatError                    format_error          vigil.errors                   also ValueError
+    ├── HostNotResolvedError           host_not_resolved     vigil.net.http                 also httpcore.ConnectError
     ├── InputError                     input_error           vigil.errors                   also ValueError
     │   ├── EmptyInputError            empty_input           vigil.errors
     │   └── PreprocessorError          preprocessor_error    vigil.io.capture.preprocessor
     ├── LeaseLostError                 lease_lost            vigil.store.errors             also RuntimeError
-    └── NotFoundError                  not_found             vigil.errors                   also LookupError
-        └── ExecutionNotFoundError     execution_not_found   vigil.store.errors
+    ├── NotFoundError                  not_found             vigil.errors                   also LookupError
+    │   └── ExecutionNotFoundError     execution_not_found   vigil.store.errors
+    └── OutboundRefusedError           outbound_refused      vigil.net.errors               also PermissionError
 
 Two families carry codes of their own beside the class's: :class:`~vigil.server.errors.ApiError`
 holds the HTTP API's codes (``bad_request``, ``unauthorized``, ``forbidden``, ``not_found``,

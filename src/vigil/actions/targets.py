@@ -31,7 +31,9 @@ import orjson
 
 from vigil.actions import errors as E
 from vigil.actions.errors import StepError
-from vigil.actions.spec import CommandTarget, HttpTarget, PythonTarget
+from vigil.actions.spec import CommandTarget, HttpTarget, PythonTarget, Rule, Workflow
+from vigil.net.errors import OutboundRefusedError
+from vigil.net.http import guarded_client
 
 OUTPUT_LIMIT = 64 * 1024  # bytes of stdout/stderr kept in an attempt's record
 _KILL_GRACE_SECONDS = 5.0
@@ -220,7 +222,9 @@ def run_http(
     """Send ``input`` as JSON (no body for GET) and return the JSON answer (or its text).
 
     ``context`` becomes ``X-Vigil-*`` headers (run id, step, attempt) so receivers can drop
-    duplicates of an at-least-once delivery.
+    duplicates of an at-least-once delivery. Without ``client``, the request goes through
+    :func:`vigil.net.http.guarded_client`: only to addresses the outbound policy allows, no
+    redirect followed; a refused connection is an ``Http.ConnectionError`` saying why.
     """
     headers = {f"X-Vigil-{k.title().replace('_', '-')}": v for k, v in (context or {}).items()}
     headers.update(target.headers)
@@ -229,7 +233,7 @@ def run_http(
         headers.setdefault("Content-Type", "application/json")
     try:
         if client is None:
-            with httpx.Client() as own:
+            with guarded_client() as own:
                 response = own.request(
                     target.method,
                     target.url,
@@ -245,6 +249,10 @@ def run_http(
                 headers=headers,
                 timeout=target.timeout_seconds,
             )
+    except OutboundRefusedError as exc:
+        raise StepError(
+            E.HTTP_CONNECTION_ERROR, f"{target.method} {target.url}: {exc.message}"
+        ) from None
     except httpx.TimeoutException as exc:
         raise StepError(E.TIMEOUT, f"{target.method} {target.url} timed out: {exc}") from None
     except httpx.HTTPError as exc:
@@ -262,3 +270,19 @@ def run_http(
     except ValueError:
         output = text
     return TargetResult(output, stdout=kept)
+
+
+def http_target_urls(definition: Rule | Workflow) -> list[tuple[str, str]]:
+    """``(field, url)`` of every HTTP target of a rule or workflow (``targets.0.url``,
+    ``steps.1.target.url``), for the definition-time check of :func:`vigil.net.check_urls`."""
+    if isinstance(definition, Rule):
+        return [
+            (f"targets.{i}.url", t.url)
+            for i, t in enumerate(definition.targets)
+            if isinstance(t, HttpTarget)
+        ]
+    return [
+        (f"steps.{i}.target.url", s.target.url)
+        for i, s in enumerate(definition.steps)
+        if isinstance(s.target, HttpTarget)
+    ]

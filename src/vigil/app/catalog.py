@@ -3,7 +3,10 @@
 Shared by the server's routes and ``vigil apply`` / ``vigil export``: a baseline is copied
 into ``{baselines}/{name}/`` (from a baseline directory, or built from data with its
 options), and its source and options are kept so that exporting and re-applying the same
-file changes nothing.
+file changes nothing. With ``confined=True`` (what the server passes) a baseline's ``path``
+and an endpoint's ``capture_uri`` must resolve inside the data directory or the operator's
+allowed roots (:mod:`vigil.store.locations`); the operator's own ``vigil apply`` is not
+confined.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from vigil.errors import ConfigError, NotFoundError
 from vigil.schedule import parse_offset, parse_schedule
 from vigil.store.artifacts import baseline_dir
 from vigil.store.db import Database
+from vigil.store.locations import confine_location, confine_tree
 from vigil.store.models import (
     ActionDefinition,
     AlarmRecord,
@@ -60,8 +64,15 @@ def is_model_quality(directory: Path) -> bool:
     return isinstance(data, dict) and any(k.endswith("_metrics") for k in data)
 
 
-def upsert_endpoint(db: Database, spec: EndpointSpec) -> Endpoint:
-    """Create or update an endpoint."""
+def upsert_endpoint(
+    db: Database, spec: EndpointSpec, *, confined: Settings | None = None
+) -> Endpoint:
+    """Create or update an endpoint; with ``confined`` (the server's settings) its
+    ``capture_uri`` must lie in an allowed root, and is stored resolved."""
+    if confined is not None and spec.capture_uri:
+        spec = spec.model_copy(
+            update={"capture_uri": confine_location(confined, spec.capture_uri, "capture_uri")}
+        )
     with db.session() as s:
         row = s.get(Endpoint, spec.name)
         if row is None:
@@ -72,9 +83,21 @@ def upsert_endpoint(db: Database, spec: EndpointSpec) -> Endpoint:
         return row
 
 
-def register_baseline(settings: Settings, db: Database, spec: BaselineSpec) -> BaselineRecord:
-    """Copy (or build) a baseline into the data directory and record it."""
+_UPLOAD_HINT = "a baseline from elsewhere arrives by upload (POST /api/v1/baselines/upload)"
+
+
+def register_baseline(
+    settings: Settings, db: Database, spec: BaselineSpec, *, confined: bool = False
+) -> BaselineRecord:
+    """Copy (or build) a baseline into the data directory and record it; ``confined``: the
+    path must resolve inside an allowed root (see the module's docstring)."""
     source = Path(spec.path)
+    if confined:
+        source = Path(
+            confine_location(settings, spec.path, "path", must_exist=True, hint=_UPLOAD_HINT)
+        )
+        if source.is_dir():
+            confine_tree(settings, source, "path", spec.path)
     if not source.exists():
         raise ConfigError(f"baseline {spec.name!r}: {source}: no such file or directory")
     target = baseline_dir(settings, spec.name)

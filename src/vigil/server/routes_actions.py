@@ -10,7 +10,9 @@ from pydantic import ValidationError
 from vigil.actions.definitions import load, put_rule, put_workflow
 from vigil.actions.records import get_run, list_attempts, list_runs, run_to_dict
 from vigil.actions.spec import Rule, Workflow, check_references
-from vigil.errors import VigilError
+from vigil.actions.targets import http_target_urls
+from vigil.errors import ConfigError, VigilError
+from vigil.net import check_urls
 from vigil.server.errors import ApiError
 from vigil.server.state import READ, WRITE, ServerState, get_state
 
@@ -36,11 +38,16 @@ def run(run_id: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
 
 def _validated(model: Any, body: dict[str, Any]) -> Any:
     try:
-        return model.model_validate(body)
+        definition = model.model_validate(body)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or model.__name__
         raise ApiError(422, "validation_error", f"{where}: {first['msg']}") from None
+    try:  # a literal address the outbound policy refuses (vigil.net), as a courtesy
+        check_urls(http_target_urls(definition))
+    except ConfigError as exc:
+        raise ApiError(422, "validation_error", exc.message) from None
+    return definition
 
 
 @router.post("/workflows", status_code=201, dependencies=[WRITE])

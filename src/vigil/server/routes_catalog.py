@@ -17,6 +17,7 @@ from vigil.app.config import BaselineSpec, EndpointSpec, ScheduleSpec
 from vigil.errors import ConfigError
 from vigil.server.errors import ApiError
 from vigil.server.state import READ, WRITE, ServerState, get_state
+from vigil.store.locations import LocationNotAllowedError
 from vigil.store.models import BaselineRecord, Endpoint, Schedule
 
 router = APIRouter()
@@ -81,7 +82,10 @@ def create_endpoint(
     body: EndpointSpec, state: ServerState = Depends(get_state)
 ) -> dict[str, Any]:
     """Create or update an endpoint (the same fields as in vigil.yaml)."""
-    return endpoint_out(upsert_endpoint(state.db, body))
+    try:
+        return endpoint_out(upsert_endpoint(state.db, body, confined=state.settings))
+    except LocationNotAllowedError as exc:
+        raise ApiError(422, "validation_error", exc.message) from None
 
 
 @router.get("/endpoints/{name}", dependencies=[READ])
@@ -90,9 +94,13 @@ def get_endpoint(name: str, state: ServerState = Depends(get_state)) -> dict[str
         return endpoint_out(_get(s, Endpoint, name, "endpoint"))
 
 
-def _register(state: ServerState, spec: BaselineSpec) -> dict[str, Any]:
+def _register(state: ServerState, spec: BaselineSpec, confined: bool = True) -> dict[str, Any]:
     try:
-        return baseline_out(register_baseline(state.settings, state.db, spec))
+        return baseline_out(
+            register_baseline(state.settings, state.db, spec, confined=confined)
+        )
+    except LocationNotAllowedError as exc:
+        raise ApiError(422, "validation_error", exc.message) from None
     except ConfigError as exc:
         raise ApiError(400, "invalid_path", exc.message) from None
 
@@ -121,7 +129,8 @@ async def upload_baseline(
         if constraints is not None:
             with open(Path(tmp) / "constraints.json", "wb") as fh:
                 shutil.copyfileobj(constraints.file, fh)
-        record = _register(state, BaselineSpec(name=name, endpoint=endpoint, path=tmp))
+        spec = BaselineSpec(name=name, endpoint=endpoint, path=tmp)
+        record = _register(state, spec, confined=False)  # the server's own temporary copy
     with state.db.session() as s:  # an upload has no source to re-read
         row = s.get(BaselineRecord, name)
         if row is not None:

@@ -11,7 +11,6 @@ import base64
 import uuid
 from collections import defaultdict
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -19,7 +18,9 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from vigil.capture.ground_truth import write_ground_truth, write_hour_file
+from vigil.capture.ground_truth import write_ground_truth
+from vigil.capture.location import join_location
+from vigil.capture.writer.hour_file import write_hour_lines
 from vigil.formats.capture import CaptureRecord, GroundTruthRecord
 from vigil.server.errors import ApiError
 from vigil.server.state import WRITE, ServerState, get_state
@@ -80,8 +81,8 @@ def _from_plain(p: PlainCapture, now: datetime) -> CaptureRecord:
     )
 
 
-def _write_hourly(root: Path, lines_by_hour: dict[datetime, list[str]]) -> list[str]:
-    return [str(write_hour_file(root, h, lines)) for h, lines in sorted(lines_by_hour.items())]
+def _write_hourly(root: str, lines_by_hour: dict[datetime, list[str]]) -> list[str]:
+    return [write_hour_lines(root, h, lines) for h, lines in sorted(lines_by_hour.items())]
 
 
 def _hour(text: str | None, now: datetime) -> datetime:
@@ -189,7 +190,7 @@ def _store_captures(state: ServerState, name: str, body: bytes, ctype: str) -> d
             count += 1
     if count > MAX_RECORDS:
         raise ApiError(413, "payload_too_large", f"at most {MAX_RECORDS} records per request")
-    root = Path(capture_uri or state.settings.capture_root) / name / variant
+    root = join_location(capture_uri or state.settings.capture_root, name, variant)
     files = _write_hourly(root, by_hour)
     return {"stored": count, "files": len(files)}
 

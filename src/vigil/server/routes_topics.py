@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
+from vigil.alerts.delivery.base import check_destination
 from vigil.alerts.notify import (
     active_silences,
     add_silence,
@@ -17,6 +18,7 @@ from vigil.alerts.notify import (
     subscriptions_of,
     topics,
 )
+from vigil.errors import ConfigError
 from vigil.server.errors import ApiError
 from vigil.server.state import READ, WRITE, ServerState, get_state
 
@@ -58,6 +60,10 @@ def list_topics(state: ServerState = Depends(get_state)) -> dict[str, Any]:
 def create_subscription(
     name: str, body: SubscriptionIn, state: ServerState = Depends(get_state)
 ) -> dict[str, Any]:
+    try:
+        check_destination(body.protocol, body.config)
+    except ConfigError as exc:
+        raise ApiError(422, "validation_error", exc.message) from None
     sub = subscribe(
         state.db,
         name,

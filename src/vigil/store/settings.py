@@ -31,6 +31,9 @@ class Settings:
     metric_retention_days: float = 455.0  # CloudWatch keeps hourly data 15 months
     alarm_interval: float = 10.0  # seconds between alarm evaluations in the server
     extra: dict[str, str] = field(default_factory=dict)
+    # where paths and URLs that arrive over the API may point besides the data directory and
+    # the roots above (VIGIL_ALLOWED_ROOTS, comma-separated; see vigil.store.locations)
+    allowed_roots: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -47,5 +50,8 @@ class Settings:
             capture_root=os.environ.get("VIGIL_CAPTURE_URI", ""),
             reports_root=os.environ.get("VIGIL_REPORTS_URI", ""),
             metric_retention_days=float(os.environ.get("VIGIL_METRIC_RETENTION_DAYS", "455")),
+            allowed_roots=tuple(
+                r.strip() for r in os.environ.get("VIGIL_ALLOWED_ROOTS", "").split(",") if r.strip()
+            ),
         )
 

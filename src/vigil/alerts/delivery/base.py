@@ -5,7 +5,9 @@ subscription (``config`` holds the subscription's endpoint settings) and reports
 :class:`DeliveryResult`. Channels never retry: the outbox does, from ``retryable``.
 
 HTTP rules (SNS): 2xx is delivered; 429, 5xx and connection errors or timeouts are retried;
-any other status (4xx, or an unfollowed 3xx) goes straight to the dead letters.
+any other status (4xx, or an unfollowed 3xx) goes straight to the dead letters. A connection
+the outbound policy refuses (:mod:`vigil.net`: loopback, private and link-local addresses
+unless ``VIGIL_OUTBOUND_ALLOW`` allows them) is a failed, retried attempt whose error says so.
 
 >>> classify_status(202), classify_status(429).retryable, classify_status(404).retryable
 (DeliveryResult(ok=True, retryable=False, status=202, error=None), True, False)
@@ -22,6 +24,9 @@ import orjson
 
 from vigil.alerts.delivery.message import Message
 from vigil.errors import ConfigError
+from vigil.net.errors import OutboundRefusedError
+from vigil.net.http import guarded_client
+from vigil.net.policy import check_host, check_url
 
 DEFAULT_TIMEOUT = 10.0
 USER_AGENT = "vigil-delivery/1"
@@ -67,18 +72,29 @@ def require(config: Mapping[str, Any], key: str, channel: str) -> Any:
     return value
 
 
+def check_destination(protocol: str, config: Mapping[str, Any]) -> None:
+    """The definition-time courtesy check of a subscription's destination: a ``url`` (or an
+    email ``host``) that is a literal address the outbound policy refuses is a
+    :class:`ConfigError` naming the field. Host names are judged when connecting."""
+    if config.get("url"):
+        check_url(str(config["url"]), "config.url")
+    if protocol == "email" and config.get("host"):
+        check_host(str(config["host"]), "config.host")
+
+
 class HttpChannel:
     """Base of the channels that POST JSON; one keep-alive ``httpx.Client`` shared by threads.
 
     Subclasses build the request with :meth:`request`; ``config["timeout"]`` overrides the
-    client's timeout per subscription.
+    client's timeout per subscription. The default client connects only where the outbound
+    policy allows (:func:`vigil.net.http.guarded_client`) and follows no redirect.
     """
 
     name = "http"
 
     def __init__(self, client: httpx.Client | None = None, timeout: float = DEFAULT_TIMEOUT):
         self._own = client is None
-        self.client = client or httpx.Client(
+        self.client = client or guarded_client(
             timeout=timeout,
             headers={"User-Agent": USER_AGENT},
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
@@ -123,6 +139,8 @@ def post(
         if timeout is not None:
             kwargs["timeout"] = float(timeout)
         response = client.post(url, **kwargs)
+    except OutboundRefusedError as exc:
+        return DeliveryResult(ok=False, retryable=True, error=exc.message)
     except httpx.TransportError as exc:
         return DeliveryResult(ok=False, retryable=True, error=f"{type(exc).__name__}: {exc}")
     except httpx.InvalidURL as exc:

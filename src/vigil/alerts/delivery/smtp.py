@@ -8,7 +8,8 @@ Config: ``host`` (default localhost), ``port`` (25; 465 for ``security="ssl"``),
 address, comma-separated addresses or a list; required), ``from`` (default
 ``vigil@<hostname>``), ``security`` (``none``, ``starttls`` or ``ssl``), ``username`` and
 ``password`` (login when set), ``ca_file`` (trust this CA instead of the system's),
-``verify`` (default true), ``timeout``.
+``verify`` (default true), ``timeout``. The connection goes only to an address the outbound
+policy allows (:mod:`vigil.net.smtp`); a refused one is a failed, retried attempt.
 
 >>> m = Message(topic="drift", subject="Drift on churn", body="age drifted", id="m-1")
 >>> mail = build_email(m, {"to": "a@x.org, b@x.org", "from": "vigil@x.org"})
@@ -29,6 +30,8 @@ from typing import Any
 from vigil.alerts.delivery.base import DEFAULT_TIMEOUT, DeliveryResult, require
 from vigil.alerts.delivery.message import Message
 from vigil.errors import ConfigError
+from vigil.net.errors import OutboundRefusedError
+from vigil.net.smtp import GuardedSMTP, GuardedSMTPSSL
 
 SECURITY = ("none", "starttls", "ssl")
 
@@ -86,11 +89,11 @@ class EmailChannel:
         timeout = float(config.get("timeout") or DEFAULT_TIMEOUT)
         try:
             if security == "ssl":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                smtp: smtplib.SMTP = GuardedSMTPSSL(
                     host, port, timeout=timeout, context=_tls_context(config)
                 )
             else:
-                smtp = smtplib.SMTP(host, port, timeout=timeout)
+                smtp = GuardedSMTP(host, port, timeout=timeout)
             with smtp:
                 if security == "starttls":
                     smtp.starttls(context=_tls_context(config))
@@ -107,6 +110,8 @@ class EmailChannel:
                 exc.smtp_error, bytes) else str(exc.smtp_error)
             return DeliveryResult(ok=False, retryable=400 <= code < 500, status=code,
                                   error=f"SMTP {code}: {error}")
+        except OutboundRefusedError as exc:
+            return DeliveryResult(ok=False, retryable=True, error=exc.message)
         except (OSError, smtplib.SMTPException) as exc:  # refused, timeouts, TLS, disconnects
             return DeliveryResult(ok=False, retryable=True, error=f"{type(exc).__name__}: {exc}")
         if refused:

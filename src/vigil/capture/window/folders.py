@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+from vigil.capture.location import local_path
 from vigil.capture.window.times import HOUR, UTC
 
 
@@ -22,9 +23,10 @@ class _Store:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         text = os.fspath(root)
         self.fs: Any = None
-        if text.startswith("file://"):
-            text = text[len("file://") :]
-        elif "://" in text:
+        local = local_path(text)
+        if local is not None:
+            text = str(local)
+        else:
             # lazy: fsspec (30-50 ms to import) loads only for non-local roots
             import fsspec
 

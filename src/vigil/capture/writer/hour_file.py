@@ -18,6 +18,8 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
+from vigil.capture.location import local_path
+
 
 def _hour_folder(root: Path, t: datetime) -> Path:
     t = t.astimezone(timezone.utc)
@@ -41,3 +43,27 @@ def write_hour_file(
         os.fsync(fh.fileno())
     tmp.replace(folder / name)
     return folder / name
+
+
+def write_hour_lines(
+    location: str | os.PathLike[str],
+    hour: datetime,
+    lines: list[str],
+    now: datetime | None = None,
+) -> str:
+    """:func:`write_hour_file` for any capture location: a local path or ``file://`` URL
+    (the same folder the window reader reads), or an fsspec URL, where the file is stored as
+    one whole object. Returns where it went."""
+    local = local_path(location)
+    if local is not None:
+        return str(write_hour_file(local, hour, lines, now))
+    # lazy: fsspec (30-50 ms to import) loads only for non-local locations
+    import fsspec
+
+    now = now or datetime.now(timezone.utc)
+    fs, root = fsspec.core.url_to_fs(os.fspath(location))
+    t = hour.astimezone(timezone.utc)
+    name = f"{now:%M}-{now:%S}-{now.microsecond // 1000:03d}-{uuid.uuid4()}.jsonl"
+    path = f"{root.rstrip('/')}/{t:%Y}/{t:%m}/{t:%d}/{t:%H}/{name}"
+    fs.pipe_file(path, ("\n".join(lines) + "\n").encode("utf-8"))
+    return str(fs.unstrip_protocol(path))

@@ -17,20 +17,21 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from vigil.capture.location import local_path
+
 PART_SUFFIX = ".part"
 
 
 def _split_destination(destination: str | Path) -> tuple[Path | None, Any, str]:
-    """(local root, None, "") for local destinations, else (None, filesystem, root path)."""
-    if isinstance(destination, Path) or "://" not in str(destination):
-        return Path(destination).expanduser(), None, ""
+    """(local root, None, "") for local destinations (a path or ``file://`` URL, see
+    :func:`~vigil.capture.location.local_path`), else (None, filesystem, root path)."""
+    local = local_path(destination)
+    if local is not None:
+        return local.expanduser(), None, ""
     # lazy: fsspec (30-50 ms to import) loads only for non-local destinations
     import fsspec
-    from fsspec.implementations.local import LocalFileSystem
 
     fs, root = fsspec.core.url_to_fs(str(destination))
-    if isinstance(fs, LocalFileSystem):
-        return Path(root), None, ""
     return None, fs, root.rstrip("/")
 
 
