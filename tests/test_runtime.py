@@ -246,7 +246,8 @@ def preprocess_handler(inference_record):
     assert done.returncode == 0, done.stderr
     write_captures(data / "capture", "churn", sagemaker_columns(sagemaker_dir), T0, 1)
     token = cli(data, "token", "create", "--name", "t", "--scopes", "write").stdout.strip()
-    env = {**os.environ, "VIGIL_WORKER_ID": "server-a"}
+    # the schedule's preprocessor lies in tmp_path: the operator lets the server load it
+    env = {**os.environ, "VIGIL_WORKER_ID": "server-a", "VIGIL_CODE_DIR": str(tmp_path)}
 
     def start() -> tuple[subprocess.Popen, str]:
         port = _free_port()

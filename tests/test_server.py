@@ -24,6 +24,7 @@ from vigil.store.models import ApiToken
 from vigil.store.settings import Settings
 
 HOUR = datetime(2024, 5, 1, 10, tzinfo=timezone.utc)
+TRAIN_URL = "https://retrain.example.com/train"
 
 
 def _free_port() -> int:
@@ -338,7 +339,7 @@ def test_rules_and_workflows_over_the_api(srv: Running):
     assert missing.status_code == 422 and "retrain" in missing.json()["error"]["message"]
     wf = w.post(
         "/workflows",
-        json={"name": "retrain", "steps": [{"name": "train", "target": {"command": ["true"]}}]},
+        json={"name": "retrain", "steps": [{"name": "train", "target": {"url": TRAIN_URL}}]},
     )
     assert wf.status_code == 201, wf.text
     ok = w.post(
@@ -354,13 +355,13 @@ def test_rules_and_workflows_over_the_api(srv: Running):
     assert [x["name"] for x in listed["rules"]] == ["r"]
     assert [x["name"] for x in listed["workflows"]] == ["retrain"]
     flows = r.get("/workflows").json()["workflows"]
-    assert flows[0]["steps"][0]["target"]["command"] == ["true"]
+    assert flows[0]["steps"][0]["target"]["url"] == TRAIN_URL  # commands need admin: test_scopes
     assert r.post("/workflows", json={"name": "x", "steps": []}).status_code == 403
     bad = w.post(
         "/workflows",
         json={
             "name": "x",
-            "steps": [{"name": "a", "target": {"command": ["true"]}, "next": "nowhere"}],
+            "steps": [{"name": "a", "target": {"url": TRAIN_URL}, "next": "nowhere"}],
         },
     )
     assert bad.status_code == 422

@@ -55,6 +55,7 @@ from vigil.net import ENV_ALLOW
 from vigil.server.app import create_app
 from vigil.server.auth import create_token
 from vigil.store.artifacts import schedule_reports_dir
+from vigil.store.code_policy import CodePolicy
 from vigil.store.settings import Settings
 
 FEATURES = ["mean radius", "mean texture", "mean perimeter", "mean area", "mean smoothness"]
@@ -133,7 +134,11 @@ def run(output: Path, port: int = 8080, keep_running: bool = True) -> int:
     """Run the demo; returns 0 when the executions turned out as expected."""
     started = time.monotonic()
     data_dir = output / "data"
-    rt = open_runtime(settings=Settings(data_dir=data_dir, scheduler_interval=2.0))
+    # the retrain workflow's one command: the only code this installation may run
+    demo_settings = Settings(
+        data_dir=data_dir, scheduler_interval=2.0, allow_commands=(sys.executable,)
+    )
+    rt = open_runtime(settings=demo_settings)
     settings, db = rt.settings, rt.db
     token = create_token(db, f"demo-{int(time.time())}", "admin")
     api_port = _free_port(port)
@@ -260,7 +265,7 @@ rules:
         for t in alarms_and_notifications(rt, outbox, at):
             print(f"  alarm {t.alarm}: {t.old_state} -> {t.new_state}")
         outbox.deliver_due(datetime.now(timezone.utc))
-        dispatch_pending(db, "demo")
+        dispatch_pending(db, "demo", code_policy=CodePolicy.from_settings(settings))
     for run in list_runs(db, workflow="retrain"):
         print(f"  workflow {run.workflow} run {run.id[:8]} (rule {run.rule}): {run.status}, "
               f"output {run.output}")

@@ -21,6 +21,7 @@ which ``tests/test_errors.py`` compares with the classes the code defines::
     ├── BodyTooLargeError              payload_too_large     vigil.server.limits
     ├── CaptureBodyTypeError           capture_body_type     vigil.capture.errors           also TypeError
     ├── ConfigError                    config_error          vigil.errors                   also ValueError
+    │   ├── CodeNotAllowedError        code_not_allowed      vigil.store.code_policy
     │   ├── ConfigFileError            config_error          vigil.app.config
     │   ├── KeyedConfigError           config_error          vigil.app.config.base
     │   ├── LocationNotAllowedError    location_not_allowed  vigil.store.locations

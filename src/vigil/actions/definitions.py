@@ -15,6 +15,7 @@ from sqlalchemy import select
 from vigil.actions.dispatch import dispatch
 from vigil.actions.engine import Runner
 from vigil.actions.spec import Rule, Workflow
+from vigil.store.code_policy import CodePolicy
 from vigil.store.db import Database
 from vigil.store.models import ActionDefinition, ActionRun, DispatchedEvent, Event
 
@@ -45,8 +46,11 @@ def load(db: Database) -> tuple[list[Rule], dict[str, Workflow]]:
     return rules, workflows
 
 
-def dispatch_pending(db: Database, owner: str, limit: int = 100) -> list[ActionRun]:
-    """Dispatch the events not dispatched yet to the stored rules; return the runs started."""
+def dispatch_pending(
+    db: Database, owner: str, limit: int = 100, *, code_policy: CodePolicy | None = None
+) -> list[ActionRun]:
+    """Dispatch the events not dispatched yet to the stored rules; return the runs started
+    (their command and Python targets limited by ``code_policy``)."""
     rules, workflows = load(db)
     with db.session() as s:
         done = select(DispatchedEvent.event_id)
@@ -59,7 +63,7 @@ def dispatch_pending(db: Database, owner: str, limit: int = 100) -> list[ActionR
             s.add(DispatchedEvent(event_id=e.id))
     runs: list[ActionRun] = []
     if rules:
-        runner = Runner(db, workflows, owner=owner)
+        runner = Runner(db, workflows, owner=owner, code_policy=code_policy)
         for event in events:
             runs.extend(dispatch(db, event, rules, workflows, runner=runner))
     return runs

@@ -67,6 +67,7 @@ from vigil.actions.targets import (
     to_jsonable,
 )
 from vigil.events.patterns import match
+from vigil.store.code_policy import CodePolicy
 from vigil.store.columns import utcnow
 from vigil.store.db import Database
 from vigil.store.errors import LeaseLostError
@@ -161,8 +162,9 @@ class Runner:
         heartbeat_seconds: float = 10.0,
         output_limit: int = OUTPUT_LIMIT,
         http_client: httpx.Client | None = None,
+        code_policy: CodePolicy | None = None,  # what command/Python targets may run (None: all)
     ) -> None:
-        self.db = db
+        self.db, self.code_policy = db, code_policy
         self.workflows: dict[str, Workflow] = dict(workflows or {})
         self.owner = owner or default_owner()
         self.clock: Clock = clock or SystemClock()
@@ -472,9 +474,11 @@ class Runner:
         context = {"run_id": run.id, "step": step.name, "attempt": str(number)}
         if isinstance(target, CommandTarget):
             env = {f"VIGIL_{k.upper()}": v for k, v in context.items()}
-            return run_command(target, data, context=env, output_limit=self.output_limit)
+            return run_command(
+                target, data, context=env, output_limit=self.output_limit, policy=self.code_policy
+            )
         if isinstance(target, PythonTarget):
-            return run_python(target, data)
+            return run_python(target, data, policy=self.code_policy)
         if isinstance(target, HttpTarget):
             return run_http(target, data, context=context, client=self.http_client)
         child = self.start(

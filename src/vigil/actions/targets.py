@@ -4,6 +4,11 @@ Each function returns a :class:`TargetResult` or raises :class:`StepError` with 
 retriers and catchers select on (see :mod:`vigil.actions.errors`). Workflow targets are run by
 the engine, as child runs.
 
+Given a :class:`~vigil.store.code_policy.CodePolicy` (the server always passes its own), a
+command or Python target the policy does not allow fails with ``Vigil.CodeNotAllowed`` and runs
+nothing; without one (``policy=None``: the operator's own Python calling the library) anything
+runs.
+
 >>> import sys
 >>> r = run_command(CommandTarget(command=[sys.executable, "-c",
 ...     "import json, sys; print(json.dumps({'n': json.load(sys.stdin)['n'] + 1}))"]), {"n": 1})
@@ -16,7 +21,9 @@ the engine, as child runs.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib
+import importlib.util
 import json
 import os
 import signal
@@ -24,6 +31,8 @@ import subprocess
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import httpx
@@ -32,11 +41,14 @@ import orjson
 from vigil.actions import errors as E
 from vigil.actions.errors import StepError
 from vigil.actions.spec import CommandTarget, HttpTarget, PythonTarget, Rule, Workflow
+from vigil.errors import ConfigError
 from vigil.net.errors import OutboundRefusedError
 from vigil.net.http import guarded_client
+from vigil.store.code_policy import CodeNotAllowedError, CodePolicy
 
 OUTPUT_LIMIT = 64 * 1024  # bytes of stdout/stderr kept in an attempt's record
 _KILL_GRACE_SECONDS = 5.0
+CODE_NOT_ALLOWED = "Vigil.CodeNotAllowed"  # the error of a target the code policy refuses
 
 
 @dataclass
@@ -116,19 +128,29 @@ def run_command(
     *,
     context: Mapping[str, str] | None = None,
     output_limit: int = OUTPUT_LIMIT,
+    policy: CodePolicy | None = None,
 ) -> TargetResult:
     """Run ``target`` with ``input`` as JSON on stdin and in ``$VIGIL_INPUT``.
 
     ``context`` adds environment variables (the engine passes ``VIGIL_RUN_ID``, ``VIGIL_STEP``,
     ``VIGIL_ATTEMPT``). The command runs in its own process group; on timeout the whole group
-    is killed with SIGKILL and the error is ``States.Timeout``.
+    is killed with SIGKILL and the error is ``States.Timeout``. With a ``policy`` the program
+    must be one it allows, and the checked real path is what runs.
     """
+    executable = None
+    if policy is not None:
+        try:
+            executable = policy.command_executable(target.command, cwd=target.cwd)
+            policy.check_env(target.env)
+        except CodeNotAllowedError as exc:
+            raise StepError(CODE_NOT_ALLOWED, exc.message) from None
     payload = orjson.dumps(to_jsonable(input))
     env = {**os.environ, **target.env, **(context or {}), "VIGIL_INPUT": payload.decode()}
     shell = isinstance(target.command, str)
     try:
         proc = subprocess.Popen(
             target.command,
+            executable=executable,
             shell=shell,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -181,31 +203,53 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         proc.kill()
 
 
-def load_entry_point(entry_point: str) -> Any:
-    """The object ``module:attr.attr`` names.
+def load_entry_point(entry_point: str, policy: CodePolicy | None = None) -> Any:
+    """The object ``module:attr.attr`` names; with a ``policy``, only from a module it allows
+    (an allow-listed module is imported, one in the code directory loaded from its file).
 
     >>> load_entry_point("os.path:join")("a", "b")
     'a/b'
     """
     module_name, _, attrs = entry_point.partition(":")
-    obj: Any = importlib.import_module(module_name)
+    source = policy.python_file(entry_point) if policy is not None else None
+    obj: Any = (
+        _load_file(module_name, source)
+        if source is not None
+        else importlib.import_module(module_name)
+    )
     for attr in attrs.split("."):
         obj = getattr(obj, attr)
     return obj
 
 
-def run_python(target: PythonTarget, input: Any) -> TargetResult:
+def _load_file(module_name: str, path: Path) -> ModuleType:
+    """A fresh module object executed from ``path`` (the code directory), not from sys.path."""
+    digest = hashlib.sha1(str(path).encode()).hexdigest()[:12]
+    spec = importlib.util.spec_from_file_location(f"vigil_code_{digest}_{module_name}", path)
+    if spec is None or spec.loader is None:
+        raise ConfigError(f"entry point module {module_name!r}: cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_python(
+    target: PythonTarget, input: Any, *, policy: CodePolicy | None = None
+) -> TargetResult:
     """Import the entry point and call it with ``input``; its return value is the output.
 
     An exception becomes an error named after its class (``ValueError``), with the traceback
-    recorded as the attempt's stderr; raise :class:`StepError` to choose the name.
+    recorded as the attempt's stderr; raise :class:`StepError` to choose the name. With a
+    ``policy`` the module must be one it allows (else ``Vigil.CodeNotAllowed``, nothing loaded).
     """
     try:
-        function = load_entry_point(target.entry_point)
+        function = load_entry_point(target.entry_point, policy)
         output = function(input)
         return TargetResult(to_jsonable(output))
     except StepError:
         raise
+    except CodeNotAllowedError as exc:
+        raise StepError(CODE_NOT_ALLOWED, exc.message) from None
     except Exception as exc:
         raise StepError(
             type(exc).__name__, str(exc) or repr(exc), stderr=truncate(traceback.format_exc())

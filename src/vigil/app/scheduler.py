@@ -26,6 +26,7 @@ from vigil.alerts.service import evaluate_alarms
 from vigil.monitor.runner import rerun, run_scheduled
 from vigil.monitor.runtime import Runtime
 from vigil.schedule import parse_schedule
+from vigil.store.code_policy import CodePolicy
 from vigil.store.executions import recover_interrupted
 from vigil.store.models import Schedule
 
@@ -97,6 +98,7 @@ class Scheduler:
 
     def __init__(self, rt: Runtime, interval: float = 1.0) -> None:
         self.rt, self.interval = rt, interval
+        self._policy = CodePolicy.from_settings(rt.settings)  # what stored actions may run
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="vigil-scheduler", daemon=True)
         self.outbox: Any = None
@@ -121,9 +123,8 @@ class Scheduler:
             log.exception("recovering interrupted executions failed")
         try:
             _, workflows = load(self.rt.db)
-            recover_runs(
-                self.rt.db, self.rt.owner, runner=Runner(self.rt.db, workflows, owner=self.rt.owner)
-            )
+            runner = Runner(self.rt.db, workflows, owner=self.rt.owner, code_policy=self._policy)
+            recover_runs(self.rt.db, self.rt.owner, runner=runner)
         except Exception:
             log.exception("recovering interrupted action runs failed")
         last_retention = last_alarms = last_repush = 0.0
@@ -138,7 +139,7 @@ class Scheduler:
                     repush_firing(self.rt.db, self._outbox(), datetime.now(timezone.utc))
                     last_repush = time.monotonic()
                 self._outbox().deliver_due(datetime.now(timezone.utc))
-                dispatch_pending(self.rt.db, self.rt.owner)
+                dispatch_pending(self.rt.db, self.rt.owner, code_policy=self._policy)
                 if time.monotonic() - last_retention > 3600:
                     apply_retention(self.rt)
                     last_retention = time.monotonic()

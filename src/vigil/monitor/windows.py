@@ -2,7 +2,9 @@
 
 A schedule reads, at its scheduled time, the window its offsets give (``-PT1H`` / ``-PT0H``
 relative to the scheduled time), by default the previous period. The captures of that window
-are read with the options of the schedule's ``config`` named in :data:`WINDOW_OPTIONS`.
+are read with the options of the schedule's ``config`` named in :data:`WINDOW_OPTIONS`; a
+``preprocessor`` file is loaded only from the operator's code directory
+(:class:`~vigil.store.code_policy.CodePolicy`), else the execution fails saying why.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from vigil.capture.window import Window, read_window
 from vigil.monitor.runtime import Runtime
 from vigil.schedule import parse_schedule, window_for
+from vigil.store.code_policy import CodePolicy
 from vigil.store.models import Endpoint, Execution, Schedule
 
 __all__ = ["WINDOW_OPTIONS", "execution_window", "read_execution_window"]
@@ -43,6 +46,9 @@ def read_execution_window(
     replace them)."""
     options = {k: v for k, v in (schedule.config or {}).items() if k in WINDOW_OPTIONS}
     options.update(overrides)
+    pre = options.get("preprocessor")
+    if pre is not None and not callable(pre):  # stored code: the operator's policy decides
+        options["preprocessor"] = CodePolicy.from_settings(rt.settings).preprocessor_path(str(pre))
     return read_window(
         endpoint.capture_uri or rt.settings.capture_root,
         endpoint.name,

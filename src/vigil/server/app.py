@@ -24,6 +24,7 @@ from vigil.server.routes_catalog import router as catalog_router
 from vigil.server.routes_executions import router as executions_router
 from vigil.server.routes_ingest import router as ingest_router
 from vigil.server.routes_metrics import router as metrics_router
+from vigil.server.routes_tokens import router as tokens_router
 from vigil.server.routes_topics import router as topics_router
 from vigil.server.state import ServerState
 from vigil.store.db import Database
@@ -75,5 +76,6 @@ def create_app(
     app.include_router(alarms_router, prefix=API_PREFIX, tags=["alarms"])
     app.include_router(topics_router, prefix=API_PREFIX, tags=["notifications"])
     app.include_router(actions_router, prefix=API_PREFIX, tags=["actions"])
+    app.include_router(tokens_router, prefix=API_PREFIX, tags=["tokens"])
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app

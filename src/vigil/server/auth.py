@@ -1,8 +1,18 @@
 """API tokens: random secrets shown once, stored as SHA-256 hashes, with scopes.
 
-A token carries scopes ``read``, ``write`` and/or ``admin``; ``write`` implies ``read`` and
-``admin`` implies both. The secret is ``vgl_`` followed by 43 URL-safe characters (256 bits);
-only its hash is stored, so a database dump reveals no usable token.
+A token carries scopes ``read``, ``ingest``, ``write`` and/or ``admin``:
+
+- ``read``: every ``GET``;
+- ``ingest``: sends data only (captures, ground truth, metrics): a serving process's token;
+- ``write``: changes configuration and sends data; implies ``read`` and ``ingest``; never runs
+  code on the server;
+- ``admin``: implies all of them; needed to manage tokens and to define anything that runs code
+  on the server (command and Python targets, preprocessors), which the operator's code policy
+  must allow as well (:mod:`vigil.store.code_policy`).
+
+The secret is ``vgl_`` followed by 43 URL-safe characters (256 bits); only its hash is stored,
+so a database dump reveals no usable token. Every request looks its token up (by the unique,
+indexed hash), so a revocation holds at once on every server sharing the database.
 
 >>> secret = new_secret()
 >>> secret.startswith("vgl_") and len(secret) == 47
@@ -10,25 +20,31 @@ True
 >>> hash_secret("vgl_x") == hash_secret("vgl_x") != hash_secret("vgl_y")
 True
 >>> sorted(expand_scopes({"write"}))
-['read', 'write']
+['ingest', 'read', 'write']
+>>> sorted(expand_scopes({"ingest"}))
+['ingest']
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import TypedDict
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from vigil.errors import ConfigError
 from vigil.store.columns import utcnow
 from vigil.store.db import Database
 from vigil.store.models import ApiToken
 
-SCOPES = ("read", "write", "admin")
+SCOPES = ("read", "ingest", "write", "admin")
 PREFIX = "vgl_"
+#: what each scope grants beyond itself
+IMPLIES = {"admin": ("write", "read", "ingest"), "write": ("read", "ingest")}
+LAST_USED_EVERY = timedelta(minutes=1)  # last_used_at is written at most this often
 
 
 def new_secret() -> str:
@@ -42,12 +58,10 @@ def hash_secret(secret: str) -> str:
 
 
 def expand_scopes(scopes: Iterable[str]) -> set[str]:
-    """Scopes with what they imply (admin > write > read)."""
-    granted = set(scopes)
-    if "admin" in granted:
-        granted |= {"write", "read"}
-    if "write" in granted:
-        granted.add("read")
+    """Scopes with what they imply (admin > write > read and ingest)."""
+    granted = {s.strip() for s in scopes if s.strip()}
+    for scope in list(granted):
+        granted.update(IMPLIES.get(scope, ()))
     return granted
 
 
@@ -76,42 +90,86 @@ def create_token(db: Database, name: str, scopes: str | Iterable[str]) -> str:
     return secret
 
 
-CACHE_SECONDS = 5.0  # a token revoked by another process stops working within this long
-_cache: dict[tuple[int, str], tuple[float, tuple[str, str] | None]] = {}
-
-
 def authenticate(db: Database, secret: str) -> tuple[str, str] | None:
     """``(name, scopes)`` of the live token matching ``secret``, or None.
 
-    Lookups are cached for a few seconds per database, and ``last_used_at`` is written at
-    most once per cache period, so a busy client costs no database write per request.
+    The token is looked up on every call (by its unique hash), so a token revoked by any
+    server is refused at once; ``last_used_at`` is written at most once a minute per token
+    (a conditional UPDATE), so a busy client costs no database write per request.
     """
     if not secret.startswith(PREFIX):
         return None
     digest = hash_secret(secret)
-    key = (id(db), digest)
-    now = time.monotonic()
-    hit = _cache.get(key)
-    if hit is not None and now - hit[0] < CACHE_SECONDS:
-        return hit[1]
     with db.session() as session:
         token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
-        found = None
-        if token is not None and not token.revoked:
-            token.last_used_at = utcnow()
-            found = (token.name, token.scopes)
-    if len(_cache) > 10_000:
-        _cache.clear()
-    _cache[key] = (now, found)
+        if token is None or token.revoked:
+            return None
+        found = (token.name, token.scopes)
+        now = utcnow()
+        if token.last_used_at is None or now - token.last_used_at >= LAST_USED_EVERY:
+            session.execute(
+                update(ApiToken)
+                .where(
+                    ApiToken.id == token.id,
+                    or_(
+                        ApiToken.last_used_at.is_(None),
+                        ApiToken.last_used_at <= now - LAST_USED_EVERY,
+                    ),
+                )
+                .values(last_used_at=now)
+                .execution_options(synchronize_session=False)
+            )
     return found
 
 
 def revoke_token(db: Database, name: str) -> bool:
-    """Revoke a token by name; False when there is none."""
+    """Revoke a token by name (at once, on every server); False when there is none."""
     with db.session() as session:
         token = session.scalar(select(ApiToken).where(ApiToken.name == name))
         if token is None:
             return False
         token.revoked = True
-    _cache.clear()
     return True
+
+
+class TokenInfo(TypedDict):
+    """A token as listed: never its secret or hash."""
+
+    name: str
+    scopes: list[str]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked: bool
+
+
+def token_info(token: ApiToken) -> TokenInfo:
+    """A token as listed (never its secret or hash)."""
+    return {
+        "name": token.name,
+        "scopes": token.scope_list,
+        "created_at": token.created_at,
+        "last_used_at": token.last_used_at,
+        "revoked": bool(token.revoked),
+    }
+
+
+def list_tokens(db: Database) -> list[TokenInfo]:
+    """Every token, by name: name, scopes, created, last used, revoked."""
+    with db.session() as session:
+        return [token_info(t) for t in session.scalars(select(ApiToken).order_by(ApiToken.name))]
+
+
+def get_token(db: Database, name: str) -> TokenInfo | None:
+    """One token as listed, or None."""
+    with db.session() as session:
+        token = session.scalar(select(ApiToken).where(ApiToken.name == name))
+        return token_info(token) if token is not None else None
+
+
+def token_scopes(db: Database, name: str) -> set[str]:
+    """The scopes a live token holds, with what they imply (empty when revoked or unknown)."""
+    with db.session() as session:
+        token = session.scalar(select(ApiToken).where(ApiToken.name == name))
+        if token is None or token.revoked:
+            return set()
+        return expand_scopes(token.scope_list)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
 
 from vigil.actions.definitions import load, put_rule, put_workflow
@@ -13,6 +13,7 @@ from vigil.actions.spec import Rule, Workflow, check_references
 from vigil.actions.targets import http_target_urls
 from vigil.errors import ConfigError, VigilError
 from vigil.net import check_urls
+from vigil.server.code_checks import check_rule, check_workflow
 from vigil.server.errors import ApiError
 from vigil.server.state import READ, WRITE, ServerState, get_state
 
@@ -51,17 +52,25 @@ def _validated(model: Any, body: dict[str, Any]) -> Any:
 
 
 @router.post("/workflows", status_code=201, dependencies=[WRITE])
-def create_workflow(body: dict[str, Any], state: ServerState = Depends(get_state)) -> dict:
-    """Create or update a workflow (the same fields as in vigil.yaml)."""
+def create_workflow(
+    body: dict[str, Any], request: Request, state: ServerState = Depends(get_state)
+) -> dict:
+    """Create or update a workflow (the same fields as in vigil.yaml); command and Python
+    steps need the ``admin`` scope and the operator's code policy."""
     workflow = _validated(Workflow, body)
+    check_workflow(request, state, workflow)
     put_workflow(state.db, workflow)
     return workflow.model_dump(mode="json")
 
 
 @router.post("/rules", status_code=201, dependencies=[WRITE])
-def create_rule(body: dict[str, Any], state: ServerState = Depends(get_state)) -> dict:
-    """Create or update a rule; the workflows it names must exist."""
+def create_rule(
+    body: dict[str, Any], request: Request, state: ServerState = Depends(get_state)
+) -> dict:
+    """Create or update a rule; the workflows it names must exist. Command and Python targets
+    need the ``admin`` scope and the operator's code policy."""
     rule = _validated(Rule, body)
+    check_rule(request, state, rule)
     _, workflows = load(state.db)
     try:
         check_references([rule], workflows)

@@ -8,13 +8,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from sqlalchemy import select
 
 from vigil.app.catalog import register_baseline, upsert_endpoint
 from vigil.app.catalog import upsert_schedule as catalog_upsert_schedule
 from vigil.app.config import BaselineSpec, EndpointSpec, ScheduleSpec
 from vigil.errors import ConfigError
+from vigil.server.code_checks import check_schedule
 from vigil.server.errors import ApiError
 from vigil.server.state import READ, WRITE, ServerState, get_state
 from vigil.store.locations import LocationNotAllowedError
@@ -152,9 +153,11 @@ def get_baseline(name: str, state: ServerState = Depends(get_state)) -> dict[str
 
 @router.post("/schedules", status_code=201, dependencies=[WRITE])
 def create_schedule(
-    body: ScheduleSpec, state: ServerState = Depends(get_state)
+    body: ScheduleSpec, request: Request, state: ServerState = Depends(get_state)
 ) -> dict[str, Any]:
-    """Create or update a schedule (the same fields as in vigil.yaml)."""
+    """Create or update a schedule (the same fields as in vigil.yaml); a ``config.preprocessor``
+    needs the ``admin`` scope and a file in the operator's code directory."""
+    check_schedule(request, state, body)
     return schedule_out(catalog_upsert_schedule(state.db, body))
 
 

@@ -3,6 +3,7 @@
 Captures are stored in SageMaker's layout under the capture root, one new file per request
 and hour (written to a temporary name, then renamed: a reader never sees a partial file).
 Ground truth goes to ``{data}/ground-truth/yyyy/mm/dd/hh/`` by the hour it was collected.
+Both need the ``ingest`` scope (which ``write`` and ``admin`` imply).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from vigil.capture.location import join_location
 from vigil.capture.writer.hour_file import write_hour_lines
 from vigil.formats.capture import CaptureRecord, GroundTruthRecord
 from vigil.server.errors import ApiError
-from vigil.server.state import WRITE, ServerState, get_state
+from vigil.server.state import INGEST, ServerState, get_state
 from vigil.store.artifacts import ground_truth_root
 from vigil.store.models import Endpoint
 
@@ -136,7 +137,7 @@ def _check_line(line: bytes, number: int) -> tuple[dict[str, Any], str | None]:
     return record, when
 
 
-@router.post("/endpoints/{name}/captures", dependencies=[WRITE])
+@router.post("/endpoints/{name}/captures", dependencies=[INGEST])
 async def ingest_captures(
     name: str, request: Request, state: ServerState = Depends(get_state)
 ) -> dict[str, Any]:
@@ -204,7 +205,7 @@ class PlainLabels(BaseModel):
     records: list[PlainLabel] = Field(min_length=1, max_length=MAX_RECORDS)
 
 
-@router.post("/ground-truth", dependencies=[WRITE])
+@router.post("/ground-truth", dependencies=[INGEST])
 async def ingest_ground_truth(
     request: Request, state: ServerState = Depends(get_state)
 ) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Metrics: anyone with a write token can put datapoints; readers query aggregates."""
+"""Metrics: a token with ``ingest`` (or ``write``) puts datapoints; readers query aggregates."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from vigil.metrics.datum import MetricDatum
 from vigil.server.errors import ApiError
-from vigil.server.state import READ, WRITE, ServerState, get_state
+from vigil.server.state import INGEST, READ, ServerState, get_state
 
 router = APIRouter()
 MAX_DATAPOINTS = 100_000
@@ -33,7 +33,7 @@ class PutMetricsIn(BaseModel):
     data: list[DatumIn] = Field(min_length=1, max_length=MAX_DATAPOINTS)
 
 
-@router.post("/metrics", dependencies=[WRITE])
+@router.post("/metrics", dependencies=[INGEST])
 def put_metrics(body: PutMetricsIn, state: ServerState = Depends(get_state)) -> dict[str, Any]:
     now = datetime.now(timezone.utc)
     data = []

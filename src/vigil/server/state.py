@@ -50,5 +50,6 @@ def require(scope: str) -> Callable[..., Any]:
 
 
 READ = Depends(require("read"))
+INGEST = Depends(require("ingest"))
 WRITE = Depends(require("write"))
 ADMIN = Depends(require("admin"))

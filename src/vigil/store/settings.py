@@ -30,6 +30,9 @@ class Settings:
     lease_seconds: int = 300
     metric_retention_days: float = 455.0  # CloudWatch keeps hourly data 15 months
     alarm_interval: float = 10.0  # seconds between alarm evaluations in the server
+    allow_commands: tuple[str, ...] = ()  # executables command targets may run (code policy)
+    code_dir: str = ""  # the operator's code: commands, Python entry points, preprocessors
+    allow_python: tuple[str, ...] = ()  # modules Python entry points may be imported from
     extra: dict[str, str] = field(default_factory=dict)
     # where paths and URLs that arrive over the API may point besides the data directory and
     # the roots above (VIGIL_ALLOWED_ROOTS, comma-separated; see vigil.store.locations)
@@ -53,5 +56,12 @@ class Settings:
             allowed_roots=tuple(
                 r.strip() for r in os.environ.get("VIGIL_ALLOWED_ROOTS", "").split(",") if r.strip()
             ),
+            allow_commands=_env_list("VIGIL_ALLOW_COMMANDS"),
+            code_dir=os.environ.get("VIGIL_CODE_DIR", ""),
+            allow_python=_env_list("VIGIL_ALLOW_PYTHON"),
         )
 
+
+def _env_list(name: str) -> tuple[str, ...]:
+    """A comma-separated ``VIGIL_*`` variable as a tuple, blanks dropped."""
+    return tuple(s.strip() for s in os.environ.get(name, "").split(",") if s.strip())
