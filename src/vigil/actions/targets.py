@@ -32,6 +32,7 @@ import orjson
 from vigil.actions import errors as E
 from vigil.actions.errors import StepError
 from vigil.actions.spec import CommandTarget, HttpTarget, PythonTarget
+from vigil.store.secrets import redact_url
 
 OUTPUT_LIMIT = 64 * 1024  # bytes of stdout/stderr kept in an attempt's record
 _KILL_GRACE_SECONDS = 5.0
@@ -227,6 +228,7 @@ def run_http(
     body = None if target.method == "GET" else orjson.dumps(to_jsonable(input))
     if body is not None:
         headers.setdefault("Content-Type", "application/json")
+    shown = redact_url(target.url)  # never a secret of the URL in a run's error
     try:
         if client is None:
             with httpx.Client() as own:
@@ -246,16 +248,16 @@ def run_http(
                 timeout=target.timeout_seconds,
             )
     except httpx.TimeoutException as exc:
-        raise StepError(E.TIMEOUT, f"{target.method} {target.url} timed out: {exc}") from None
+        raise StepError(E.TIMEOUT, f"{target.method} {shown} timed out: {exc}") from None
     except httpx.HTTPError as exc:
         raise StepError(
-            E.HTTP_CONNECTION_ERROR, f"{target.method} {target.url}: {type(exc).__name__}: {exc}"
+            E.HTTP_CONNECTION_ERROR, f"{target.method} {shown}: {type(exc).__name__}: {exc}"
         ) from None
     text = response.text
     kept = truncate(text)
     if response.status_code >= 400:
         name = E.HTTP_5XX if response.status_code >= 500 else E.HTTP_4XX
-        cause = f"HTTP {response.status_code} from {target.method} {target.url}: {text[:500]}"
+        cause = f"HTTP {response.status_code} from {target.method} {shown}: {text[:500]}"
         raise StepError(name, cause, stdout=kept)
     try:
         output = response.json() if text.strip() else None

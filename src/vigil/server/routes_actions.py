@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from vigil.actions.definitions import load, put_rule, put_workflow
 from vigil.actions.records import get_run, list_attempts, list_runs, run_to_dict
 from vigil.actions.spec import Rule, Workflow, check_references
+from vigil.app.secrets import redact
 from vigil.errors import VigilError
 from vigil.server.errors import ApiError
 from vigil.server.state import READ, WRITE, ServerState, get_state
@@ -48,7 +49,7 @@ def create_workflow(body: dict[str, Any], state: ServerState = Depends(get_state
     """Create or update a workflow (the same fields as in vigil.yaml)."""
     workflow = _validated(Workflow, body)
     put_workflow(state.db, workflow)
-    return workflow.model_dump(mode="json")
+    return redact("workflow", workflow.model_dump(mode="json"))
 
 
 @router.post("/rules", status_code=201, dependencies=[WRITE])
@@ -61,19 +62,19 @@ def create_rule(body: dict[str, Any], state: ServerState = Depends(get_state)) -
     except VigilError as exc:
         raise ApiError(422, "validation_error", exc.message) from None
     put_rule(state.db, rule)
-    return rule.model_dump(mode="json")
+    return redact("rule", rule.model_dump(mode="json"))
 
 
 @router.get("/rules", dependencies=[READ])
 def rules(state: ServerState = Depends(get_state)) -> dict[str, Any]:
     found, workflows = load(state.db)
     return {
-        "rules": [r.model_dump(mode="json") for r in found],
-        "workflows": [w.model_dump(mode="json") for w in workflows.values()],
+        "rules": [redact("rule", r.model_dump(mode="json")) for r in found],
+        "workflows": [redact("workflow", w.model_dump(mode="json")) for w in workflows.values()],
     }
 
 
 @router.get("/workflows", dependencies=[READ])
 def workflows(state: ServerState = Depends(get_state)) -> dict[str, Any]:
     _, found = load(state.db)
-    return {"workflows": [w.model_dump(mode="json") for w in found.values()]}
+    return {"workflows": [redact("workflow", w.model_dump(mode="json")) for w in found.values()]}

@@ -30,6 +30,7 @@ class Settings:
     lease_seconds: int = 300
     metric_retention_days: float = 455.0  # CloudWatch keeps hourly data 15 months
     alarm_interval: float = 10.0  # seconds between alarm evaluations in the server
+    secret_key: str = field(default="", repr=False)  # VIGIL_SECRET_KEY; else data_dir/secret.key
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -47,5 +48,6 @@ class Settings:
             capture_root=os.environ.get("VIGIL_CAPTURE_URI", ""),
             reports_root=os.environ.get("VIGIL_REPORTS_URI", ""),
             metric_retention_days=float(os.environ.get("VIGIL_METRIC_RETENTION_DAYS", "455")),
+            secret_key=os.environ.get("VIGIL_SECRET_KEY", ""),
         )
 

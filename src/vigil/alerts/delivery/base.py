@@ -22,6 +22,7 @@ import orjson
 
 from vigil.alerts.delivery.message import Message
 from vigil.errors import ConfigError
+from vigil.store.secrets import redact_url
 
 DEFAULT_TIMEOUT = 10.0
 USER_AGENT = "vigil-delivery/1"
@@ -126,7 +127,8 @@ def post(
     except httpx.TransportError as exc:
         return DeliveryResult(ok=False, retryable=True, error=f"{type(exc).__name__}: {exc}")
     except httpx.InvalidURL as exc:
-        return DeliveryResult(ok=False, retryable=False, error=f"invalid URL {url!r}: {exc}")
+        shown = redact_url(url)  # never a secret of the URL in an error
+        return DeliveryResult(ok=False, retryable=False, error=f"invalid URL {shown!r}: {exc}")
     text = "" if 200 <= response.status_code < 300 else response.text
     return classify_status(response.status_code, text)
 

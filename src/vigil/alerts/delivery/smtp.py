@@ -8,7 +8,7 @@ Config: ``host`` (default localhost), ``port`` (25; 465 for ``security="ssl"``),
 address, comma-separated addresses or a list; required), ``from`` (default
 ``vigil@<hostname>``), ``security`` (``none``, ``starttls`` or ``ssl``), ``username`` and
 ``password`` (login when set), ``ca_file`` (trust this CA instead of the system's),
-``verify`` (default true), ``timeout``.
+``verify`` (default true), ``timeout``. Secret (:data:`SECRETS`): ``password``.
 
 >>> m = Message(topic="drift", subject="Drift on churn", body="age drifted", id="m-1")
 >>> mail = build_email(m, {"to": "a@x.org, b@x.org", "from": "vigil@x.org"})
@@ -29,8 +29,12 @@ from typing import Any
 from vigil.alerts.delivery.base import DEFAULT_TIMEOUT, DeliveryResult, require
 from vigil.alerts.delivery.message import Message
 from vigil.errors import ConfigError
+from vigil.store.secrets import SecretFields
 
 SECURITY = ("none", "starttls", "ssl")
+
+#: The secret settings: the login password.
+SECRETS = SecretFields(values=("password",))
 
 
 def recipients(config: Mapping[str, Any]) -> list[str]:
