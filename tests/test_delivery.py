@@ -697,5 +697,6 @@ def test_public_api() -> None:
         "WebhookChannel", "alertmanager_alerts", "build_email", "classify_status",
         "default_channels", "default_policy", "filter_matches", "pagerduty_event", "sign",
         "slack_body", "verify_signature",
+        "SECRETS_BY_PROTOCOL", "SubscriptionTakenError", "secret_fields",
     }
     assert all(hasattr(delivery, n) for n in delivery.__all__)

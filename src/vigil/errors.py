@@ -26,7 +26,10 @@ which ``tests/test_errors.py`` compares with the classes the code defines::
     │   ├── KeyedConfigError           config_error          vigil.app.config.base
     │   ├── LocationNotAllowedError    location_not_allowed  vigil.store.locations
     │   ├── PatternError               event_pattern         vigil.events.patterns
-    │   └── RuleSyntaxError            config_error          vigil.alerts.alarms.rule
+    │   ├── RuleSyntaxError            config_error          vigil.alerts.alarms.rule
+    │   ├── SecretKeyError             secret_key            vigil.store.secrets
+    │   ├── SecretRefError             secret_ref            vigil.store.secrets
+    │   └── SubscriptionTakenError     subscription_taken    vigil.alerts.delivery.subscription
     ├── DatabaseURLError               database_url          vigil.store.errors             also ValueError
     ├── DemoError                      demo_error            vigil.demo                     also RuntimeError
     ├── FormatError                    format_error          vigil.errors                   also ValueError

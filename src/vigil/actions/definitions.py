@@ -4,45 +4,76 @@ Rules and workflows are kept as their validated specs (``put_rule`` / ``put_work
 ``vigil.yaml``'s ``rules:`` and ``workflows:``). :func:`dispatch_pending` hands every event not
 dispatched yet (alarm transitions, finished executions, concept-drift detections) to the
 matching rules, oldest first, and marks it dispatched: each event starts its runs once.
+The targets' secret settings (a command's ``env``, an HTTP target's headers and URL) are
+stored sealed (:mod:`vigil.actions.secrets`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
 
 from vigil.actions.dispatch import dispatch
 from vigil.actions.engine import Runner
+from vigil.actions.secrets import keep_stored_targets, map_targets
 from vigil.actions.spec import Rule, Workflow
 from vigil.store.code_policy import CodePolicy
 from vigil.store.db import Database
 from vigil.store.models import ActionDefinition, ActionRun, DispatchedEvent, Event
+from vigil.store.secrets import box_of, seal, unseal
 
 
-def _put(db: Database, kind: str, name: str, spec: dict[str, Any]) -> None:
+def _put(
+    db: Database,
+    kind: str,
+    name: str,
+    spec: dict[str, Any],
+    environ: Mapping[str, str] | None,
+) -> None:
+    box = box_of(db)
+    what = f"{kind} {name!r}"
     with db.session() as s:
         row = s.get(ActionDefinition, (kind, name)) or ActionDefinition(kind=kind, name=name)
-        row.spec = spec
+        old = row.spec or {}
+        if old:  # a redaction where a secret is stored keeps that secret (same position)
+            spec = keep_stored_targets(kind, spec, old, box)
+        row.spec = map_targets(kind, spec, lambda f, t: seal(f, t, box, environ, what))
         s.add(row)
 
 
-def put_rule(db: Database, rule: Rule) -> None:
-    """Create or update a rule."""
-    _put(db, "rule", rule.name, rule.model_dump(mode="json"))
+def put_rule(db: Database, rule: Rule, environ: Mapping[str, str] | None = None) -> None:
+    """Create or update a rule; ``environ`` (``vigil apply``) resolves ``${env:NAME}``
+    references in its targets' secret settings, which are refused without it."""
+    _put(db, "rule", rule.name, rule.model_dump(mode="json"), environ)
 
 
-def put_workflow(db: Database, workflow: Workflow) -> None:
-    """Create or update a workflow."""
-    _put(db, "workflow", workflow.name, workflow.model_dump(mode="json"))
+def put_workflow(
+    db: Database, workflow: Workflow, environ: Mapping[str, str] | None = None
+) -> None:
+    """Create or update a workflow (``environ`` as for :func:`put_rule`)."""
+    _put(db, "workflow", workflow.name, workflow.model_dump(mode="json"), environ)
+
+
+def stored_specs(db: Database) -> list[ActionDefinition]:
+    """Every stored rule and workflow row, secret settings sealed as stored."""
+    with db.session() as s:
+        return list(s.scalars(select(ActionDefinition)))
 
 
 def load(db: Database) -> tuple[list[Rule], dict[str, Workflow]]:
     """Every stored rule and workflow."""
-    with db.session() as s:
-        rows = list(s.scalars(select(ActionDefinition)))
-    rules = [Rule.model_validate(r.spec) for r in rows if r.kind == "rule"]
-    workflows = {r.name: Workflow.model_validate(r.spec) for r in rows if r.kind == "workflow"}
+    box = box_of(db)
+    rows = stored_specs(db)
+
+    def opened(row: ActionDefinition) -> dict[str, Any]:
+        return map_targets(row.kind, row.spec, lambda f, t: unseal(f, t, box))
+
+    rules = [Rule.model_validate(opened(r)) for r in rows if r.kind == "rule"]
+    workflows = {
+        r.name: Workflow.model_validate(opened(r)) for r in rows if r.kind == "workflow"
+    }
     return rules, workflows
 
 

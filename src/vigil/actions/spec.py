@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -42,6 +42,7 @@ from pydantic import (
 from vigil.actions import errors as E
 from vigil.actions.errors import StepNotFoundError, WorkflowNotFoundError
 from vigil.events.patterns import validate_pattern
+from vigil.store.secrets import NO_SECRETS, SecretFields, has_ref
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,254}$")
 
@@ -60,9 +61,10 @@ class CommandTarget(_Model):
     """Run a program. A string runs through ``/bin/sh -c``; a list runs as is.
 
     The input arrives as JSON on stdin and in ``$VIGIL_INPUT``; stdout, when it is JSON (or its
-    last line is), is the output, else the output is stdout's text.
+    last line is), is the output, else the output is stdout's text. Secret: every ``env`` value.
     """
 
+    secrets: ClassVar[SecretFields] = SecretFields(maps=("env",))
     type: Literal["command"] = "command"
     command: list[str] | str
     timeout_seconds: float = Field(300, gt=0)
@@ -93,8 +95,12 @@ class PythonTarget(_Model):
 
 
 class HttpTarget(_Model):
-    """Send the input as a JSON body; the JSON answer (or its text) is the output."""
+    """Send the input as a JSON body; the JSON answer (or its text) is the output.
 
+    Secret: every ``headers`` value, the URL's userinfo and query values.
+    """
+
+    secrets: ClassVar[SecretFields] = SecretFields(maps=("headers",), urls=("url",))
     type: Literal["http"] = "http"
     url: str
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
@@ -104,6 +110,8 @@ class HttpTarget(_Model):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
+        if has_ref(value) and value.startswith("${"):  # resolved when stored by vigil apply
+            return value
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"url {value!r}: expected an http:// or https:// URL")
         return value
@@ -117,6 +125,14 @@ class WorkflowTarget(_Model):
 
 
 _KEYS = {"command": "command", "entry_point": "python", "url": "http", "workflow": "workflow"}
+
+#: The secret settings of each target type, as the target models declare them.
+TARGET_SECRETS: dict[str, SecretFields] = {
+    "command": CommandTarget.secrets,
+    "python": NO_SECRETS,
+    "http": HttpTarget.secrets,
+    "workflow": NO_SECRETS,
+}
 
 
 def _target_kind(value: Any) -> str | None:

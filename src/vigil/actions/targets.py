@@ -45,6 +45,7 @@ from vigil.errors import ConfigError
 from vigil.net.errors import OutboundRefusedError
 from vigil.net.http import guarded_client
 from vigil.store.code_policy import CodeNotAllowedError, CodePolicy
+from vigil.store.secrets import redact_url
 
 OUTPUT_LIMIT = 64 * 1024  # bytes of stdout/stderr kept in an attempt's record
 _KILL_GRACE_SECONDS = 5.0
@@ -275,6 +276,7 @@ def run_http(
     body = None if target.method == "GET" else orjson.dumps(to_jsonable(input))
     if body is not None:
         headers.setdefault("Content-Type", "application/json")
+    shown = redact_url(target.url)  # never a secret of the URL in a run's error
     try:
         if client is None:
             with guarded_client() as own:
@@ -298,16 +300,16 @@ def run_http(
             E.HTTP_CONNECTION_ERROR, f"{target.method} {target.url}: {exc.message}"
         ) from None
     except httpx.TimeoutException as exc:
-        raise StepError(E.TIMEOUT, f"{target.method} {target.url} timed out: {exc}") from None
+        raise StepError(E.TIMEOUT, f"{target.method} {shown} timed out: {exc}") from None
     except httpx.HTTPError as exc:
         raise StepError(
-            E.HTTP_CONNECTION_ERROR, f"{target.method} {target.url}: {type(exc).__name__}: {exc}"
+            E.HTTP_CONNECTION_ERROR, f"{target.method} {shown}: {type(exc).__name__}: {exc}"
         ) from None
     text = response.text
     kept = truncate(text)
     if response.status_code >= 400:
         name = E.HTTP_5XX if response.status_code >= 500 else E.HTTP_4XX
-        cause = f"HTTP {response.status_code} from {target.method} {target.url}: {text[:500]}"
+        cause = f"HTTP {response.status_code} from {target.method} {shown}: {text[:500]}"
         raise StepError(name, cause, stdout=kept)
     try:
         output = response.json() if text.strip() else None

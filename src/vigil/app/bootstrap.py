@@ -13,17 +13,21 @@ from pathlib import Path
 from vigil.monitor.runtime import Runtime
 from vigil.store.db import Database
 from vigil.store.metrics import MetricStore
+from vigil.store.secrets import SecretBox, attach
 from vigil.store.settings import Settings
 
 
 def open_database(settings: Settings) -> Database:
     """The installation's database (``settings.database_url``, else SQLite under the data
-    directory), every table created."""
+    directory), every table created, its secrets sealed with ``settings.secret_key`` (from
+    ``$VIGIL_SECRET_KEY``) or else ``{data_dir}/secret.key``."""
     db = (
         Database(settings.database_url)
         if settings.database_url
         else Database.from_env(settings.data_dir, environ={})
     )
+    environ = {"VIGIL_SECRET_KEY": settings.secret_key} if settings.secret_key else None
+    attach(db, SecretBox.for_data_dir(settings.data_dir, environ))
     db.create_all()
     return db
 

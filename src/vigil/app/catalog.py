@@ -11,6 +11,7 @@ confined.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 import orjson
 from sqlalchemy import select
 
-from vigil.actions.definitions import put_rule, put_workflow
+from vigil.actions.definitions import put_rule, put_workflow, stored_specs
 from vigil.alerts.defaults import DEFAULT_PREFIX, ensure_default_alarms
 from vigil.alerts.notify import put_topic, subscribe
 from vigil.alerts.service import put_alarm
@@ -36,13 +37,13 @@ from vigil.app.config import (
     VigilConfig,
     diff_config,
 )
+from vigil.app.secrets import stored_form
 from vigil.errors import ConfigError, NotFoundError
 from vigil.schedule import parse_offset, parse_schedule
 from vigil.store.artifacts import baseline_dir
 from vigil.store.db import Database
 from vigil.store.locations import confine_location, confine_tree
 from vigil.store.models import (
-    ActionDefinition,
     AlarmRecord,
     BaselineRecord,
     Endpoint,
@@ -50,6 +51,7 @@ from vigil.store.models import (
     SubscriptionRecord,
     TopicRecord,
 )
+from vigil.store.secrets import box_of
 from vigil.store.settings import Settings
 
 _READER_OPTIONS = ("format", "header", "capture_content")
@@ -161,8 +163,14 @@ def upsert_schedule(db: Database, spec: ScheduleSpec) -> Schedule:
     return row
 
 
-def current_config(db: Database) -> VigilConfig:
-    """The stored catalog as a monitoring-as-code document."""
+def current_config(db: Database, secrets: str = "diff") -> VigilConfig:
+    """The stored catalog as a monitoring-as-code document.
+
+    ``secrets`` says how secret settings are written: ``"export"`` (the ``${env:NAME}``
+    reference each came from, else a redaction), ``"plain"`` (the secrets themselves) or
+    ``"diff"`` (what a plan compares: the reference while its variable still holds the
+    stored value, else the value).
+    """
     with db.session() as s:
         endpoints = [
             EndpointSpec(name=e.name, variant=e.variant, capture_uri=e.capture_uri)
@@ -192,13 +200,21 @@ def current_config(db: Database) -> VigilConfig:
             for x in s.scalars(select(Schedule).order_by(Schedule.name))
         ]
     return VigilConfig(
-        endpoints=endpoints, baselines=baselines, schedules=schedules, **_alerting_config(db)
+        endpoints=endpoints,
+        baselines=baselines,
+        schedules=schedules,
+        **_alerting_config(db, secrets),
     )
 
 
-def _alerting_config(db: Database) -> dict[str, Any]:
+def _alerting_config(db: Database, secrets: str) -> dict[str, Any]:
     """Topics, alarms, workflows and rules as stored (a schedule's default alarms belong to
-    the schedule, which recreates them, so they are not listed)."""
+    the schedule, which recreates them, so they are not listed), secrets as ``secrets``."""
+    box = box_of(db)
+
+    def shown(kind: str, doc: dict[str, Any]) -> dict[str, Any]:
+        return stored_form(kind, doc, box, secrets)
+
     with db.session() as s:
         subs = list(s.scalars(select(SubscriptionRecord).order_by(SubscriptionRecord.id)))
         topics = [
@@ -209,7 +225,7 @@ def _alerting_config(db: Database) -> dict[str, Any]:
                     SubscriptionSpec(
                         id=x.id,
                         protocol=x.protocol,
-                        config=x.config,
+                        config=shown(x.protocol, x.config or {}),
                         filter_policy=x.filter_policy,
                         retry=x.retry,
                     )
@@ -224,12 +240,12 @@ def _alerting_config(db: Database) -> dict[str, Any]:
             for r in s.scalars(select(AlarmRecord).order_by(AlarmRecord.name))
             if not str(r.spec.get("description", "")).startswith(DEFAULT_PREFIX)
         ]
-        defs = list(s.scalars(select(ActionDefinition).order_by(ActionDefinition.name)))
+    defs = sorted(stored_specs(db), key=lambda d: d.name)
     return {
         "topics": topics,
         "alarms": alarms,
-        "workflows": [d.spec for d in defs if d.kind == "workflow"],
-        "rules": [d.spec for d in defs if d.kind == "rule"],
+        "workflows": [shown("workflow", d.spec) for d in defs if d.kind == "workflow"],
+        "rules": [shown("rule", d.spec) for d in defs if d.kind == "rule"],
     }
 
 
@@ -244,6 +260,7 @@ def _apply_topic(db: Database, spec: TopicSpec) -> None:
             filter_policy=sub.filter_policy,
             retry=sub.retry,
             id=sub.id,
+            environ=os.environ,  # vigil apply resolves ${env:NAME} references
         )
 
 
@@ -264,8 +281,8 @@ def apply_config(settings: Settings, db: Database, desired: VigilConfig) -> Plan
         "schedule": lambda spec: upsert_schedule(db, spec),
         "topic": lambda spec: _apply_topic(db, spec),
         "alarm": lambda spec: put_alarm(db, spec),
-        "workflow": lambda spec: put_workflow(db, spec),
-        "rule": lambda spec: put_rule(db, spec),
+        "workflow": lambda spec: put_workflow(db, spec, environ=os.environ),
+        "rule": lambda spec: put_rule(db, spec, environ=os.environ),
     }
     for kind_plan in plan.kinds:
         run = by_kind[kind_plan.kind]

@@ -71,9 +71,21 @@ def export_cmd(
         Path | None, typer.Option("-o", "--output", help="Write here instead of stdout.")
     ] = None,
     data_dir: DataDirOpt = None,
+    show_secrets: Annotated[
+        bool,
+        typer.Option(
+            "--show-secrets",
+            help="Write secrets themselves instead of ${env:NAME} references or ***.",
+        ),
+    ] = False,
 ) -> None:
-    """Write the current endpoints, baselines and schedules as a vigil.yaml file."""
-    text = dump_config(current_config(open_runtime(data_dir).db))
+    """Write the current catalog as a vigil.yaml file; each secret is written as the
+    ${env:NAME} reference it came from, else as ***, unless --show-secrets."""
+    try:
+        db = open_runtime(data_dir).db
+        text = dump_config(current_config(db, "plain" if show_secrets else "export"))
+    except VigilError as exc:
+        raise fail(str(exc)) from None
     if output is None:
         sys.stdout.write(text)
     else:

@@ -11,6 +11,7 @@ from vigil.actions.definitions import load, put_rule, put_workflow
 from vigil.actions.records import get_run, list_attempts, list_runs, run_to_dict
 from vigil.actions.spec import Rule, Workflow, check_references
 from vigil.actions.targets import http_target_urls
+from vigil.app.secrets import redact
 from vigil.errors import ConfigError, VigilError
 from vigil.net import check_urls
 from vigil.server.code_checks import check_rule, check_workflow
@@ -60,7 +61,7 @@ def create_workflow(
     workflow = _validated(Workflow, body)
     check_workflow(request, state, workflow)
     put_workflow(state.db, workflow)
-    return workflow.model_dump(mode="json")
+    return redact("workflow", workflow.model_dump(mode="json"))
 
 
 @router.post("/rules", status_code=201, dependencies=[WRITE])
@@ -77,19 +78,19 @@ def create_rule(
     except VigilError as exc:
         raise ApiError(422, "validation_error", exc.message) from None
     put_rule(state.db, rule)
-    return rule.model_dump(mode="json")
+    return redact("rule", rule.model_dump(mode="json"))
 
 
 @router.get("/rules", dependencies=[READ])
 def rules(state: ServerState = Depends(get_state)) -> dict[str, Any]:
     found, workflows = load(state.db)
     return {
-        "rules": [r.model_dump(mode="json") for r in found],
-        "workflows": [w.model_dump(mode="json") for w in workflows.values()],
+        "rules": [redact("rule", r.model_dump(mode="json")) for r in found],
+        "workflows": [redact("workflow", w.model_dump(mode="json")) for w in workflows.values()],
     }
 
 
 @router.get("/workflows", dependencies=[READ])
 def workflows(state: ServerState = Depends(get_state)) -> dict[str, Any]:
     _, found = load(state.db)
-    return {"workflows": [w.model_dump(mode="json") for w in found.values()]}
+    return {"workflows": [redact("workflow", w.model_dump(mode="json")) for w in found.values()]}

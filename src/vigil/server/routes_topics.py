@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
+from vigil.alerts.delivery import SubscriptionTakenError
 from vigil.alerts.delivery.base import check_destination
 from vigil.alerts.notify import (
     active_silences,
@@ -18,13 +19,13 @@ from vigil.alerts.notify import (
     subscriptions_of,
     topics,
 )
+from vigil.app.secrets import redact
 from vigil.errors import ConfigError
 from vigil.server.errors import ApiError
 from vigil.server.state import READ, WRITE, ServerState, get_state
 
 router = APIRouter()
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$"
-SECRET_KEYS = ("password", "secret", "routing_key", "token")
 
 
 class TopicIn(BaseModel):
@@ -39,11 +40,9 @@ class SubscriptionIn(BaseModel):
     id: str | None = Field(default=None, pattern=NAME)
 
 
-def _redacted(config: dict[str, Any]) -> dict[str, Any]:
-    """A subscription's configuration with its secrets hidden (never echo them back)."""
-    return {
-        k: ("***" if any(s in k.lower() for s in SECRET_KEYS) else v) for k, v in config.items()
-    }
+def _redacted(protocol: str, config: dict[str, Any]) -> dict[str, Any]:
+    """A subscription's configuration with its declared secrets hidden (never echoed)."""
+    return redact(protocol, config)
 
 
 @router.post("/topics", status_code=201, dependencies=[WRITE])
@@ -64,20 +63,23 @@ def create_subscription(
         check_destination(body.protocol, body.config)
     except ConfigError as exc:
         raise ApiError(422, "validation_error", exc.message) from None
-    sub = subscribe(
-        state.db,
-        name,
-        body.protocol,
-        body.config,
-        filter_policy=body.filter_policy,
-        retry=body.retry,
-        id=body.id,
-    )
+    try:
+        sub = subscribe(
+            state.db,
+            name,
+            body.protocol,
+            body.config,
+            filter_policy=body.filter_policy,
+            retry=body.retry,
+            id=body.id,
+        )
+    except SubscriptionTakenError as exc:
+        raise ApiError(409, "conflict", exc.message) from None
     return {
         "id": sub.id,
         "topic": name,
         "protocol": sub.protocol,
-        "config": _redacted(dict(sub.config)),
+        "config": _redacted(sub.protocol, dict(sub.config)),
     }
 
 
@@ -88,7 +90,7 @@ def list_subscriptions(name: str, state: ServerState = Depends(get_state)) -> di
             {
                 "id": s.id,
                 "protocol": s.protocol,
-                "config": _redacted(dict(s.config)),
+                "config": _redacted(s.protocol, dict(s.config)),
                 "filter_policy": s.filter_policy,
             }
             for s in subscriptions_of(state.db, name)

@@ -33,6 +33,7 @@ class Settings:
     allow_commands: tuple[str, ...] = ()  # executables command targets may run (code policy)
     code_dir: str = ""  # the operator's code: commands, Python entry points, preprocessors
     allow_python: tuple[str, ...] = ()  # modules Python entry points may be imported from
+    secret_key: str = field(default="", repr=False)  # VIGIL_SECRET_KEY; else data_dir/secret.key
     extra: dict[str, str] = field(default_factory=dict)
     # where paths and URLs that arrive over the API may point besides the data directory and
     # the roots above (VIGIL_ALLOWED_ROOTS, comma-separated; see vigil.store.locations)
@@ -59,6 +60,7 @@ class Settings:
             allow_commands=_env_list("VIGIL_ALLOW_COMMANDS"),
             code_dir=os.environ.get("VIGIL_CODE_DIR", ""),
             allow_python=_env_list("VIGIL_ALLOW_PYTHON"),
+            secret_key=os.environ.get("VIGIL_SECRET_KEY", ""),
         )
 
 

@@ -27,7 +27,13 @@ from vigil.alerts.delivery.slack import SlackChannel, slack_body
 from vigil.alerts.delivery.smtp import EmailChannel, build_email
 from vigil.alerts.delivery.sql import SQLOutboxStore
 from vigil.alerts.delivery.store import MemoryOutboxStore, OutboxRecord, OutboxStore
-from vigil.alerts.delivery.subscription import PROTOCOLS, Subscription
+from vigil.alerts.delivery.subscription import (
+    PROTOCOLS,
+    SECRETS_BY_PROTOCOL,
+    Subscription,
+    SubscriptionTakenError,
+    secret_fields,
+)
 from vigil.alerts.delivery.webhook import WebhookChannel, sign, verify_signature
 
 
@@ -47,6 +53,7 @@ __all__ = [
     "EVENTS_URL",
     "HTTP_DEFAULT",
     "PROTOCOLS",
+    "SECRETS_BY_PROTOCOL",
     "AlertmanagerChannel",
     "Channel",
     "DeliveryCounts",
@@ -63,6 +70,7 @@ __all__ = [
     "SQLOutboxStore",
     "SlackChannel",
     "Subscription",
+    "SubscriptionTakenError",
     "WebhookChannel",
     "alertmanager_alerts",
     "build_email",
@@ -71,6 +79,7 @@ __all__ = [
     "default_policy",
     "filter_matches",
     "pagerduty_event",
+    "secret_fields",
     "sign",
     "slack_body",
     "verify_signature",

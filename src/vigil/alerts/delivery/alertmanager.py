@@ -9,7 +9,8 @@ so Alertmanager resolves it after its ``resolve_timeout`` unless it is pushed ag
 alarm engine re-sends firing alerts, as Prometheus does).
 
 Config: ``url`` (Alertmanager's base URL, required), ``labels``, ``annotations``,
-``generator_url``, ``timeout``.
+``generator_url``, ``headers`` (extra headers, e.g. ``Authorization``), ``timeout``. Secret
+(:data:`SECRETS`): every ``headers`` value, the URL's userinfo and query values.
 
 >>> m = Message(topic="drift", subject="Drift on churn", body="age drifted", id="m-1",
 ...             attributes={"severity": "error"}, payload={"alarm": "ChurnDrift"})
@@ -26,6 +27,10 @@ from typing import Any
 
 from vigil.alerts.delivery.base import HttpChannel, dumps, require
 from vigil.alerts.delivery.message import Message
+from vigil.store.secrets import SecretFields
+
+#: The secret settings: every header value, the URL's userinfo and query.
+SECRETS = SecretFields(maps=("headers",), urls=("url",))
 
 
 def _rfc3339(value: datetime) -> str:
@@ -68,4 +73,5 @@ class AlertmanagerChannel(HttpChannel):
         self, message: Message, config: Mapping[str, Any]
     ) -> tuple[str, bytes, dict[str, str]]:
         base = str(require(config, "url", self.name)).rstrip("/")
-        return f"{base}/api/v2/alerts", dumps(alertmanager_alerts(message, config)), {}
+        headers = {str(k): str(v) for k, v in (config.get("headers") or {}).items()}
+        return f"{base}/api/v2/alerts", dumps(alertmanager_alerts(message, config)), headers

@@ -27,6 +27,7 @@ from vigil.errors import ConfigError
 from vigil.net.errors import OutboundRefusedError
 from vigil.net.http import guarded_client
 from vigil.net.policy import check_host, check_url
+from vigil.store.secrets import redact_url
 
 DEFAULT_TIMEOUT = 10.0
 USER_AGENT = "vigil-delivery/1"
@@ -144,7 +145,8 @@ def post(
     except httpx.TransportError as exc:
         return DeliveryResult(ok=False, retryable=True, error=f"{type(exc).__name__}: {exc}")
     except httpx.InvalidURL as exc:
-        return DeliveryResult(ok=False, retryable=False, error=f"invalid URL {url!r}: {exc}")
+        shown = redact_url(url)  # never a secret of the URL in an error
+        return DeliveryResult(ok=False, retryable=False, error=f"invalid URL {shown!r}: {exc}")
     text = "" if 200 <= response.status_code < 300 else response.text
     return classify_status(response.status_code, text)
 

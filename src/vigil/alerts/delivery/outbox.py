@@ -55,6 +55,7 @@ from vigil.alerts.delivery.store import (
 from vigil.alerts.delivery.subscription import Subscription
 from vigil.errors import ConfigError
 from vigil.store.columns import as_utc, utcnow
+from vigil.store.secrets import scrub
 
 log = logging.getLogger(__name__)
 
@@ -197,10 +198,21 @@ class Outbox:
                 return DeliveryResult(False, False, None,
                                       f"no channel configured for protocol {sub.protocol!r}")
             message = Message.from_dict(record.payload["message"])
-            return channel.send(message, sub.config)
+            result = channel.send(message, sub.config)
         except Exception as exc:  # a channel bug must not lose the message: retry it
-            log.exception("delivery of outbox item %s raised", record.id)
-            return DeliveryResult(False, True, None, f"{type(exc).__name__}: {exc}")
+            log.error("delivery of outbox item %s raised %s", record.id, type(exc).__name__)
+            result = DeliveryResult(False, True, None, f"{type(exc).__name__}: {exc}")
+            sub = None
+        if result.error:  # never record or log a secret of the subscription
+            try:
+                sub = sub or self._subscription(record)
+            except Exception:  # an unreadable snapshot has nothing to scrub by
+                sub = None
+            if sub is not None:
+                secrets = sub.secret_fields.secret_values(sub.config)
+                result = DeliveryResult(result.ok, result.retryable, result.status,
+                                        scrub(result.error, secrets))
+        return result
 
     def _subscription(self, record: OutboxRecord) -> Subscription | None:
         if self.resolve is not None:

@@ -9,7 +9,8 @@ attribute or payload field, else ``config["severity"]``, else ``error``), ``time
 ``custom_details``.
 
 Config: ``routing_key`` (the integration key, required), ``url`` (default
-:data:`EVENTS_URL`), ``source``, ``severity``, ``timeout``.
+:data:`EVENTS_URL`), ``source``, ``severity``, ``timeout``. Secret (:data:`SECRETS`):
+``routing_key``, the URL's userinfo and query values.
 
 >>> m = Message(topic="drift", subject="Drift on churn", body="age drifted", id="m-1",
 ...             payload={"alarm": "churn-drift", "state": "ALARM"})
@@ -26,9 +27,13 @@ from typing import Any
 
 from vigil.alerts.delivery.base import HttpChannel, dumps, require
 from vigil.alerts.delivery.message import Message
+from vigil.store.secrets import SecretFields
 
 EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 SEVERITIES = ("critical", "error", "warning", "info")
+
+#: The secret settings: the integration key, the URL's userinfo and query.
+SECRETS = SecretFields(values=("routing_key",), urls=("url",))
 
 
 def dedup_key(message: Message) -> str:

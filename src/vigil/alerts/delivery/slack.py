@@ -1,7 +1,7 @@
 """Slack incoming webhooks: ``text`` (the fallback shown in notifications) plus ``blocks``.
 
 Config: ``url`` (the incoming-webhook URL, required), ``channel``, ``username``,
-``icon_emoji`` (honoured by legacy webhooks), ``timeout``.
+``icon_emoji`` (honoured by legacy webhooks), ``timeout``. Secret (:data:`SECRETS`): ``url``.
 
 >>> m = Message(topic="drift", subject="Drift on churn", body="age drifted",
 ...             id="m-1", attributes={"severity": "error"})
@@ -17,9 +17,13 @@ from typing import Any
 
 from vigil.alerts.delivery.base import HttpChannel, dumps, require
 from vigil.alerts.delivery.message import Message
+from vigil.store.secrets import SecretFields
 
 HEADER_LIMIT = 150  # Slack's limit on a header block's text
 SECTION_LIMIT = 3000  # and on a section's
+
+#: The secret settings: the whole incoming-webhook URL (it is the credential).
+SECRETS = SecretFields(values=("url",))
 
 
 def _cut(text: str, limit: int) -> str:

@@ -9,7 +9,8 @@ address, comma-separated addresses or a list; required), ``from`` (default
 ``vigil@<hostname>``), ``security`` (``none``, ``starttls`` or ``ssl``), ``username`` and
 ``password`` (login when set), ``ca_file`` (trust this CA instead of the system's),
 ``verify`` (default true), ``timeout``. The connection goes only to an address the outbound
-policy allows (:mod:`vigil.net.smtp`); a refused one is a failed, retried attempt.
+policy allows (:mod:`vigil.net.smtp`); a refused one is a failed, retried attempt. Secret
+(:data:`SECRETS`): ``password``.
 
 >>> m = Message(topic="drift", subject="Drift on churn", body="age drifted", id="m-1")
 >>> mail = build_email(m, {"to": "a@x.org, b@x.org", "from": "vigil@x.org"})
@@ -32,8 +33,12 @@ from vigil.alerts.delivery.message import Message
 from vigil.errors import ConfigError
 from vigil.net.errors import OutboundRefusedError
 from vigil.net.smtp import GuardedSMTP, GuardedSMTPSSL
+from vigil.store.secrets import SecretFields
 
 SECURITY = ("none", "starttls", "ssl")
+
+#: The secret settings: the login password.
+SECRETS = SecretFields(values=("password",))
 
 
 def recipients(config: Mapping[str, Any]) -> list[str]:

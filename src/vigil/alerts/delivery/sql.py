@@ -2,7 +2,8 @@
 
 A claim is one ``UPDATE ... WHERE id IN (SELECT due ids LIMIT n)`` that re-checks the row is
 still pending and due, so two workers never claim the same row at once (on PostgreSQL the
-sub-select also skips rows locked by another worker).
+sub-select also skips rows locked by another worker). The subscription snapshot in each row
+has its secret settings sealed (:mod:`vigil.store.secrets`) and opened again when claimed.
 
 >>> from datetime import datetime, timezone
 >>> from vigil.store.db import Database
@@ -25,17 +26,29 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from vigil.alerts.delivery.store import NewItem, OutboxRecord, Outcome
+from vigil.alerts.delivery.subscription import secret_fields
 from vigil.store.columns import utcnow
 from vigil.store.db import Database, affected_rows
 from vigil.store.models import OutboxItem
+from vigil.store.secrets import SecretBox, box_of, seal, unseal
 
 _T = cast(Table, OutboxItem.__table__)
 
 
-def _record(row: OutboxItem) -> OutboxRecord:
+def _snapshot(payload: dict[str, Any], protocol: str, fn: Any, box: SecretBox) -> dict[str, Any]:
+    """``payload`` with the secret settings of its subscription snapshot sealed or opened."""
+    sub = payload.get("subscription")
+    if not isinstance(sub, dict) or not isinstance(sub.get("config"), dict):
+        return dict(payload)
+    config = fn(secret_fields(str(sub.get("protocol") or protocol)), sub["config"], box)
+    return {**payload, "subscription": {**sub, "config": config}}
+
+
+def _record(row: OutboxItem, box: SecretBox) -> OutboxRecord:
     return OutboxRecord(
         id=row.id, message_id=row.message_id, subscription=row.subscription, topic=row.topic,
-        protocol=row.protocol, payload=dict(row.payload), attempt=row.attempt,
+        protocol=row.protocol, payload=_snapshot(dict(row.payload), row.protocol, unseal, box),
+        attempt=row.attempt,
         next_attempt_at=row.next_attempt_at, status=row.status, last_error=row.last_error,
         last_status=row.last_status, created_at=row.created_at, delivered_at=row.delivered_at,
         claim_token=row.claim_token,
@@ -57,9 +70,11 @@ class SQLOutboxStore:
         if not items:
             return 0
         now = utcnow()
+        box = box_of(self.db)
         rows = [
             {"message_id": i.message_id, "subscription": i.subscription, "topic": i.topic,
-             "protocol": i.protocol, "payload": i.payload, "attempt": 0,
+             "protocol": i.protocol, "payload": _snapshot(i.payload, i.protocol, seal, box),
+             "attempt": 0,
              "next_attempt_at": i.next_attempt_at, "status": "pending", "created_at": now}
             for i in items
         ]
@@ -97,7 +112,7 @@ class SQLOutboxStore:
             rows = s.scalars(
                 select(OutboxItem).where(OutboxItem.claim_token == token).order_by(OutboxItem.id)
             ).all()
-            return [_record(r) for r in rows]
+            return [_record(r, box_of(self.db)) for r in rows]
 
     def complete(self, outcomes: Sequence[Outcome], token: str) -> None:
         if not outcomes:
@@ -135,7 +150,7 @@ class SQLOutboxStore:
         if ids is not None:
             q = q.where(OutboxItem.id.in_(list(ids)))
         with self.db.session() as s:
-            return [_record(r) for r in s.scalars(q).all()]
+            return [_record(r, box_of(self.db)) for r in s.scalars(q).all()]
 
     def redrive(
         self, now: datetime, ids: Iterable[int] | None = None, subscription: str | None = None

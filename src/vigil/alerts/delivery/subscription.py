@@ -6,6 +6,12 @@
 ([20.0, 20.0, 20.0], True, False)
 >>> Subscription.from_dict(s.to_dict()) == s
 True
+
+Each protocol declares its secret settings (:data:`SECRETS_BY_PROTOCOL`, from the channel
+modules); :meth:`Subscription.redacted_config` hides them:
+
+>>> Subscription(id="pd", protocol="pagerduty", config={"routing_key": "R1"}).redacted_config()
+{'routing_key': '***'}
 """
 
 from __future__ import annotations
@@ -14,11 +20,33 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from vigil.alerts.delivery import alertmanager, pagerduty, slack, smtp, webhook
 from vigil.alerts.delivery.message import filter_matches
 from vigil.alerts.delivery.retry import RetryPolicy, default_policy
 from vigil.errors import ConfigError
+from vigil.store.secrets import NO_SECRETS, SecretFields, redact
 
 PROTOCOLS = ("email", "webhook", "slack", "pagerduty", "alertmanager")
+
+#: The secret settings of each protocol, as its channel module declares them.
+SECRETS_BY_PROTOCOL: dict[str, SecretFields] = {
+    "email": smtp.SECRETS,
+    "webhook": webhook.SECRETS,
+    "slack": slack.SECRETS,
+    "pagerduty": pagerduty.SECRETS,
+    "alertmanager": alertmanager.SECRETS,
+}
+
+
+def secret_fields(protocol: str) -> SecretFields:
+    """The secret settings of ``protocol`` (none for an unknown one)."""
+    return SECRETS_BY_PROTOCOL.get(protocol, NO_SECRETS)
+
+
+class SubscriptionTakenError(ConfigError):
+    """A subscription id that another topic already uses (ids are unique across topics)."""
+
+    code = "subscription_taken"
 
 
 @dataclass(frozen=True)
@@ -52,6 +80,15 @@ class Subscription:
     def accepts(self, attributes: Mapping[str, Any]) -> bool:
         """Whether a message with ``attributes`` passes the filter policy."""
         return filter_matches(self.filter_policy, attributes)
+
+    @property
+    def secret_fields(self) -> SecretFields:
+        """The secret settings of this subscription's protocol."""
+        return secret_fields(self.protocol)
+
+    def redacted_config(self) -> dict[str, Any]:
+        """The configuration with its secret settings hidden (what responses and logs show)."""
+        return redact(self.secret_fields, self.config)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; :meth:`from_dict` reads it back."""

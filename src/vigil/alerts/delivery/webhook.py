@@ -8,7 +8,8 @@ Headers: ``X-Vigil-Message-Id`` (the stable id: drop duplicates by it), ``X-Vigi
 :func:`verify_signature`, which also refuses timestamps older than ``tolerance`` seconds
 (replays).
 
-Config: ``url`` (required), ``secret``, ``headers`` (extra headers), ``timeout``.
+Config: ``url`` (required), ``secret``, ``headers`` (extra headers), ``timeout``. Secret
+(:data:`SECRETS`): ``secret``, every ``headers`` value, the URL's userinfo and query values.
 
 >>> sig = sign("s3cret", "1714560000", b'{"id":"m-1"}')
 >>> sig[:7], verify_signature("s3cret", "1714560000", b'{"id":"m-1"}', sig, now=1714560010)
@@ -27,10 +28,14 @@ from typing import Any
 
 from vigil.alerts.delivery.base import HttpChannel, dumps, require
 from vigil.alerts.delivery.message import Message
+from vigil.store.secrets import SecretFields
 
 MESSAGE_ID_HEADER = "X-Vigil-Message-Id"
 TIMESTAMP_HEADER = "X-Vigil-Timestamp"
 SIGNATURE_HEADER = "X-Vigil-Signature"
+
+#: The secret settings: the signing secret, every header value, the URL's userinfo and query.
+SECRETS = SecretFields(values=("secret",), maps=("headers",), urls=("url",))
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:

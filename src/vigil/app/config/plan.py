@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vigil.app.config.document import KINDS, VigilConfig
+from vigil.app.config.secrets import with_stored_secrets
 
 Spec = Any  # EndpointSpec | BaselineSpec | ScheduleSpec | TopicSpec | alarms, workflows, rules
 
@@ -126,7 +127,10 @@ def diff_config(current: VigilConfig, desired: VigilConfig) -> Plan:
     >>> plan = diff_config(a, b)
     >>> plan.summary(), plan.lines()
     ('created 1, updated 1, unchanged 0', ['+ endpoint e2', '~ endpoint e1 (variant)'])
+
+    A redaction (``***``) in ``desired`` where ``current`` holds a secret keeps that secret.
     """
+    desired = with_stored_secrets(desired, current)
     return Plan(
         **{
             kind: _plan_kind(kind[:-1], getattr(current, kind), getattr(desired, kind))
