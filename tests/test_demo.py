@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
@@ -15,6 +16,11 @@ def test_platform_demo_runs_end_to_end(tmp_path: Path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     started = time.monotonic()
+    # a relative --output, as a user types it (run where tmp_path is the working directory)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p
+    )}  # fmt: skip
+    cwd, tmp_path = tmp_path, tmp_path / "demo-output"
     done = subprocess.run(
         [
             sys.executable,
@@ -23,13 +29,15 @@ def test_platform_demo_runs_end_to_end(tmp_path: Path):
             "demo",
             "--exit",
             "--output",
-            str(tmp_path),
+            "demo-output",
             "--port",
             str(port),
         ],
         capture_output=True,
         text=True,
         timeout=120,
+        cwd=cwd,
+        env=env,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert time.monotonic() - started < 120
@@ -58,3 +66,19 @@ def test_platform_demo_runs_end_to_end(tmp_path: Path):
     assert len(reports) == 7
     captured = list((tmp_path / "data" / "capture" / "cancer-model").rglob("*.jsonl"))
     assert captured, "the middleware wrote SageMaker capture files"
+    # each simulated hour holds exactly the requests sent in it (7 hours of 60)
+    per_hour: dict[str, int] = {}
+    for f in captured:
+        hour = "/".join(f.parts[-5:-1])
+        per_hour[hour] = per_hour.get(hour, 0) + len(f.read_text().splitlines())
+    assert sorted(per_hour.values()) == [60] * 7, per_hour
+    assert "hour 7: sent 60 requests" in out
+    # the demo's own file applies as it is, from where the demo ran: its baseline path is
+    # read once, against the file's directory, so the baseline is unchanged
+    again = subprocess.run(
+        [sys.executable, "-m", "vigil.cli", "apply", "-f", "demo-output/vigil.yaml",
+         "--data-dir", "demo-output/data"],
+        capture_output=True, text=True, timeout=120, cwd=cwd, env=env,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "created 0," in again.stdout and "baseline" not in again.stdout, again.stdout

@@ -130,6 +130,17 @@ def _model_app(model: Any, writer: Any) -> Any:
     return CaptureMiddleware(app, writer, routes=("/invocations",))
 
 
+def _captured(writer: Any, count: int, timeout: float = 5.0) -> None:
+    """Wait until the middleware has handed ``count`` records to the writer.
+
+    The middleware captures after the response is sent, so the client may see the reply
+    before the record takes its time from the simulated clock; moving the clock on only
+    after that keeps each request in the hour it was sent in."""
+    deadline = time.monotonic() + timeout
+    while writer.stats.captured < count and time.monotonic() < deadline:
+        time.sleep(0.0005)
+
+
 def run(output: Path, port: int = 8080, keep_running: bool = True) -> int:
     """Run the demo; returns 0 when the executions turned out as expected."""
     started = time.monotonic()
@@ -177,7 +188,7 @@ endpoints:
 baselines:
   - name: cancer-train
     endpoint: cancer-model
-    path: {output / "train" / "train.csv"}
+    path: train/train.csv
     options:
       header: false
 schedules:
@@ -208,7 +219,9 @@ rules:
     targets: [{{workflow: retrain}}]
 """
     )
-    plan = apply_config(settings, db, load_config(output / "vigil.yaml"))
+    # relative paths start at the file's directory, as `vigil apply -f` reads them
+    desired = load_config(output / "vigil.yaml").resolve_paths(output.resolve())
+    plan = apply_config(settings, db, desired)
     print(f"vigil apply -f {output / 'vigil.yaml'}: {plan.summary()}")
 
     now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
@@ -235,6 +248,7 @@ rules:
                     content=",".join(f"{v:.4f}" for v in row),
                     headers={"content-type": "text/csv"},
                 ).raise_for_status()
+                _captured(writer, h * PER_HOUR + i + 1)
             print(
                 f"  hour {h + 1}: sent {PER_HOUR} requests"
                 + (" (mean radius x1.3, mean texture x1.4)" if drift else "")

@@ -47,11 +47,14 @@ class Baseline:
             raise FormatError(
                 f"{stats_path}: missing; a baseline directory needs {STATISTICS_FILE}"
             )
-        statistics = Statistics.load(stats_path)
         cons_path = d / CONSTRAINTS_FILE
-        constraints = (
-            Constraints.load(cons_path) if cons_path.is_file() else suggest_constraints(statistics)
-        )
+        if not cons_path.is_file():
+            raise FormatError(
+                f"{cons_path}: missing; a baseline directory needs {CONSTRAINTS_FILE} next to "
+                f"{STATISTICS_FILE} (both are written by 'vigil baseline')"
+            )
+        statistics = Statistics.load(stats_path)
+        constraints = Constraints.load(cons_path)
         return cls(statistics=statistics, constraints=constraints)
 
 
@@ -62,6 +65,8 @@ def suggest_baseline(
     header: bool = True,
     capture_content: str = "input",
     progress: Any = None,
+    delimiter: str | None = None,
+    encoding: str = "utf-8",
     **options: Any,
 ) -> Baseline:
     """Profile training data and suggest constraints.
@@ -87,7 +92,13 @@ def suggest_baseline(
     opts = ConstraintOptions(**options)
     opts.validate()
     profile, bad = profile_input(
-        data, format=format, header=header, capture_content=capture_content, progress=progress
+        data,
+        format=format,
+        header=header,
+        capture_content=capture_content,
+        progress=progress,
+        delimiter=delimiter,
+        encoding=encoding,
     )
     statistics = profile.to_statistics()
     return Baseline(

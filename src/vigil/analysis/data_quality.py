@@ -87,6 +87,8 @@ def analyze(
     header: bool = True,
     capture_content: str = "input",
     progress: Any = None,
+    delimiter: str | None = None,
+    encoding: str = "utf-8",
 ) -> Analysis:
     """Profile ``data`` and check it against ``baseline`` (a Baseline or its directory).
 
@@ -101,7 +103,13 @@ def analyze(
     """
     base = baseline if isinstance(baseline, Baseline) else Baseline.load(baseline)
     profile, bad = profile_input(
-        data, format=format, header=header, capture_content=capture_content, progress=progress
+        data,
+        format=format,
+        header=header,
+        capture_content=capture_content,
+        progress=progress,
+        delimiter=delimiter,
+        encoding=encoding,
     )
     expected = [f.name for f in base.constraints.features] or [
         f.name for f in base.statistics.features

@@ -97,24 +97,18 @@ class ModelQualityBaseline:
     def load(
         cls, directory: str | Path, tolerance: float = DEFAULT_TOLERANCE
     ) -> ModelQualityBaseline:
-        """Read a baseline directory (Vigil's or SageMaker's files as they are).
-
-        Without a constraints.json, constraints are suggested from the statistics.
-        """
+        """Read a baseline directory (Vigil's or SageMaker's files as they are): both
+        statistics.json and constraints.json must be there (``tolerance`` is kept for
+        callers; constraints are never guessed)."""
         d = Path(directory)
-        stats_path = d / STATISTICS_FILE
-        if not stats_path.is_file():
-            raise FormatError(
-                f"{stats_path}: missing; a model-quality baseline directory needs "
-                f"{STATISTICS_FILE} (and {CONSTRAINTS_FILE})"
-            )
-        statistics = ModelQualityStatistics.load(stats_path)
-        cons_path = d / CONSTRAINTS_FILE
-        constraints = (
-            ModelQualityConstraints.load(cons_path)
-            if cons_path.is_file()
-            else suggest_model_quality_constraints(statistics, tolerance)
-        )
+        for path in (d / STATISTICS_FILE, d / CONSTRAINTS_FILE):
+            if not path.is_file():
+                raise FormatError(
+                    f"{path}: missing; a model-quality baseline directory needs "
+                    f"{STATISTICS_FILE} and {CONSTRAINTS_FILE}"
+                )
+        statistics = ModelQualityStatistics.load(d / STATISTICS_FILE)
+        constraints = ModelQualityConstraints.load(d / CONSTRAINTS_FILE)
         return cls(statistics=statistics, constraints=constraints)
 
 

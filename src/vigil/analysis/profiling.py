@@ -18,6 +18,8 @@ def profile_input(
     capture_content: str = "input",
     progress: Callable[[int], None] | None = None,
     columns: list[str] | None = None,
+    delimiter: str | None = None,
+    encoding: str = "utf-8",
 ) -> tuple[DatasetProfile, BadRecords]:
     """Profile ``data`` (a table or paths) chunk by chunk.
 
@@ -27,7 +29,13 @@ def profile_input(
     bad = BadRecords()
     profile = DatasetProfile()
     for table in iter_tables(
-        data, format=format, header=header, bad=bad, capture_content=capture_content
+        data,
+        format=format,
+        header=header,
+        bad=bad,
+        capture_content=capture_content,
+        delimiter=delimiter,
+        encoding=encoding,
     ):
         if columns is not None:
             table = table.select([c for c in columns if c in table.column_names])

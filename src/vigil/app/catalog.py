@@ -37,6 +37,7 @@ from vigil.app.config import (
     VigilConfig,
     diff_config,
 )
+from vigil.app.references import action_targets, check_alarm_actions, check_references
 from vigil.app.secrets import stored_form
 from vigil.errors import ConfigError, NotFoundError
 from vigil.schedule import parse_offset, parse_schedule
@@ -111,8 +112,10 @@ def register_baseline(
             if (source / name).is_file():
                 shutil.copyfile(source / name, target / name)
         kind = "model_quality"
-    elif source.is_dir() and (source / "statistics.json").is_file():
-        Baseline.load(source).save(target)  # validates both files
+    elif source.is_dir() and any(
+        (source / name).exists() for name in ("statistics.json", "constraints.json")
+    ):
+        Baseline.load(source).save(target)  # validates both files; says which is missing
     else:
         options: dict[str, Any] = dict(spec.options)
         reader = {k: options.pop(k) for k in _READER_OPTIONS if k in options}
@@ -133,9 +136,18 @@ def register_baseline(
         return row
 
 
-def upsert_schedule(db: Database, spec: ScheduleSpec) -> Schedule:
-    """Create or update a schedule (its endpoint and baseline must exist)."""
+def upsert_schedule(db: Database, spec: ScheduleSpec, check_actions: bool = True) -> Schedule:
+    """Create or update a schedule (its endpoint and baseline must exist, and the topics its
+    ``default_alarm_actions`` name, unless ``check_actions`` is False: ``apply_config`` has
+    checked the whole file already)."""
     parse_schedule(spec.expression)
+    if check_actions:
+        actions = spec.config.get("default_alarm_actions") or []
+        check_alarm_actions(
+            {"alarm_actions": actions if isinstance(actions, list) else [actions]},
+            action_targets(db),
+            f"schedule {spec.name!r} config.default_alarm_actions",
+        )
     for value in (spec.window_start_offset, spec.window_end_offset):
         if value is not None:
             parse_offset(value)
@@ -270,15 +282,12 @@ def apply_config(settings: Settings, db: Database, desired: VigilConfig) -> Plan
     Returns the plan that was carried out (``plan.summary()``: "created 1, updated 0, ...").
     """
     current = current_config(db)
-    missing = {ref for ref in desired.undefined_references() if ref not in current.defined()}
-    if missing:
-        names = ", ".join(f"{r.kind} {r.name!r}" for r in sorted(missing))
-        raise ConfigError(f"the file refers to {names}, defined neither in it nor in Vigil")
+    check_references(current, desired)  # as --dry-run does
     plan = diff_config(current, desired)
     by_kind: dict[str, Any] = {
         "endpoint": lambda spec: upsert_endpoint(db, spec),
         "baseline": lambda spec: register_baseline(settings, db, spec),
-        "schedule": lambda spec: upsert_schedule(db, spec),
+        "schedule": lambda spec: upsert_schedule(db, spec, check_actions=False),
         "topic": lambda spec: _apply_topic(db, spec),
         "alarm": lambda spec: put_alarm(db, spec),
         "workflow": lambda spec: put_workflow(db, spec, environ=os.environ),

@@ -11,6 +11,7 @@ import typer
 from vigil.app.bootstrap import open_runtime
 from vigil.app.catalog import apply_config, current_config
 from vigil.app.config import Plan, diff_config, dump_config, load_config
+from vigil.app.references import check_references
 from vigil.cli.common import DataDirOpt, OutputFormat, OutputOpt, emit_json, fail, line
 from vigil.errors import VigilError
 
@@ -50,13 +51,16 @@ def apply_cmd(
     try:
         desired = load_config(file).resolve_paths(file.resolve().parent)
         rt = open_runtime(data_dir)
-        plan = (
-            diff_config(current_config(rt.db), desired)
-            if dry_run
-            else apply_config(rt.settings, rt.db, desired)
-        )
+        if dry_run:
+            current = current_config(rt.db)
+            check_references(current, desired)  # exactly what apply_config checks first
+            plan = diff_config(current, desired)
+        else:
+            plan = apply_config(rt.settings, rt.db, desired)
     except (VigilError, LookupError) as exc:
         raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"-f {file}: {exc.filename or ''}: {exc.strerror or exc}") from None
     if output is OutputFormat.json:
         emit_json(plan_json(plan, dry_run))
         return
@@ -89,5 +93,8 @@ def export_cmd(
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text)
+        try:
+            output.write_text(text)
+        except OSError as exc:
+            raise fail(f"--output {output}: cannot write: {exc.strerror or exc}") from None
         line(f"wrote {output}", stderr=True)

@@ -5,6 +5,7 @@ or HTTP client (a test checks they import none). With ``--problem-type`` they ha
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -64,9 +65,26 @@ ThresholdOpt = Annotated[
 PositiveOpt = Annotated[
     str | None, typer.Option("--positive-label", help="Model quality: the positive class.")
 ]
+DelimiterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--delimiter",
+        help="CSV field separator: one character, or tab|space|semicolon|comma|pipe "
+        "(default ',', tab for .tsv).",
+    ),
+]
+EncodingOpt = Annotated[
+    str, typer.Option("--encoding", help="Text encoding of the inputs, such as latin-1.")
+]
 ProgressOpt = Annotated[
     bool | None, typer.Option("--progress/--no-progress", help="Force the progress bar on or off.")
 ]
+
+
+def _write_error(output: Path, exc: OSError) -> typer.Exit:
+    """An output directory that cannot be written: one line, exit 2."""
+    where = exc.filename or output
+    return fail(f"--output {output}: cannot write {where}: {exc.strerror or exc}")
 
 
 def _input_rows(inputs: list[str]) -> tuple[int | None, int]:
@@ -125,8 +143,12 @@ def _feature_drift(specs: list[str]) -> dict[str, str | tuple[str, float]]:
         name, _, rest = spec.partition("=")
         method, _, threshold = rest.partition(":")
         number = _number(threshold) if threshold else None
-        if not name or not method or (threshold and number is None):
+        if not name or not method or (threshold and number is None) or rest.endswith(":"):
             raise ConfigError(f"--feature-drift {spec!r}: expected FEATURE=METHOD[:THRESHOLD]")
+        if number is not None and (not math.isfinite(number) or number < 0):
+            raise ConfigError(
+                f"--feature-drift {spec!r}: the threshold must be a finite number >= 0"
+            )
         result[name] = (method, number) if number is not None else method
     return result
 
@@ -161,6 +183,8 @@ def baseline(
     datatype_check_threshold: Annotated[float | None, typer.Option()] = None,
     domain_content_threshold: Annotated[float | None, typer.Option()] = None,
     capture_content: CaptureOpt = "input",
+    delimiter: DelimiterOpt = None,
+    encoding: EncodingOpt = "utf-8",
     progress: ProgressOpt = None,
     problem_type: ProblemOpt = None,
     inference_attribute: InferenceOpt = None,
@@ -214,11 +238,15 @@ def baseline(
                 header=header,
                 capture_content=capture_content,
                 progress=tick,
+                delimiter=delimiter,
+                encoding=encoding,
                 **opts,
             )
         result.save(output)
     except VigilError as exc:
         raise fail(str(exc)) from None
+    except OSError as exc:
+        raise _write_error(output, exc) from None
     _print_bad(result.bad_records)
     stats = result.statistics
     line(
@@ -240,6 +268,8 @@ def analyze(
     format: FormatOpt = "auto",
     header: HeaderOpt = True,
     capture_content: CaptureOpt = "input",
+    delimiter: DelimiterOpt = None,
+    encoding: EncodingOpt = "utf-8",
     progress: ProgressOpt = None,
     problem_type: ProblemOpt = None,
     inference_attribute: InferenceOpt = None,
@@ -278,10 +308,14 @@ def analyze(
                 header=header,
                 capture_content=capture_content,
                 progress=tick,
+                delimiter=delimiter,
+                encoding=encoding,
             )
         result.save(output)
     except VigilError as exc:
         raise fail(str(exc)) from None
+    except OSError as exc:
+        raise _write_error(output, exc) from None
     _print_summary(result, output)
     raise typer.Exit(1 if result.has_violations else 0)
 

@@ -53,6 +53,8 @@ def write_baseline(
             )
     except (VigilError, LookupError) as exc:
         raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"--output {output}: cannot write: {exc.strerror or exc}") from None
     line(
         f"model-quality baseline ({mq.statistics.problem_type}, "
         f"{mq.statistics.dataset.item_count:,} rows) written to "
@@ -89,6 +91,8 @@ def write_analysis(
         mq.save(output)
     except (VigilError, LookupError) as exc:
         raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"--output {output}: cannot write: {exc.strerror or exc}") from None
     table(
         f"{mq.statistics.dataset.item_count:,} rows",
         ("metric", "value"),

@@ -5,10 +5,17 @@ data file under it) or a glob. Formats: CSV with or without a header (columns th
 ``_c1``, ...), Parquet, JSON lines and SageMaker capture files. Files stream in chunks, so
 memory stays bounded whatever their size. A malformed CSV row, JSON line or capture record is
 skipped and recorded (file, line, reason) in a :class:`BadRecords`; it never stops the run.
+
+Text files are UTF-8 unless an ``encoding`` is given (any Python codec name, such as
+``latin-1``); a UTF-8 byte-order mark is dropped. CSV files are comma-separated (``.tsv``:
+tab-separated) unless a ``delimiter`` is given: one character, or ``tab``, ``space``,
+``semicolon``, ``comma``, ``pipe``. A file that is not text in its encoding is an
+:class:`~vigil.errors.InputError` naming the file, the byte and the ``--encoding`` option.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import glob
 import gzip
@@ -31,6 +38,7 @@ BATCH_ROWS = 262_144
 MAX_ROW_GROUP_ROWS = 2_000_000
 CSV_BLOCK_BYTES = 16 << 20
 MAX_EXAMPLES = 10
+DELIMITERS = {"tab": "\t", "space": " ", "semicolon": ";", "comma": ",", "pipe": "|"}
 _DATA_SUFFIXES = (".csv", ".parquet", ".pq", ".jsonl", ".json", ".ndjson", ".tsv", ".gz")
 
 
@@ -105,7 +113,43 @@ def resolve_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[Path]:
     return files
 
 
-def detect_format(path: Path) -> str:
+def check_delimiter(delimiter: str | None) -> str | None:
+    """A ``delimiter`` option as the one character it names (None: from the file name).
+
+    >>> check_delimiter("tab") == chr(9), check_delimiter(";"), check_delimiter("space")
+    (True, ';', ' ')
+    """
+    if delimiter is None:
+        return None
+    text = DELIMITERS.get(delimiter.lower(), "\t" if delimiter == "\\t" else delimiter)
+    if len(text) != 1 or text in ('"', "\n", "\r"):
+        raise InputError(
+            f"--delimiter {delimiter!r}: expected one character (such as ';') or one of "
+            f"{', '.join(DELIMITERS)}"
+        )
+    return text
+
+
+def check_encoding(encoding: str) -> str:
+    """An ``encoding`` option as the codec's name; UTF-8 reads drop a byte-order mark."""
+    try:
+        name = codecs.lookup(encoding).name
+    except (LookupError, TypeError, ValueError):
+        raise InputError(
+            f"--encoding {encoding!r}: not a known text encoding; expected one such as "
+            "utf-8, latin-1 or cp1252"
+        ) from None
+    return "utf-8-sig" if name in ("utf-8", "utf-8-sig") else name
+
+
+def _not_text(path: Path, exc: UnicodeDecodeError) -> InputError:
+    return InputError(
+        f"{path}: not {exc.encoding} text (byte {exc.object[exc.start]:#04x} at offset "
+        f"{exc.start}); pass --encoding, such as --encoding latin-1"
+    )
+
+
+def detect_format(path: Path, encoding: str = "utf-8-sig") -> str:
     """Guess a file's format from its name, or from its first line for JSON."""
     name = path.name.lower().removesuffix(".gz")
     if name.endswith((".parquet", ".pq")):
@@ -113,16 +157,19 @@ def detect_format(path: Path) -> str:
     if name.endswith((".csv", ".tsv")):
         return "csv"
     if name.endswith((".jsonl", ".json", ".ndjson")):
-        with _open_text(path) as fh:
-            first = fh.readline()
+        try:
+            with _open_text(path, encoding) as fh:
+                first = fh.readline()
+        except UnicodeDecodeError as exc:
+            raise _not_text(path, exc) from None
         return "capture" if '"captureData"' in first else "jsonl"
     raise InputError(f"{path}: cannot tell the format from the name; pass --format")
 
 
-def _open_text(path: Path) -> io.TextIOBase:
+def _open_text(path: Path, encoding: str = "utf-8-sig") -> io.TextIOBase:
     if path.name.lower().endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8")
-    return open(path, encoding="utf-8")
+        return gzip.open(path, "rt", encoding=encoding)
+    return open(path, encoding=encoding)
 
 
 def iter_tables(
@@ -133,28 +180,40 @@ def iter_tables(
     bad: BadRecords | None = None,
     capture_content: str = "input",
     on_bytes: Callable[[int], None] | None = None,
+    delimiter: str | None = None,
+    encoding: str = "utf-8",
 ) -> Iterator[pa.Table]:
-    """Yield the input as a stream of Arrow tables."""
+    """Yield the input as a stream of Arrow tables (``delimiter`` and ``encoding``: see the
+    module's text)."""
     if format not in FORMATS:
         raise InputError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
+    if capture_content not in ("input", "output", "both"):
+        raise InputError(
+            f"--capture-content {capture_content!r}: expected one of input, output, both"
+        )
+    sep = check_delimiter(delimiter)
+    codec = check_encoding(encoding)
     bad = bad if bad is not None else BadRecords()
     table = to_arrow(data)
     if table is not None:
         yield table
         return
     readers: dict[str, Callable[[Path], Iterator[pa.Table]]] = {
-        "csv": lambda p: _iter_csv(p, header, bad),
+        "csv": lambda p: _iter_csv(p, header, bad, sep, codec),
         "parquet": _iter_parquet,
-        "jsonl": lambda p: _iter_jsonl(p, bad),
-        "capture": lambda p: _iter_capture(p, bad, capture_content),
+        "jsonl": lambda p: _iter_jsonl(p, bad, codec),
+        "capture": lambda p: _iter_capture(p, bad, capture_content, codec),
     }
     inputs = [data] if isinstance(data, (str, os.PathLike)) else list(data)
     for path in resolve_inputs(inputs):
-        fmt = detect_format(path) if format == "auto" else format
+        fmt = detect_format(path, codec) if format == "auto" else format
         try:
             yield from readers[fmt](path)
+        except UnicodeDecodeError as exc:
+            raise _not_text(path, exc) from None
         except (OSError, pa.ArrowInvalid) as exc:
-            raise InputError(f"{path}: cannot read as {fmt}: {exc}") from None
+            hint = "; pass --encoding, such as --encoding latin-1" if "UTF8" in str(exc) else ""
+            raise InputError(f"{path}: cannot read as {fmt}: {exc}{hint}") from None
         if on_bytes is not None:
             on_bytes(path.stat().st_size)
 
@@ -190,8 +249,8 @@ def _iter_parquet(path: Path) -> Iterator[pa.Table]:
         yield pa.Table.from_batches([batch])
 
 
-def _csv_names(path: Path, header: bool, delimiter: str) -> list[str]:
-    with _open_text(path) as fh:
+def _csv_names(path: Path, header: bool, delimiter: str, encoding: str) -> list[str]:
+    with _open_text(path, encoding) as fh:
         first = next(csv.reader(fh, delimiter=delimiter), None)
     if first is None:
         raise EmptyInputError(f"{path}: file is empty; expected a CSV header or rows")
@@ -200,9 +259,12 @@ def _csv_names(path: Path, header: bool, delimiter: str) -> list[str]:
     return [f"_c{i}" for i in range(len(first))]
 
 
-def _iter_csv(path: Path, header: bool, bad: BadRecords) -> Iterator[pa.Table]:
-    delimiter = "\t" if path.name.lower().removesuffix(".gz").endswith(".tsv") else ","
-    names = _csv_names(path, header, delimiter)
+def _iter_csv(
+    path: Path, header: bool, bad: BadRecords, sep: str | None = None, encoding: str = "utf-8-sig"
+) -> Iterator[pa.Table]:
+    tsv = path.name.lower().removesuffix(".gz").endswith(".tsv")
+    delimiter = sep or ("\t" if tsv else ",")
+    names = _csv_names(path, header, delimiter, encoding)
     source = str(path)
 
     def on_invalid(row: Any) -> str:
@@ -222,6 +284,7 @@ def _iter_csv(path: Path, header: bool, bad: BadRecords) -> Iterator[pa.Table]:
             skip_rows=1 if header else 0,
             block_size=CSV_BLOCK_BYTES,
             use_threads=False,
+            encoding="utf8" if encoding == "utf-8-sig" else encoding,
         ),
         parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
         convert_options=pacsv.ConvertOptions(
@@ -232,9 +295,9 @@ def _iter_csv(path: Path, header: bool, bad: BadRecords) -> Iterator[pa.Table]:
         yield pa.Table.from_batches([batch])
 
 
-def _iter_jsonl(path: Path, bad: BadRecords) -> Iterator[pa.Table]:
+def _iter_jsonl(path: Path, bad: BadRecords, encoding: str = "utf-8-sig") -> Iterator[pa.Table]:
     rows: list[dict[str, Any]] = []
-    with _open_text(path) as fh:
+    with _open_text(path, encoding) as fh:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
@@ -279,13 +342,15 @@ def _rows_table(rows: list[dict[str, Any]]) -> pa.Table:
     return pa.table(columns)
 
 
-def _iter_capture(path: Path, bad: BadRecords, content: str) -> Iterator[pa.Table]:
+def _iter_capture(
+    path: Path, bad: BadRecords, content: str, encoding: str = "utf-8-sig"
+) -> Iterator[pa.Table]:
     # lazy: the capture decoder (JMESPath and six modules, ~12 ms) loads only for capture
     # files, not for every CSV or Parquet baseline
     from vigil.io.capture import capture_rows
 
     rows: list[dict[str, Any]] = []
-    with _open_text(path) as fh:
+    with _open_text(path, encoding) as fh:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip():
                 continue

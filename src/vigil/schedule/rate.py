@@ -12,6 +12,8 @@ from vigil.schedule.expression import EPOCH, ScheduleExpression, _utc
 
 _RATE_BODY_RE = re.compile(r"^\s*(?P<value>[+-]?\d+)\s+(?P<unit>[A-Za-z]+)\s*$")
 _RATE_UNITS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
+MAX_INTERVAL = timedelta(days=3650)
+"""The longest rate (about ten years): fire times and windows stay well inside datetime's range."""
 
 
 
@@ -115,6 +117,12 @@ def parse_rate(text: str, body: str) -> RateSchedule:
         )
     if value < 1:
         raise ConfigError(f"{text}: the value must be a whole number of at least 1")
+    limit = MAX_INTERVAL // _RATE_UNITS[base]
+    if value > limit:
+        raise ConfigError(
+            f"{text}: the value must be at most {limit} {base}s"
+            + ("" if base == "day" else f" ({MAX_INTERVAL.days} days)")
+        )
     plural = unit.endswith("s")
     if value == 1 and plural:
         raise ConfigError(f"{text}: use the singular unit with 1, as in rate(1 {base})")

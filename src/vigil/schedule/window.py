@@ -14,6 +14,9 @@ _OFFSET_RE = re.compile(
     r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:[.,]\d+)?)S)?)?$"
 )
 
+MAX_OFFSET = timedelta(days=3650)
+"""The longest window offset (about ten years): windows stay inside datetime's range."""
+
 
 def parse_offset(offset: str) -> timedelta:
     """An ISO-8601 duration with an optional sign as a timedelta.
@@ -46,14 +49,20 @@ def parse_offset(offset: str) -> timedelta:
             f"{text}: expected an ISO-8601 duration such as -PT1H, PT30M, -P1D or P1DT12H"
         )
     g = m.groupdict()
-    seconds = float(g["seconds"].replace(",", ".")) if g["seconds"] else 0.0
-    delta = timedelta(
-        weeks=int(g["weeks"] or 0),
-        days=int(g["days"] or 0),
-        hours=int(g["hours"] or 0),
-        minutes=int(g["minutes"] or 0),
-        seconds=seconds,
-    )
+    too_long = ConfigError(f"{text}: an offset must be at most {MAX_OFFSET.days} days (P3650D)")
+    try:
+        seconds = float(g["seconds"].replace(",", ".")) if g["seconds"] else 0.0
+        delta = timedelta(
+            weeks=int(g["weeks"] or 0),
+            days=int(g["days"] or 0),
+            hours=int(g["hours"] or 0),
+            minutes=int(g["minutes"] or 0),
+            seconds=seconds,
+        )
+    except (OverflowError, ValueError):
+        raise too_long from None
+    if delta > MAX_OFFSET:
+        raise too_long
     return -delta if g["sign"] == "-" else delta
 
 

@@ -12,6 +12,8 @@ from sqlalchemy import select
 from vigil.alerts.alarms import CompositeAlarm, MetricAlarm
 from vigil.alerts.service import evaluate_alarms, get_alarm, history, put_alarm
 from vigil.app.documents import alarm_document
+from vigil.app.references import check_alarm
+from vigil.errors import ConfigError
 from vigil.server.errors import ApiError
 from vigil.server.state import READ, WRITE, ServerState, get_state
 from vigil.store.models import AlarmRecord
@@ -29,6 +31,10 @@ def create_alarm(body: dict[str, Any], state: ServerState = Depends(get_state)) 
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "alarm"
         raise ApiError(422, "validation_error", f"{where}: {first['msg']}") from None
+    try:
+        check_alarm(state.db, alarm)  # every action names an existing topic, workflow or rule
+    except ConfigError as exc:
+        raise ApiError(422, "validation_error", exc.message) from None
     return alarm_document(put_alarm(state.db, alarm))
 
 

@@ -11,10 +11,14 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from sqlalchemy import select
 
-from vigil.app.catalog import register_baseline, upsert_endpoint
+from vigil.app.catalog import is_model_quality, register_baseline, upsert_endpoint
 from vigil.app.catalog import upsert_schedule as catalog_upsert_schedule
 from vigil.app.config import BaselineSpec, EndpointSpec, ScheduleSpec
-from vigil.errors import ConfigError
+from vigil.checks.model_quality import suggest_model_quality_constraints
+from vigil.checks.suggest import suggest_constraints
+from vigil.errors import ConfigError, FormatError
+from vigil.formats import Statistics
+from vigil.formats.model_quality import ModelQualityStatistics
 from vigil.server.code_checks import check_schedule
 from vigil.server.errors import ApiError
 from vigil.server.state import READ, WRITE, ServerState, get_state
@@ -104,6 +108,8 @@ def _register(state: ServerState, spec: BaselineSpec, confined: bool = True) -> 
         raise ApiError(422, "validation_error", exc.message) from None
     except ConfigError as exc:
         raise ApiError(400, "invalid_path", exc.message) from None
+    except FormatError as exc:  # a baseline directory without one of its two files, ...
+        raise ApiError(422, "invalid_baseline", exc.message) from None
 
 
 @router.post("/baselines", status_code=201, dependencies=[WRITE])
@@ -113,6 +119,20 @@ def create_baseline_from_path(
     """Register a baseline from a directory on the server (statistics.json and
     constraints.json), or build one from a data file or directory there."""
     return _register(state, body)
+
+
+def _suggest_constraints(directory: Path) -> None:
+    """Write constraints.json suggested from the statistics.json of ``directory`` (data or
+    model quality)."""
+    path = directory / "statistics.json"
+    try:
+        if is_model_quality(directory):
+            mq = suggest_model_quality_constraints(ModelQualityStatistics.load(path))
+            mq.save(directory / "constraints.json")
+        else:
+            suggest_constraints(Statistics.load(path)).save(directory / "constraints.json")
+    except ValueError as exc:  # FormatError included
+        raise ApiError(422, "invalid_baseline", f"statistics: {exc}") from None
 
 
 @router.post("/baselines/upload", status_code=201, dependencies=[WRITE])
@@ -130,6 +150,8 @@ async def upload_baseline(
         if constraints is not None:
             with open(Path(tmp) / "constraints.json", "wb") as fh:
                 shutil.copyfileobj(constraints.file, fh)
+        else:  # none uploaded: constraints suggested from the statistics, as documented
+            _suggest_constraints(Path(tmp))
         spec = BaselineSpec(name=name, endpoint=endpoint, path=tmp)
         record = _register(state, spec, confined=False)  # the server's own temporary copy
     with state.db.session() as s:  # an upload has no source to re-read
@@ -158,7 +180,10 @@ def create_schedule(
     """Create or update a schedule (the same fields as in vigil.yaml); a ``config.preprocessor``
     needs the ``admin`` scope and a file in the operator's code directory."""
     check_schedule(request, state, body)
-    return schedule_out(catalog_upsert_schedule(state.db, body))
+    try:
+        return schedule_out(catalog_upsert_schedule(state.db, body))
+    except ConfigError as exc:  # default_alarm_actions naming no topic, workflow or rule
+        raise ApiError(422, "validation_error", exc.message) from None
 
 
 @router.get("/schedules", dependencies=[READ])

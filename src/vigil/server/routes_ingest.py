@@ -20,8 +20,10 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from vigil.capture.ground_truth import write_ground_truth
+from vigil.capture.inference_time import utc_inference_time
 from vigil.capture.location import join_location
 from vigil.capture.writer.hour_file import write_hour_lines
+from vigil.errors import InputError
 from vigil.formats.capture import CaptureRecord, GroundTruthRecord
 from vigil.server.errors import ApiError
 from vigil.server.state import INGEST, ServerState, get_state
@@ -62,13 +64,13 @@ def _content(value: Any, content_type: str, mode: str) -> dict[str, Any]:
     return {"observedContentType": content_type, "mode": mode, "data": text, "encoding": encoding}
 
 
-def _from_plain(p: PlainCapture, now: datetime) -> CaptureRecord:
+def _from_plain(p: PlainCapture, now: datetime, number: int) -> CaptureRecord:
+    t = _utc(p.inference_time or now, f"records[{number}].inference_time")
     data: dict[str, Any] = {}
     if p.input is not None:
         data["endpointInput"] = _content(p.input, p.content_type, "INPUT")
     if p.output is not None:
         data["endpointOutput"] = _content(p.output, p.accept or p.content_type, "OUTPUT")
-    t = (p.inference_time or now).astimezone(timezone.utc)
     meta: dict[str, Any] = {
         "eventId": p.event_id or str(uuid.uuid4()),
         "inferenceTime": t.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -86,11 +88,20 @@ def _write_hourly(root: str, lines_by_hour: dict[datetime, list[str]]) -> list[s
     return [write_hour_lines(root, h, lines) for h, lines in sorted(lines_by_hour.items())]
 
 
-def _hour(text: str | None, now: datetime) -> datetime:
-    t = datetime.fromisoformat(text.replace("Z", "+00:00")) if text else now
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=timezone.utc)
-    return t.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+def _utc(value: str | datetime, field: str) -> datetime:
+    """An inference time in UTC (offsets honoured, none means UTC); 422 naming ``field``
+    when it is not a time or lies out of range."""
+    try:
+        return utc_inference_time(value, field)
+    except InputError as exc:
+        raise ApiError(422, "validation_error", exc.message) from None
+
+
+def _hour(text: str | None, now: datetime, field: str = "inferenceTime") -> datetime:
+    """The UTC hour a record is filed under: the hour of its inference time in UTC, which is
+    where the window readers look for it."""
+    t = _utc(text, field) if text else now
+    return t.replace(minute=0, second=0, microsecond=0)
 
 
 def _check_line(line: bytes, number: int) -> tuple[dict[str, Any], str | None]:
@@ -166,17 +177,10 @@ def _store_captures(state: ServerState, name: str, body: bytes, ctype: str) -> d
             if not line:
                 continue
             _, when = _check_line(line, i)
-            prefix = (when or "")[:13]
-            if prefix not in hours:
-                try:
-                    hours[prefix] = _hour(when, now)
-                except ValueError:
-                    raise ApiError(
-                        422,
-                        "validation_error",
-                        f"line {i}: eventMetadata.inferenceTime {when!r}: expected ISO-8601",
-                    ) from None
-            by_hour[hours[prefix]].append(line.decode())
+            key = when or ""
+            if key not in hours:  # the whole text: an offset may move the hour
+                hours[key] = _hour(when, now, f"line {i}: eventMetadata.inferenceTime")
+            by_hour[hours[key]].append(line.decode())
             count += 1
     else:
         try:
@@ -185,8 +189,8 @@ def _store_captures(state: ServerState, name: str, body: bytes, ctype: str) -> d
             raise ApiError(
                 422, "validation_error", f'expected {{"records": [...]}} or JSON lines: {exc}'
             ) from None
-        for p in plain.records:
-            record = _from_plain(p, now)
+        for n, p in enumerate(plain.records):
+            record = _from_plain(p, now, n)
             by_hour[_hour(record.event_metadata.inference_time, now)].append(record.to_line())
             count += 1
     if count > MAX_RECORDS:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from vigil.capture.errors import CaptureBodyTypeError
+from vigil.capture.inference_time import utc_inference_time
 from vigil.capture.writer.encoder import _Encoder, _Item
 from vigil.capture.writer.layout import _split_destination
 from vigil.capture.writer.local import _LocalSink
@@ -174,8 +175,11 @@ class CaptureWriter:
         ``accept`` is the response's content type (default: ``content_type``). Bytes of a CSV
         or JSON content type are stored as UTF-8 text (base64 if they are not UTF-8), any other
         content type as base64. ``inference_time`` defaults to the clock at the call (a naive
-        datetime is taken as UTC); ``event_id`` defaults to a new UUID4.
+        datetime is taken as UTC, an aware one is filed under its UTC hour); a time before
+        1970 or from year 9999 on raises ``InputError``. ``event_id`` defaults to a new UUID4.
         """
+        if inference_time is not None:
+            inference_time = utc_inference_time(inference_time, "inference_time")
         if self._closing:
             return self._put_full(None)
         if not self._sample_all and self._random() * 100.0 >= self.sampling_percentage:
