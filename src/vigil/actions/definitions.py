@@ -8,6 +8,8 @@ matching rules, oldest first, and marks it dispatched: each event starts its run
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -17,6 +19,8 @@ from vigil.actions.engine import Runner
 from vigil.actions.spec import Rule, Workflow
 from vigil.store.db import Database
 from vigil.store.models import ActionDefinition, ActionRun, DispatchedEvent, Event
+
+log = logging.getLogger(__name__)
 
 
 def _put(db: Database, kind: str, name: str, spec: dict[str, Any]) -> None:
@@ -36,18 +40,41 @@ def put_workflow(db: Database, workflow: Workflow) -> None:
     _put(db, "workflow", workflow.name, workflow.model_dump(mode="json"))
 
 
-def load(db: Database) -> tuple[list[Rule], dict[str, Workflow]]:
-    """Every stored rule and workflow."""
+ErrorHook = Callable[[str, str, str], None]
+"""Told ``(kind, name, message)`` of a rule or workflow that failed alone."""
+
+
+def load(
+    db: Database, on_error: ErrorHook | None = None
+) -> tuple[list[Rule], dict[str, Workflow]]:
+    """Every stored rule and workflow; one whose stored spec no longer validates is left out
+    (and ``on_error`` told), the others load."""
     with db.session() as s:
         rows = list(s.scalars(select(ActionDefinition)))
-    rules = [Rule.model_validate(r.spec) for r in rows if r.kind == "rule"]
-    workflows = {r.name: Workflow.model_validate(r.spec) for r in rows if r.kind == "workflow"}
+    rules: list[Rule] = []
+    workflows: dict[str, Workflow] = {}
+    for r in rows:
+        try:
+            if r.kind == "rule":
+                rules.append(Rule.model_validate(r.spec))
+            elif r.kind == "workflow":
+                workflows[r.name] = Workflow.model_validate(r.spec)
+        except Exception as exc:  # a faulty definition fails alone
+            log.error("%s %s cannot be loaded: %s", r.kind, r.name, exc)
+            if on_error is not None:
+                on_error(r.kind, r.name, str(exc))
     return rules, workflows
 
 
-def dispatch_pending(db: Database, owner: str, limit: int = 100) -> list[ActionRun]:
-    """Dispatch the events not dispatched yet to the stored rules; return the runs started."""
-    rules, workflows = load(db)
+def dispatch_pending(
+    db: Database, owner: str, limit: int = 100, *, on_error: ErrorHook | None = None
+) -> list[ActionRun]:
+    """Dispatch the events not dispatched yet to the stored rules; return the runs started.
+
+    Each rule is dispatched on its own: a rule that fails (a workflow it names is missing, a
+    target that cannot start) fails alone, logged and told to ``on_error``; the other rules
+    and events go on."""
+    rules, workflows = load(db, on_error)
     with db.session() as s:
         done = select(DispatchedEvent.event_id)
         events = list(
@@ -61,5 +88,11 @@ def dispatch_pending(db: Database, owner: str, limit: int = 100) -> list[ActionR
     if rules:
         runner = Runner(db, workflows, owner=owner)
         for event in events:
-            runs.extend(dispatch(db, event, rules, workflows, runner=runner))
+            for rule in rules:
+                try:
+                    runs.extend(dispatch(db, event, [rule], workflows, runner=runner))
+                except Exception as exc:  # one rule fails alone
+                    log.error("rule %s failed on event %s: %s", rule.name, event.id, exc)
+                    if on_error is not None:
+                        on_error("rule", rule.name, f"{type(exc).__name__}: {exc}")
     return runs

@@ -30,6 +30,7 @@ class Settings:
     lease_seconds: int = 300
     metric_retention_days: float = 455.0  # CloudWatch keeps hourly data 15 months
     alarm_interval: float = 10.0  # seconds between alarm evaluations in the server
+    alarms_on_execution: bool = True  # also evaluate alarms as soon as an execution completes
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
