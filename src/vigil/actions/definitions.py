@@ -10,7 +10,8 @@ stored sealed (:mod:`vigil.actions.secrets`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -23,6 +24,8 @@ from vigil.store.code_policy import CodePolicy
 from vigil.store.db import Database
 from vigil.store.models import ActionDefinition, ActionRun, DispatchedEvent, Event
 from vigil.store.secrets import box_of, seal, unseal
+
+log = logging.getLogger(__name__)
 
 
 def _put(
@@ -62,27 +65,48 @@ def stored_specs(db: Database) -> list[ActionDefinition]:
         return list(s.scalars(select(ActionDefinition)))
 
 
-def load(db: Database) -> tuple[list[Rule], dict[str, Workflow]]:
-    """Every stored rule and workflow."""
+ErrorHook = Callable[[str, str, str], None]
+"""Told ``(kind, name, message)`` of a rule or workflow that failed alone."""
+
+
+def load(
+    db: Database, on_error: ErrorHook | None = None
+) -> tuple[list[Rule], dict[str, Workflow]]:
+    """Every stored rule and workflow, secrets unsealed; one whose stored spec no longer
+    validates (or cannot be unsealed) is left out (and ``on_error`` told), the others load."""
     box = box_of(db)
     rows = stored_specs(db)
-
-    def opened(row: ActionDefinition) -> dict[str, Any]:
-        return map_targets(row.kind, row.spec, lambda f, t: unseal(f, t, box))
-
-    rules = [Rule.model_validate(opened(r)) for r in rows if r.kind == "rule"]
-    workflows = {
-        r.name: Workflow.model_validate(opened(r)) for r in rows if r.kind == "workflow"
-    }
+    rules: list[Rule] = []
+    workflows: dict[str, Workflow] = {}
+    for r in rows:
+        try:
+            spec = map_targets(r.kind, r.spec, lambda f, t: unseal(f, t, box))
+            if r.kind == "rule":
+                rules.append(Rule.model_validate(spec))
+            elif r.kind == "workflow":
+                workflows[r.name] = Workflow.model_validate(spec)
+        except Exception as exc:  # a faulty definition fails alone
+            log.error("%s %s cannot be loaded: %s", r.kind, r.name, exc)
+            if on_error is not None:
+                on_error(r.kind, r.name, str(exc))
     return rules, workflows
 
 
 def dispatch_pending(
-    db: Database, owner: str, limit: int = 100, *, code_policy: CodePolicy | None = None
+    db: Database,
+    owner: str,
+    limit: int = 100,
+    *,
+    code_policy: CodePolicy | None = None,
+    on_error: ErrorHook | None = None,
 ) -> list[ActionRun]:
     """Dispatch the events not dispatched yet to the stored rules; return the runs started
-    (their command and Python targets limited by ``code_policy``)."""
-    rules, workflows = load(db)
+    (their command and Python targets limited by ``code_policy``).
+
+    Each rule is dispatched on its own: a rule that fails (a workflow it names is missing, a
+    target that cannot start) fails alone, logged and told to ``on_error``; the other rules
+    and events go on."""
+    rules, workflows = load(db, on_error)
     with db.session() as s:
         done = select(DispatchedEvent.event_id)
         events = list(
@@ -96,5 +120,11 @@ def dispatch_pending(
     if rules:
         runner = Runner(db, workflows, owner=owner, code_policy=code_policy)
         for event in events:
-            runs.extend(dispatch(db, event, rules, workflows, runner=runner))
+            for rule in rules:
+                try:
+                    runs.extend(dispatch(db, event, [rule], workflows, runner=runner))
+                except Exception as exc:  # one rule fails alone
+                    log.error("rule %s failed on event %s: %s", rule.name, event.id, exc)
+                    if on_error is not None:
+                        on_error("rule", rule.name, f"{type(exc).__name__}: {exc}")
     return runs

@@ -11,8 +11,11 @@ them off; ``config.default_alarm_actions`` names the topics or actions they noti
 Each reads a figure the monitoring jobs write, by the names, namespaces and dimensions of
 :mod:`vigil.metrics.contract`.
 
-Each evaluates the schedule's own period once (missing data is not breaching, so a schedule
-that does not run never pages anyone through these alarms).
+Each evaluates the schedule's own period once. Missing data is ignored (the alarm keeps its
+state): a new alarm stays ``INSUFFICIENT_DATA`` until its first execution, says nothing before
+it, and a period whose execution has not run (or failed, which writes no drift, violation or
+quality figure) neither pages nor reports OK. The figures are stamped at their window's start,
+so the execution that ends a window is evaluated in that window's period at once.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from vigil.alerts.alarms import MetricAlarm
+from vigil.alerts.alarms.spec import MAX_RANGE
 from vigil.alerts.service import put_alarm
 from vigil.metrics import contract as mc
 from vigil.schedule import parse_schedule
@@ -43,7 +47,7 @@ def default_alarms(schedule: Any) -> list[MetricAlarm]:
     # would give the part of an hour that has passed)
     now = datetime.now(timezone.utc)
     seconds = expression.period(expression.next_after(now) or now).total_seconds()
-    period = max(60, math.ceil(seconds / 60.0) * 60)
+    period = min(max(60, math.ceil(seconds / 60.0) * 60), MAX_RANGE)  # CloudWatch's bound
     # a ScheduleSpec names its endpoint in ``endpoint``; a Schedule row in ``endpoint_name``
     # (its ``endpoint`` is the related row)
     endpoint = getattr(schedule, "endpoint", None)
@@ -80,7 +84,7 @@ def default_alarms(schedule: Any) -> list[MetricAlarm]:
             evaluation_periods=1,
             threshold=0.0,
             comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
+            treat_missing_data="ignore",
             alarm_actions=actions,
             ok_actions=actions,
             description=f"{DEFAULT_PREFIX}{schedule.name}",

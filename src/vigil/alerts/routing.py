@@ -112,7 +112,7 @@ class Route:
         base = parent or Route(
             receiver=None,
             group_by=(),
-            group_wait=30.0,
+            group_wait=5.0,  # not Alertmanager's 30 s: drift pages within seconds
             group_interval=300.0,
             repeat_interval=14400.0,
         )

@@ -6,6 +6,12 @@ Each tick reads the schedules, and for every ``Scheduled`` one runs the fire tim
 (a unique (schedule, window)) makes each window run once. At start-up, executions left
 ``InProgress`` by a crashed worker (lease expired, or owned by this worker's id) are marked
 ``Failed`` ("interrupted") and rerun.
+
+Alarms are evaluated on their cadence (``alarm_interval``) and at once whenever an execution
+completes, wherever it ran (:func:`executions_seen` watches the ``execution_completed``
+events), so a drifting window pages within seconds of its execution. Every object fails
+alone: a faulty alarm, schedule, rule or workflow is logged and counted as
+``vigil/Scheduler`` ``Errors`` (dimension ``Kind``), and the loop goes on.
 """
 
 from __future__ import annotations
@@ -13,22 +19,25 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from vigil.actions.definitions import dispatch_pending, load
 from vigil.actions.engine import Runner
 from vigil.actions.recovery import recover_runs
 from vigil.alerts.notify import flush_groups, make_outbox, notify_transitions, repush_firing
 from vigil.alerts.service import evaluate_alarms
+from vigil.metrics import contract as mc
+from vigil.metrics.datum import MetricDatum
 from vigil.monitor.runner import rerun, run_scheduled
 from vigil.monitor.runtime import Runtime
 from vigil.schedule import parse_schedule
 from vigil.store.code_policy import CodePolicy
 from vigil.store.executions import recover_interrupted
-from vigil.store.models import Schedule
+from vigil.store.models import Event, Schedule
 
 log = logging.getLogger(__name__)
 MAX_CATCH_UP = 1000  # fire times run per schedule per tick; the rest wait for the next tick
@@ -44,38 +53,63 @@ def recover(rt: Runtime) -> int:
     return reruns
 
 
-def tick(rt: Runtime, now: datetime | None = None) -> int:
-    """Run every due window of every active schedule; the number of executions started."""
+ErrorHook = Callable[[str, str, str], None]
+"""Told ``(kind, name, message)`` of each object that failed alone."""
+
+
+def tick(rt: Runtime, now: datetime | None = None, on_error: ErrorHook | None = None) -> int:
+    """Run every due window of every active schedule; the number of executions started.
+
+    A schedule that cannot run (its expression no longer parses, its window cannot be
+    computed, a run raises outside its execution) fails alone: logged, told to ``on_error``
+    and retried next tick; the other schedules run."""
     now = now or datetime.now(timezone.utc)
     with rt.db.session() as s:
         schedules = list(s.scalars(select(Schedule).where(Schedule.status == "Scheduled")))
     started = 0
     for schedule in schedules:
         try:
-            expression = parse_schedule(schedule.expression)
-        except ValueError as exc:
-            log.error("schedule %s: %s", schedule.name, exc)
-            continue
-        since = schedule.last_scheduled_time or schedule.created_at  # first fire after creation
-        due = []
-        if expression.is_one_time:
-            if schedule.last_scheduled_time is None:
-                due = [now]
-        else:
-            for t in expression.fires_between(since, now):
-                due.append(t)
-                if len(due) >= MAX_CATCH_UP:
-                    break
-        for t in due:
-            if run_scheduled(rt, schedule.name, t) is not None:
-                started += 1
-            with rt.db.session() as s:
-                row = s.get(Schedule, schedule.name)
-                if row is not None and (
-                    row.last_scheduled_time is None or row.last_scheduled_time < t
-                ):
-                    row.last_scheduled_time = t
+            started += _tick_schedule(rt, schedule, now)
+        except Exception as exc:  # one schedule fails alone
+            log.error("schedule %s cannot run: %s", schedule.name, exc)
+            if on_error is not None:
+                on_error("schedule", schedule.name, f"{type(exc).__name__}: {exc}")
     return started
+
+
+def _tick_schedule(rt: Runtime, schedule: Schedule, now: datetime) -> int:
+    expression = parse_schedule(schedule.expression)
+    since = schedule.last_scheduled_time or schedule.created_at  # first fire after creation
+    due = []
+    if expression.is_one_time:
+        if schedule.last_scheduled_time is None:
+            due = [now]
+    else:
+        for t in expression.fires_between(since, now):
+            due.append(t)
+            if len(due) >= MAX_CATCH_UP:
+                break
+    started = 0
+    for t in due:
+        if run_scheduled(rt, schedule.name, t) is not None:
+            started += 1
+        with rt.db.session() as s:
+            row = s.get(Schedule, schedule.name)
+            if row is not None and (row.last_scheduled_time is None or row.last_scheduled_time < t):
+                row.last_scheduled_time = t
+    return started
+
+
+def executions_seen(rt: Runtime) -> tuple[int, Any]:
+    """A mark that changes whenever some execution completes (on this server or any other
+    on the database): the count and latest creation of ``execution_completed`` events."""
+    with rt.db.session() as s:
+        row = s.execute(
+            select(func.count(Event.id), func.max(Event.created_at)).where(
+                Event.kind == "execution_completed"
+            )
+        ).one()
+    return int(row[0]), row[1]
 
 
 def apply_retention(rt: Runtime, now: datetime | None = None) -> int:
@@ -84,13 +118,48 @@ def apply_retention(rt: Runtime, now: datetime | None = None) -> int:
     return rt.metrics.apply_retention(now - timedelta(days=rt.settings.metric_retention_days))
 
 
-def alarms_and_notifications(rt: Runtime, outbox: Any, now: datetime | None = None) -> list[Any]:
-    """Evaluate every alarm and queue the notifications of its transitions."""
+def alarms_and_notifications(
+    rt: Runtime, outbox: Any, now: datetime | None = None, on_error: ErrorHook | None = None
+) -> list[Any]:
+    """Evaluate every alarm and queue the notifications of its transitions (a faulty alarm
+    fails alone, told to ``on_error``)."""
     now = now or datetime.now(timezone.utc)
-    transitions = evaluate_alarms(rt.db, rt.metrics, now)
+    transitions = evaluate_alarms(rt.db, rt.metrics, now, on_error=on_error)
     notify_transitions(rt.db, outbox, transitions, now)
     flush_groups(rt.db, outbox, now)
     return transitions
+
+
+class ErrorCounter:
+    """Counts the objects that fail alone in the loop as ``vigil/Scheduler`` ``Errors``
+    (dimension ``Kind``), at most once a minute per object, and logs each."""
+
+    def __init__(self, rt: Runtime, every: float = 60.0) -> None:
+        self.rt, self.every = rt, every
+        self._last: dict[tuple[str, str], tuple[float, str]] = {}
+
+    def __call__(self, kind: str, name: str, message: str) -> None:
+        now = time.monotonic()
+        last = self._last.get((kind, name))
+        if last is not None and last[1] == message and now - last[0] < self.every:
+            return
+        self._last[(kind, name)] = (now, message)
+        log.error("%s %s failed: %s", kind, name, message)
+        try:
+            self.rt.metrics.put(
+                [
+                    MetricDatum(
+                        mc.SCHEDULER_NAMESPACE,
+                        mc.SCHEDULER_ERRORS,
+                        mc.scheduler_error_dimensions(kind),
+                        datetime.now(timezone.utc),
+                        1.0,
+                        unit="Count",
+                    )
+                ]
+            )
+        except Exception:  # counting must not stop the loop
+            log.exception("counting the error of %s %s failed", kind, name)
 
 
 class Scheduler:
@@ -127,22 +196,46 @@ class Scheduler:
             recover_runs(self.rt.db, self.rt.owner, runner=runner)
         except Exception:
             log.exception("recovering interrupted action runs failed")
-        last_retention = last_alarms = last_repush = 0.0
+        errors = ErrorCounter(self.rt)
+        last = {"alarms": 0.0, "repush": 0.0, "retention": 0.0}
+        seen: tuple[int, Any] | None = None
         while not self._stop.is_set():
-            try:
-                tick(self.rt)
-                if time.monotonic() - last_alarms >= self.rt.settings.alarm_interval:
-                    alarms_and_notifications(self.rt, self._outbox())
-                    last_alarms = time.monotonic()
-                flush_groups(self.rt.db, self._outbox(), datetime.now(timezone.utc))
-                if time.monotonic() - last_repush >= 60:
-                    repush_firing(self.rt.db, self._outbox(), datetime.now(timezone.utc))
-                    last_repush = time.monotonic()
-                self._outbox().deliver_due(datetime.now(timezone.utc))
-                dispatch_pending(self.rt.db, self.rt.owner, code_policy=self._policy)
-                if time.monotonic() - last_retention > 3600:
-                    apply_retention(self.rt)
-                    last_retention = time.monotonic()
-            except Exception:  # keep ticking; the next tick retries
-                log.exception("scheduler tick failed")
+            self._step("executions", lambda: tick(self.rt, on_error=errors))
+            mark = self._step("watch", lambda: executions_seen(self.rt))
+            # alarms: on the cadence, and at once when some execution completed (here, by
+            # POST /schedules/{name}/run or on another server sharing the database)
+            fresh = self.rt.settings.alarms_on_execution and mark is not None and mark != seen
+            if fresh or time.monotonic() - last["alarms"] >= self.rt.settings.alarm_interval:
+                self._step(
+                    "alarms",
+                    lambda: alarms_and_notifications(self.rt, self._outbox(), on_error=errors),
+                )
+                last["alarms"] = time.monotonic()
+                seen = mark if mark is not None else seen
+            self._step("groups", lambda: flush_groups(self.rt.db, self._outbox(), _now()))
+            if time.monotonic() - last["repush"] >= 60:
+                self._step("repush", lambda: repush_firing(self.rt.db, self._outbox(), _now()))
+                last["repush"] = time.monotonic()
+            self._step("deliveries", lambda: self._outbox().deliver_due(_now()))
+            self._step(
+                "actions", lambda: dispatch_pending(
+                    self.rt.db, self.rt.owner, code_policy=self._policy, on_error=errors
+                )
+            )
+            if time.monotonic() - last["retention"] > 3600:
+                self._step("retention", lambda: apply_retention(self.rt))
+                last["retention"] = time.monotonic()
             self._stop.wait(self.interval)
+
+    def _step(self, what: str, step: Callable[[], Any]) -> Any:
+        """Run one step of the loop; a failure is logged and the other steps go on (the
+        next tick retries it). The objects at fault are isolated inside each step."""
+        try:
+            return step()
+        except Exception:  # keep ticking
+            log.exception("scheduler step %s failed", what)
+            return None
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy import select
 
 from vigil.alerts.notify import add_silence, make_outbox
-from vigil.alerts.service import history
+from vigil.alerts.service import Transition, compute_alarms, history
 from vigil.app.bootstrap import open_runtime
 from vigil.app.documents import alarm_document
 from vigil.app.scheduler import alarms_and_notifications
@@ -23,13 +23,20 @@ app = typer.Typer(name="alarm", help="Alarms over metrics (CloudWatch semantics)
 
 @app.command("evaluate")
 def alarm_evaluate(
-    at: Annotated[str | None, typer.Option("--at", help="ISO-8601 time (default: now).")] = None,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="ISO-8601 time: preview the states then, changing nothing."),
+    ] = None,
     data_dir: DataDirOpt = None,
     output: OutputOpt = OutputFormat.text,
 ) -> None:
-    """Evaluate every alarm once and print the transitions."""
-    when = _parse_time(at, "--at") or datetime.now(timezone.utc)
+    """Evaluate every alarm now, record and notify the transitions (``--at``: a preview)."""
+    when = _parse_time(at, "--at")
     rt = open_runtime(data_dir)
+    if when is not None:
+        _preview(rt, when, output)
+        return
+    when = datetime.now(timezone.utc)
     outbox = make_outbox(rt.db)
     found = alarms_and_notifications(rt, outbox, when)
     counts = outbox.deliver_due(datetime.now(timezone.utc))
@@ -37,16 +44,8 @@ def alarm_evaluate(
         emit_json(
             {
                 "at": iso(when),
-                "transitions": [
-                    {
-                        "alarm": t.alarm,
-                        "old_state": t.old_state,
-                        "new_state": t.new_state,
-                        "reason": t.reason,
-                        "time": iso(t.time),
-                    }
-                    for t in found
-                ],
+                "preview": False,
+                "transitions": [_transition(t) for t in found],
                 "notifications": {
                     "delivered": counts.delivered,
                     "retrying": counts.retrying,
@@ -60,6 +59,40 @@ def alarm_evaluate(
     line(
         f"{len(found)} transition(s) at {when.isoformat()}; notifications delivered "
         f"{counts.delivered}, retrying {counts.retrying}, dead {counts.dead}"
+    )
+
+
+def _transition(t: Transition) -> dict[str, Any]:
+    return {
+        "alarm": t.alarm,
+        "old_state": t.old_state,
+        "new_state": t.new_state,
+        "reason": t.reason,
+        "time": iso(t.time),
+    }
+
+
+def _preview(rt: Any, when: datetime, output: OutputFormat) -> None:
+    """What an evaluation at ``when`` would give; nothing is recorded or sent."""
+    found = compute_alarms(rt.db, rt.metrics, when)
+    if output is OutputFormat.json:
+        emit_json(
+            {
+                "at": iso(when),
+                "preview": True,
+                "states": dict(sorted(found.states.items())),
+                "transitions": [_transition(t) for t in found.transitions],
+                "errors": dict(sorted(found.faulty.items())),
+            }
+        )
+        return
+    for t in found.transitions:
+        line(f"{t.alarm}: {t.old_state} -> {t.new_state}: {t.reason}")
+    for name, message in sorted(found.faulty.items()):
+        line(f"{name}: cannot be evaluated: {message}")
+    line(
+        f"{len(found.transitions)} transition(s) at {when.isoformat()} "
+        "(preview: nothing recorded or sent)"
     )
 
 

@@ -18,7 +18,9 @@ alarms keep working), Vigil's own otherwise.
 - ``vigil/ConceptDrift``: ``concept_drift_detected``; dimensions ``Endpoint``,
   ``MonitoringSchedule``, ``Detector``, ``Stream``;
 - ``vigil/Capture``: a capture writer's counters (``capture_records_written``, ...);
-  dimensions ``Endpoint``, ``Variant``.
+  dimensions ``Endpoint``, ``Variant``;
+- ``vigil/Scheduler``: ``Errors``, one per object that failed alone in the server's loop;
+  dimension ``Kind`` (``alarm``, ``schedule``, ``rule``, ``workflow``, ``subscription``).
 
 >>> feature_baseline_drift("age"), execution_status("Failed")
 ('feature_baseline_drift_age', 'execution_status_Failed')
@@ -53,12 +55,16 @@ __all__ = [
     "EXECUTION_OUTCOMES",
     "EXECUTION_STATUSES",
     "GROUND_TRUTH_COUNTS",
+    "KIND",
     "MODEL_QUALITY_METRICS",
     "MODEL_QUALITY_NAMESPACE",
     "MONITORING_SCHEDULE",
     "MULTICLASS_CLASSIFICATION_METRICS",
     "NAMESPACES",
     "REGRESSION_METRICS",
+    "SCHEDULER_ERRORS",
+    "SCHEDULER_ERROR_KINDS",
+    "SCHEDULER_NAMESPACE",
     "SCHEDULE_DIMENSIONS",
     "STREAM",
     "VARIANT",
@@ -73,6 +79,7 @@ __all__ = [
     "ground_truth",
     "model_quality_metric",
     "schedule_dimensions",
+    "scheduler_error_dimensions",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -88,12 +95,15 @@ EXECUTIONS_NAMESPACE = "vigil/Executions"
 CONCEPT_DRIFT_NAMESPACE = "vigil/ConceptDrift"
 #: the counters of a capture writer
 CAPTURE_NAMESPACE = "vigil/Capture"
+#: the errors of the server's own loop, one per object that failed alone
+SCHEDULER_NAMESPACE = "vigil/Scheduler"
 NAMESPACES: tuple[str, ...] = (
     DATA_QUALITY_NAMESPACE,
     MODEL_QUALITY_NAMESPACE,
     EXECUTIONS_NAMESPACE,
     CONCEPT_DRIFT_NAMESPACE,
     CAPTURE_NAMESPACE,
+    SCHEDULER_NAMESPACE,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -110,6 +120,9 @@ SCHEDULE_DIMENSIONS: tuple[str, ...] = (ENDPOINT, MONITORING_SCHEDULE)
 DETECTOR_DIMENSIONS: tuple[str, ...] = (*SCHEDULE_DIMENSIONS, DETECTOR, STREAM)
 #: the dimensions of a capture writer's counters
 CAPTURE_DIMENSIONS: tuple[str, ...] = (ENDPOINT, VARIANT)
+KIND = "Kind"
+#: the kinds of object that fail alone in the server's loop (the ``Kind`` of ``Errors``)
+SCHEDULER_ERROR_KINDS: tuple[str, ...] = ("alarm", "schedule", "rule", "workflow", "subscription")
 
 
 def schedule_dimensions(endpoint: str, schedule: str) -> dict[str, str]:
@@ -128,6 +141,15 @@ def detector_dimensions(endpoint: str, schedule: str, detector: str, stream: str
     'ADWIN'
     """
     return {**schedule_dimensions(endpoint, schedule), DETECTOR: detector, STREAM: stream}
+
+
+def scheduler_error_dimensions(kind: str) -> dict[str, str]:
+    """The dimensions of the server loop's ``Errors`` for one kind of object.
+
+    >>> scheduler_error_dimensions("alarm")
+    {'Kind': 'alarm'}
+    """
+    return {KIND: kind}
 
 
 def capture_dimensions(endpoint: str, variant: str) -> dict[str, str]:
@@ -278,6 +300,8 @@ CAPTURE_COUNTERS: dict[str, str] = {
 }
 #: a capture writer's metrics, in the order it writes them
 CAPTURE_METRICS: tuple[str, ...] = tuple(CAPTURE_COUNTERS.values())
+#: one per object (alarm, schedule, rule, workflow, subscription) that failed alone
+SCHEDULER_ERRORS = "Errors"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -329,4 +353,6 @@ def entry(namespace: str, name: str) -> str | None:
         return "CONCEPT_DRIFT_DETECTED" if name == CONCEPT_DRIFT_DETECTED else None
     if namespace == CAPTURE_NAMESPACE:
         return "CAPTURE_METRICS" if name in CAPTURE_METRICS else None
+    if namespace == SCHEDULER_NAMESPACE:
+        return "SCHEDULER_ERRORS" if name == SCHEDULER_ERRORS else None
     return None

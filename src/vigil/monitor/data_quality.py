@@ -13,7 +13,7 @@ from vigil.analysis.baseline import Baseline
 from vigil.analysis.data_quality import analyze
 from vigil.metrics.contract import schedule_dimensions
 from vigil.monitor.emission import data_quality_data
-from vigil.monitor.lifecycle import fail_empty, finish, outcome
+from vigil.monitor.lifecycle import fail_empty, figure_time, finish, outcome
 from vigil.monitor.runtime import Runtime
 from vigil.monitor.windows import read_execution_window
 from vigil.store.artifacts import output_dir
@@ -36,7 +36,7 @@ def execute_data_quality(
     out = output_dir(rt.settings, schedule, ex.scheduled_time)
     result.save(out)
     dims = schedule_dimensions(schedule.endpoint_name, schedule.name)
-    rt.metrics.put(data_quality_data(result, dims, ex.scheduled_time))
+    rt.metrics.put(data_quality_data(result, dims, figure_time(schedule, ex)))
     return finish(
         rt,
         ex,

@@ -13,6 +13,7 @@ from datetime import datetime
 from vigil.analysis.data_quality import Analysis
 from vigil.metrics import contract as mc
 from vigil.metrics.datum import MetricDatum
+from vigil.store.models import ExecutionStatus
 
 __all__ = [
     "concept_drift_datum",
@@ -24,6 +25,7 @@ __all__ = [
 ]
 
 _COUNT = "Count"
+_FAILED = ExecutionStatus.FAILED.value
 
 
 def data_quality_data(
@@ -111,8 +113,11 @@ def execution_status_data(
 ) -> list[MetricDatum]:
     """The status counts (:func:`~vigil.metrics.contract.execution_status`): 1 for the
     execution's status and 0 for the other outcomes, so that an alarm on the count of
-    ``CompletedWithViolations`` sees the clean run that follows a bad one."""
+    ``CompletedWithViolations`` sees the clean run that follows a bad one. A ``Failed``
+    execution writes its own count alone: it says nothing about violations, so no alarm
+    reports OK for a period whose execution did not run to the end."""
     dims = mc.schedule_dimensions(endpoint, schedule)
+    names = [status] if status == _FAILED else dict.fromkeys([status, *mc.EXECUTION_OUTCOMES])
     return [
         MetricDatum(
             mc.EXECUTIONS_NAMESPACE,
@@ -122,7 +127,7 @@ def execution_status_data(
             1.0 if name == status else 0.0,
             unit=_COUNT,
         )
-        for name in dict.fromkeys([status, *mc.EXECUTION_OUTCOMES])
+        for name in names
     ]
 
 

@@ -3,7 +3,9 @@
 :func:`claim` creates the ``InProgress`` execution of a (schedule, window) unless some worker
 has it already; :func:`finish` ends it with its status and counts, records an
 ``execution_completed`` event and emits the status figures
-(:func:`~vigil.metrics.contract.execution_status`). An
+(:func:`~vigil.metrics.contract.execution_status`), before the event so that whoever reacts
+to it finds them. Every figure of an execution is stamped at its window's start
+(:func:`figure_time`). An
 execution stopped (or recovered) meanwhile keeps the status it was given then.
 """
 
@@ -14,8 +16,10 @@ from datetime import datetime
 from typing import Any
 
 from vigil.capture.window import Window
+from vigil.errors import VigilError
 from vigil.monitor.emission import execution_status_data
 from vigil.monitor.runtime import Runtime
+from vigil.schedule import parse_schedule
 from vigil.store.errors import LeaseLostError
 from vigil.store.executions import claim_execution, claim_rerun, finish_execution, get_execution
 from vigil.store.models import Event, Execution, ExecutionStatus, Schedule
@@ -27,6 +31,7 @@ __all__ = [
     "claim",
     "claim_again",
     "fail_empty",
+    "figure_time",
     "finish",
     "outcome",
 ]
@@ -61,6 +66,23 @@ def claim_again(rt: Runtime, interrupted: Execution) -> Execution | None:
     return claim_rerun(rt.db, interrupted, rt.owner, rt.settings.lease_seconds)
 
 
+def figure_time(schedule: Schedule | None, ex: Execution) -> datetime:
+    """The time an execution's figures are stamped at: the start of the schedule's period
+    that the execution closes (``scheduled - period``; for the default window, the window's
+    start; for a one-time schedule, the window's start). A figure thus lands in the period it
+    describes, and an alarm whose period is the schedule's evaluates that period as soon as
+    the execution ends: the run at 16:00 over [15:00, 16:00) writes at 15:00, in the period
+    [15:00, 16:00), complete at 16:00."""
+    if schedule is not None:
+        try:
+            expression = parse_schedule(schedule.expression)
+            if not expression.is_one_time:
+                return ex.scheduled_time - expression.period(ex.scheduled_time)
+        except (VigilError, ValueError):  # an expression that no longer parses: the window tells
+            pass
+    return ex.window_start
+
+
 def outcome(violations: int) -> str:
     """The status of an execution that ran to the end with ``violations`` violations."""
     return COMPLETED_WITH_VIOLATIONS if violations else COMPLETED
@@ -74,6 +96,14 @@ def finish(rt: Runtime, ex: Execution, status: str, reason: str | None, **counts
     except LeaseLostError:  # stopped (or recovered) meanwhile: that status stands
         log.info("execution %s was stopped before it finished", ex.id)
         return get_execution(rt.db, ex.id)
+    with rt.db.session() as s:
+        schedule = s.get(Schedule, ex.schedule_name)
+    # the figures first, then the event: whoever reacts to the event finds them
+    rt.metrics.put(
+        execution_status_data(
+            status, ex.endpoint_name, ex.schedule_name, figure_time(schedule, ex)
+        )
+    )
     with rt.db.session() as s:
         s.add(
             Event(
@@ -89,9 +119,6 @@ def finish(rt: Runtime, ex: Execution, status: str, reason: str | None, **counts
                 },
             )
         )
-    rt.metrics.put(
-        execution_status_data(status, ex.endpoint_name, ex.schedule_name, ex.scheduled_time)
-    )
     return done
 
 

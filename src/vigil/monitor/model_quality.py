@@ -48,7 +48,7 @@ from vigil.metrics.datum import MetricDatum
 from vigil.monitor.detector_feed import Detection, as_utc_list, feed
 from vigil.monitor.drift_streams import drift_streams
 from vigil.monitor.emission import estimate_data, ground_truth_data, model_quality_data
-from vigil.monitor.lifecycle import FAILED, fail_empty, finish, outcome
+from vigil.monitor.lifecycle import FAILED, fail_empty, figure_time, finish, outcome
 from vigil.monitor.runtime import Runtime
 from vigil.monitor.windows import read_execution_window
 from vigil.store.artifacts import ground_truth_root, output_dir
@@ -104,9 +104,9 @@ def execute_model_quality(
     columns = output_columns(window.table.column_names, str(problem_type), cfg)
     dims = schedule_dimensions(schedule.endpoint_name, schedule.name)
     estimator = baseline.estimator if isinstance(baseline, ModelQualityBaseline) else None
-    data = estimate_performance(estimator, window, columns, dims, ex.scheduled_time)
+    data = estimate_performance(estimator, window, columns, dims, figure_time(schedule, ex))
     labels = join_labels(rt, ex, window)
-    data.extend(ground_truth_data(labels.joined.summary(), dims, ex.scheduled_time))
+    data.extend(ground_truth_data(labels.joined.summary(), dims, figure_time(schedule, ex)))
     if labels.joined.matched == 0:
         rt.metrics.put(data)
         return finish(
@@ -121,7 +121,7 @@ def execute_model_quality(
     mq = evaluate(merged, baseline, columns)
     out = output_dir(rt.settings, schedule, ex.scheduled_time)
     mq.save(out)
-    data.extend(model_quality_data(mq.metrics, len(mq.violations), dims, ex.scheduled_time))
+    data.extend(model_quality_data(mq.metrics, len(mq.violations), dims, figure_time(schedule, ex)))
     rt.metrics.put(data)
     feed_detectors(rt, schedule, merged, columns, cfg.get("detectors"))
     return finish(

@@ -14,12 +14,15 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from sqlalchemy import select
+
 from vigil.errors import VigilError
 from vigil.monitor.data_quality import execute_data_quality
 from vigil.monitor.lifecycle import FAILED, claim, claim_again, finish
 from vigil.monitor.model_quality import execute_model_quality
 from vigil.monitor.runtime import Runtime
 from vigil.monitor.windows import execution_window
+from vigil.store.columns import as_utc
 from vigil.store.errors import NotFoundError
 from vigil.store.models import BaselineRecord, Endpoint, Execution, Schedule
 
@@ -34,17 +37,40 @@ def run_scheduled(
     scheduled_time: datetime,
     *,
     window: tuple[datetime, datetime] | None = None,
+    retry_failed: bool = False,
 ) -> Execution | None:
     """Run the execution of ``schedule_name`` at ``scheduled_time`` unless some worker has
-    claimed it already (then None): each (schedule, window) runs exactly once."""
+    claimed it already (then None): each (schedule, window) runs exactly once. With
+    ``retry_failed`` (a run asked for by hand) a window whose latest attempt ended ``Failed``
+    runs again as the next attempt."""
     with rt.db.session() as s:
         schedule = s.get(Schedule, schedule_name)
         if schedule is None:
             raise NotFoundError(f"no schedule named {schedule_name!r}")
-    claimed = claim(
-        rt, schedule, scheduled_time, window or execution_window(schedule, scheduled_time)
-    )
+    bounds = window or execution_window(schedule, scheduled_time)
+    claimed = claim(rt, schedule, scheduled_time, bounds)
+    if claimed is None and retry_failed:
+        latest = _latest_attempt(rt, schedule_name, bounds)
+        if latest is not None and latest.status == FAILED:
+            claimed = claim_again(rt, latest)
     return None if claimed is None else _execute(rt, schedule, claimed)
+
+
+def _latest_attempt(
+    rt: Runtime, schedule_name: str, window: tuple[datetime, datetime]
+) -> Execution | None:
+    start, end = (as_utc(t, "window") for t in window)
+    with rt.db.session() as s:
+        return s.scalars(
+            select(Execution)
+            .where(
+                Execution.schedule_name == schedule_name,
+                Execution.window_start == start,
+                Execution.window_end == end,
+            )
+            .order_by(Execution.attempt.desc())
+            .limit(1)
+        ).first()
 
 
 def rerun(rt: Runtime, interrupted: Execution) -> Execution | None:
@@ -80,3 +106,6 @@ def _execute(rt: Runtime, schedule: Schedule, ex: Execution) -> Execution:
     except (VigilError, LookupError, OSError, ValueError) as exc:
         log.warning("execution %s of %s failed: %s", ex.id, schedule.name, exc)
         return finish(rt, ex, FAILED, str(exc))
+    except Exception as exc:  # any error ends it Failed, never InProgress
+        log.exception("execution %s of %s raised", ex.id, schedule.name)
+        return finish(rt, ex, FAILED, f"{type(exc).__name__}: {exc}")

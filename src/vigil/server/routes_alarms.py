@@ -10,9 +10,11 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from vigil.alerts.alarms import CompositeAlarm, MetricAlarm
-from vigil.alerts.service import evaluate_alarms, get_alarm, history, put_alarm
+from vigil.alerts.notify import make_outbox
+from vigil.alerts.service import Transition, compute_alarms, get_alarm, history, put_alarm
 from vigil.app.documents import alarm_document
 from vigil.app.references import check_alarm
+from vigil.app.scheduler import alarms_and_notifications
 from vigil.errors import ConfigError
 from vigil.server.errors import ApiError
 from vigil.server.state import READ, WRITE, ServerState, get_state
@@ -75,19 +77,38 @@ def alarm_history(name: str, state: ServerState = Depends(get_state)) -> dict[st
 def evaluate_now(
     at: datetime | None = None, state: ServerState = Depends(get_state)
 ) -> dict[str, Any]:
-    """Evaluate every alarm now (or at ``at``) and return the transitions."""
-    when = at or datetime.now(timezone.utc)
-    found = evaluate_alarms(state.db, state.metrics, when)
+    """Evaluate every alarm now, record the transitions and queue their notifications as the
+    server's own loop does; with ``at``, a preview: the states and transitions an evaluation
+    at that time would give, changing nothing."""
+    if at is not None:
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=timezone.utc)
+        preview = compute_alarms(state.db, state.metrics, at)
+        return {
+            "at": at.isoformat(),
+            "preview": True,
+            "states": dict(sorted(preview.states.items())),
+            "transitions": [_transition(t) for t in preview.transitions],
+            "errors": dict(sorted(preview.faulty.items())),
+        }
+    when = datetime.now(timezone.utc)
+    runtime = state.extras["runtime"]
+    outbox = state.extras.get("outbox")
+    if outbox is None:
+        outbox = state.extras["outbox"] = make_outbox(state.db)
+    found = alarms_and_notifications(runtime, outbox, when)
     return {
         "at": when.isoformat(),
-        "transitions": [
-            {
-                "alarm": t.alarm,
-                "old_state": t.old_state,
-                "new_state": t.new_state,
-                "reason": t.reason,
-                "actions": t.actions,
-            }
-            for t in found
-        ],
+        "preview": False,
+        "transitions": [_transition(t) for t in found],
+    }
+
+
+def _transition(t: Transition) -> dict[str, Any]:
+    return {
+        "alarm": t.alarm,
+        "old_state": t.old_state,
+        "new_state": t.new_state,
+        "reason": t.reason,
+        "actions": t.actions,
     }

@@ -123,7 +123,9 @@ def run_now(
     )
     runtime: Runtime = state.extras["runtime"]
     now = datetime.now(timezone.utc)
-    done = run_scheduled(runtime, name, window[1] if window else now, window=window)
+    done = run_scheduled(
+        runtime, name, window[1] if window else now, window=window, retry_failed=True
+    )
     if done is None:
         raise ApiError(409, "conflict", f"an execution of {name!r} for that window exists already")
     return execution_out(done)

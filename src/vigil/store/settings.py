@@ -34,6 +34,7 @@ class Settings:
     code_dir: str = ""  # the operator's code: commands, Python entry points, preprocessors
     allow_python: tuple[str, ...] = ()  # modules Python entry points may be imported from
     secret_key: str = field(default="", repr=False)  # VIGIL_SECRET_KEY; else data_dir/secret.key
+    alarms_on_execution: bool = True  # also evaluate alarms as soon as an execution completes
     extra: dict[str, str] = field(default_factory=dict)
     # where paths and URLs that arrive over the API may point besides the data directory and
     # the roots above (VIGIL_ALLOWED_ROOTS, comma-separated; see vigil.store.locations)

@@ -18,6 +18,7 @@ Average, Minimum, Maximum or a percentile pNN (p99, p99.9), got 'Mean'
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Literal
 
@@ -32,6 +33,8 @@ __all__ = [
     "BAND_OPERATORS",
     "BASIC_STATISTICS",
     "INSUFFICIENT_DATA",
+    "MAX_RANGE",
+    "MAX_RANGE_SHORT",
     "OK",
     "STATES",
     "THRESHOLD_OPERATORS",
@@ -68,6 +71,10 @@ ComparisonOperator = Literal[
 TreatMissingData = Literal["missing", "notBreaching", "breaching", "ignore"]
 _PERCENTILE = re.compile(r"p(\d{1,2}(?:\.\d{1,2})?|100)")
 _NAME = Field(min_length=1, max_length=255)
+#: CloudWatch's PutMetricAlarm bounds: period x evaluation_periods at most one day for a
+#: period under an hour, at most seven days otherwise
+MAX_RANGE_SHORT = 86_400
+MAX_RANGE = 604_800
 
 
 def percentile_of(statistic: str) -> float | None:
@@ -150,8 +157,23 @@ class MetricAlarm(_Alarm):
             return value
         raise ValueError(f"expected 10, 20, 30 or a multiple of 60 seconds, got {value}")
 
+    @field_validator("threshold", "band_width")
+    @classmethod
+    def _finite(cls, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            raise ValueError(f"expected a finite number, got {value}")
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> MetricAlarm:
+        total = self.period * self.evaluation_periods
+        limit = MAX_RANGE_SHORT if self.period < 3600 else MAX_RANGE
+        if total > limit:
+            raise ValueError(
+                f"period x evaluation_periods: {self.period} x {self.evaluation_periods} = "
+                f"{total} s is more than {limit} s (CloudWatch's bound: one day for periods "
+                "under an hour, seven days otherwise)"
+            )
         if self.datapoints_to_alarm is None:
             object.__setattr__(self, "datapoints_to_alarm", self.evaluation_periods)
         elif self.datapoints_to_alarm > self.evaluation_periods:

@@ -29,7 +29,7 @@ class GroupingSpec(SpecModel):
     ``repeat_interval`` while it still fires unchanged."""
 
     group_by: list[str] = ["alarm"]
-    group_wait: float = Field(default=30.0, ge=0)
+    group_wait: float = Field(default=5.0, ge=0)  # a page within seconds, not 30 s
     group_interval: float = Field(default=300.0, ge=0)
     repeat_interval: float | None = Field(default=14400.0, gt=0)
     send_resolved: bool = True
