@@ -38,9 +38,12 @@ which ``tests/test_errors.py`` compares with the classes the code defines::
     │   ├── EmptyInputError            empty_input           vigil.errors
     │   └── PreprocessorError          preprocessor_error    vigil.io.capture.preprocessor
     ├── LeaseLostError                 lease_lost            vigil.store.errors             also RuntimeError
+    ├── MigrationError                 migration_failed      vigil.store.errors             also RuntimeError
     ├── NotFoundError                  not_found             vigil.errors                   also LookupError
     │   └── ExecutionNotFoundError     execution_not_found   vigil.store.errors
-    └── OutboundRefusedError           outbound_refused      vigil.net.errors               also PermissionError
+    ├── OutboundRefusedError           outbound_refused      vigil.net.errors               also PermissionError
+    ├── SchemaOutdatedError            schema_outdated       vigil.store.errors             also RuntimeError
+    └── SchemaTooNewError              schema_too_new        vigil.store.errors             also RuntimeError
 
 Two families carry codes of their own beside the class's: :class:`~vigil.server.errors.ApiError`
 holds the HTTP API's codes (``bad_request``, ``unauthorized``, ``forbidden``, ``not_found``,

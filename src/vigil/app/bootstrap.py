@@ -1,4 +1,4 @@
-"""Bootstrap of a running Vigil: its settings, its database with every table, its worker id.
+"""Bootstrap of a running Vigil: its settings, its database at the schema it needs, its worker id.
 
 Every face (the server, the CLI, the demo) opens an installation through here, so that they
 agree on where the state lives and on who this worker is.
@@ -17,10 +17,10 @@ from vigil.store.secrets import SecretBox, attach
 from vigil.store.settings import Settings
 
 
-def open_database(settings: Settings) -> Database:
+def connect_database(settings: Settings) -> Database:
     """The installation's database (``settings.database_url``, else SQLite under the data
-    directory), every table created, its secrets sealed with ``settings.secret_key`` (from
-    ``$VIGIL_SECRET_KEY``) or else ``{data_dir}/secret.key``."""
+    directory) as it is, its schema unchecked (``vigil db`` migrates it), its secrets sealed
+    with ``settings.secret_key`` (from ``$VIGIL_SECRET_KEY``) or else ``{data_dir}/secret.key``."""
     db = (
         Database(settings.database_url)
         if settings.database_url
@@ -28,7 +28,20 @@ def open_database(settings: Settings) -> Database:
     )
     environ = {"VIGIL_SECRET_KEY": settings.secret_key} if settings.secret_key else None
     attach(db, SecretBox.for_data_dir(settings.data_dir, environ))
-    db.create_all()
+    return db
+
+
+def open_database(settings: Settings) -> Database:
+    """The installation's database, ready for this Vigil: created at the newest schema revision
+    when empty; a database at an older revision (or written before migrations) raises
+    :class:`~vigil.store.errors.SchemaOutdatedError` saying to run ``vigil db upgrade``, one at a
+    revision this Vigil does not know :class:`~vigil.store.errors.SchemaTooNewError`."""
+    db = connect_database(settings)
+    try:
+        db.ensure_schema()
+    except BaseException:
+        db.dispose()
+        raise
     return db
 
 

@@ -61,6 +61,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "delivery": LazyCommand(
         "vigil.cli.delivery", "Notification delivery: dead letters and redrive.", group=True
     ),
+    "db": LazyCommand(
+        "vigil.cli.db", "The database's schema: revision, upgrade, check.", group=True
+    ),
 }
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.pool import StaticPool
 
 from vigil.store.errors import DatabaseURLError
 from vigil.store.models import Base
+from vigil.store.schema_version import create_at_head, ensure_schema
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +91,18 @@ class Database:
         return self.engine.dialect.name
 
     def create_all(self) -> None:
-        """Create every table and index of :mod:`vigil.store.models` that does not exist yet."""
+        """Create every table and index of :mod:`vigil.store.models` that does not exist yet;
+        a database that held none of them is stamped at the newest schema revision
+        (:mod:`vigil.store.schema_version`). Servers and commands open a database with
+        :meth:`ensure_schema` instead, which refuses one at another revision."""
+        create_at_head(self.engine)
         Base.metadata.create_all(self.engine)
+
+    def ensure_schema(self) -> None:
+        """Create an empty database at the newest schema revision, accept one at that revision,
+        refuse any other (:class:`~vigil.store.errors.SchemaOutdatedError`: run
+        ``vigil db upgrade``; :class:`~vigil.store.errors.SchemaTooNewError`)."""
+        ensure_schema(self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

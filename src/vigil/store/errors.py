@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from vigil.errors import NotFoundError, VigilError
 
-__all__ = ["DatabaseURLError", "ExecutionNotFoundError", "LeaseLostError", "NotFoundError"]
+__all__ = [
+    "DatabaseURLError",
+    "ExecutionNotFoundError",
+    "LeaseLostError",
+    "MigrationError",
+    "NotFoundError",
+    "SchemaOutdatedError",
+    "SchemaTooNewError",
+]
 
 
 class ExecutionNotFoundError(NotFoundError):
@@ -28,3 +36,21 @@ class DatabaseURLError(VigilError, ValueError):
     """A database URL that cannot be used (unknown scheme or driver)."""
 
     code = "database_url"
+
+
+class SchemaOutdatedError(VigilError, RuntimeError):
+    """A database whose schema is older than this Vigil's (``vigil db upgrade`` brings it up)."""
+
+    code = "schema_outdated"
+
+
+class SchemaTooNewError(VigilError, RuntimeError):
+    """A database at a schema revision this Vigil does not know: written by a newer Vigil."""
+
+    code = "schema_too_new"
+
+
+class MigrationError(VigilError, RuntimeError):
+    """A schema migration that could not run (its reason follows)."""
+
+    code = "migration_failed"

@@ -1,0 +1,1 @@
+"""The schema revisions, one module each: ``vNNNN_slug.py`` holds revision ``NNNN``."""
