@@ -9,6 +9,7 @@ triggers) and an ``alarm_state_change`` event, and returns the transitions for d
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,8 @@ from vigil.errors import NotFoundError
 from vigil.store.db import Database
 from vigil.store.metrics import MetricStore
 from vigil.store.models import AlarmHistory, AlarmRecord, Event
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ def history(db: Database, name: str, limit: int = 100) -> list[AlarmHistory]:
 
 
 def _record(s: Any, row: AlarmRecord, t: Transition) -> None:
+    log.info("alarm %s: %s -> %s", t.alarm, t.old_state, t.new_state, extra={"reason": t.reason})
     row.state, row.state_reason, row.state_reason_data = t.new_state, t.reason, t.reason_data
     row.state_updated_at = t.time
     s.add(

@@ -31,6 +31,8 @@ class Settings:
     metric_retention_days: float = 455.0  # CloudWatch keeps hourly data 15 months
     alarm_interval: float = 10.0  # seconds between alarm evaluations in the server
     extra: dict[str, str] = field(default_factory=dict)
+    log_format: str = "text"  # VIGIL_LOG_FORMAT: text | json (the server's log lines)
+    log_level: str = "INFO"  # VIGIL_LOG_LEVEL
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -47,5 +49,7 @@ class Settings:
             capture_root=os.environ.get("VIGIL_CAPTURE_URI", ""),
             reports_root=os.environ.get("VIGIL_REPORTS_URI", ""),
             metric_retention_days=float(os.environ.get("VIGIL_METRIC_RETENTION_DAYS", "455")),
+            log_format=os.environ.get("VIGIL_LOG_FORMAT", "text"),
+            log_level=os.environ.get("VIGIL_LOG_LEVEL", "INFO"),
         )
 
