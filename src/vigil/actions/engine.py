@@ -275,7 +275,9 @@ class Runner:
         finally:
             stop.set()
             beat.join()
-        return records.get_run(self.db, run_id)
+        done = records.get_run(self.db, run_id)
+        log.info("action run %s ended %s", run_id, done.status, extra={"error": done.error})
+        return done
 
     def _heartbeat(self, run_id: str, stop: threading.Event) -> None:
         while not stop.wait(self.heartbeat_seconds):

@@ -14,6 +14,7 @@ evaluating it) fails alone, keeping its state with the error as its state reason
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -35,6 +36,8 @@ from vigil.errors import NotFoundError
 from vigil.store.db import Database
 from vigil.store.metrics import MetricStore
 from vigil.store.models import AlarmHistory, AlarmRecord, Event
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ def history(db: Database, name: str, limit: int = 100) -> list[AlarmHistory]:
 
 
 def _record(s: Any, row: AlarmRecord, t: Transition) -> None:
+    log.info("alarm %s: %s -> %s", t.alarm, t.old_state, t.new_state, extra={"reason": t.reason})
     row.state, row.state_reason, row.state_reason_data = t.new_state, t.reason, t.reason_data
     row.state_updated_at = t.time
     s.add(

@@ -64,7 +64,15 @@ COMMANDS: dict[str, LazyCommand] = {
     "db": LazyCommand(
         "vigil.cli.db", "The database's schema: revision, upgrade, check.", group=True
     ),
+    "audit": LazyCommand(
+        "vigil.cli.audit",
+        "Configuration changes, newest first: who, what, when, before and after (redacted).",
+    ),
 }
+
+# Commands whose changes are not the CLI user's: baseline and analyze touch no database (and
+# must not import it), the server attributes each change to the token of its request.
+NOT_AUDITED_AS_CLI = frozenset({"baseline", "analyze", "server"})
 
 
 class VigilGroup(LazyGroup):
@@ -88,8 +96,18 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _attribute_to_cli_user(ctx: typer.Context) -> None:
+    """Changes this command makes are recorded in the audit trail as ``cli:<os user>``."""
+    # lazy: the storage stack only for the commands that open the database anyway
+    from vigil.store.audit import cli_actor, reset_actor, set_actor
+
+    token = set_actor(cli_actor())
+    ctx.call_on_close(lambda: reset_actor(token))
+
+
 @app.callback()
 def _options(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
@@ -97,7 +115,8 @@ def _options(
         ),
     ] = False,
 ) -> None:
-    pass
+    if ctx.invoked_subcommand and ctx.invoked_subcommand not in NOT_AUDITED_AS_CLI:
+        _attribute_to_cli_user(ctx)
 
 
 def _tune_allocator() -> None:

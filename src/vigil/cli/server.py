@@ -7,7 +7,9 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from vigil.cli.common import DataDirOpt, line
+from vigil.app.logging_setup import configure_logging
+from vigil.cli.common import DataDirOpt, fail, line
+from vigil.errors import VigilError
 from vigil.server.app import create_app
 from vigil.store.settings import Settings
 
@@ -25,9 +27,21 @@ def server(
 ) -> None:
     """Serve the REST API (OpenAPI at /docs) with the in-process scheduler."""
     settings = Settings.from_env(data_dir)
+    try:
+        configure_logging(settings.log_format, settings.log_level)
+    except VigilError as exc:
+        raise fail(str(exc)) from None
     api = create_app(settings, start_scheduler=scheduler)
     line(
         f"vigil server on http://{host}:{port} (data: {settings.data_dir}, "
         f"OpenAPI: http://{host}:{port}/docs)"
     )
-    uvicorn.run(api, host=host, port=port, log_level="warning")
+    # our logging, not uvicorn's: one format, scrubbed; requests are logged by the middleware
+    uvicorn.run(
+        api,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        log_level=settings.log_level.lower(),
+    )

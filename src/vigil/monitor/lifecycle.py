@@ -49,7 +49,7 @@ def claim(
     """The new ``InProgress`` execution of ``schedule`` over ``window``, leased to this
     worker, or None when some worker has claimed it already."""
     start, end = window
-    return claim_execution(
+    ex = claim_execution(
         rt.db,
         schedule.name,
         schedule.endpoint_name,
@@ -59,6 +59,9 @@ def claim(
         rt.owner,
         rt.settings.lease_seconds,
     )
+    if ex is not None:
+        log.info("execution started", extra={"execution": ex.id, "schedule": ex.schedule_name})
+    return ex
 
 
 def claim_again(rt: Runtime, interrupted: Execution) -> Execution | None:
@@ -119,6 +122,8 @@ def finish(rt: Runtime, ex: Execution, status: str, reason: str | None, **counts
                 },
             )
         )
+    fields = {"execution": ex.id, "schedule": ex.schedule_name, "status": status, "reason": reason}
+    (log.warning if status == FAILED else log.info)("execution ended %s", status, extra=fields)
     return done
 
 

@@ -17,9 +17,11 @@ from vigil.app.bootstrap import open_database, worker_id
 from vigil.app.scheduler import Scheduler
 from vigil.monitor.runtime import Runtime
 from vigil.server import errors
+from vigil.server.audit_middleware import AuditMiddleware
 from vigil.server.limits import BodyLimitMiddleware
 from vigil.server.routes_actions import router as actions_router
 from vigil.server.routes_alarms import router as alarms_router
+from vigil.server.routes_audit import router as audit_router
 from vigil.server.routes_catalog import router as catalog_router
 from vigil.server.routes_executions import router as executions_router
 from vigil.server.routes_ingest import router as ingest_router
@@ -77,5 +79,7 @@ def create_app(
     app.include_router(topics_router, prefix=API_PREFIX, tags=["notifications"])
     app.include_router(actions_router, prefix=API_PREFIX, tags=["actions"])
     app.include_router(tokens_router, prefix=API_PREFIX, tags=["tokens"])
+    app.include_router(audit_router, prefix=API_PREFIX, tags=["audit"])
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AuditMiddleware, db=db)
     return app

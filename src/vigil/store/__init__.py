@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from vigil.metrics.datum import UNITS, MetricDatum, dimensions_key, series_key
 from vigil.metrics.statistics import nearest_rank, parse_statistics, period_start
+from vigil.store import audit  # its listeners record every configuration change
 from vigil.store.columns import UTCDateTime, as_utc, utcnow
 from vigil.store.db import ENV_URL, Database
 from vigil.store.errors import (
@@ -58,6 +59,7 @@ __all__ = [
     "Schedule",
     "UTCDateTime",
     "as_utc",
+    "audit",
     "claim_execution",
     "claim_rerun",
     "dimensions_key",

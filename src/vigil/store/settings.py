@@ -39,6 +39,8 @@ class Settings:
     # where paths and URLs that arrive over the API may point besides the data directory and
     # the roots above (VIGIL_ALLOWED_ROOTS, comma-separated; see vigil.store.locations)
     allowed_roots: tuple[str, ...] = ()
+    log_format: str = "text"  # VIGIL_LOG_FORMAT: text | json (the server's log lines)
+    log_level: str = "INFO"  # VIGIL_LOG_LEVEL
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -62,6 +64,8 @@ class Settings:
             code_dir=os.environ.get("VIGIL_CODE_DIR", ""),
             allow_python=_env_list("VIGIL_ALLOW_PYTHON"),
             secret_key=os.environ.get("VIGIL_SECRET_KEY", ""),
+            log_format=os.environ.get("VIGIL_LOG_FORMAT", "text"),
+            log_level=os.environ.get("VIGIL_LOG_LEVEL", "INFO"),
         )
 
 

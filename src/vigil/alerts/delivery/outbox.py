@@ -222,6 +222,8 @@ class Outbox:
     def _outcome(self, record: OutboxRecord, result: DeliveryResult, now: datetime) -> Outcome:
         attempt = record.attempt + 1
         if result.ok:
+            log.info("outbox item %s (%s) delivered", record.id, record.subscription,
+                     extra={"attempt": attempt, "status": result.status})
             return Outcome(record.id, "delivered", attempt, now, result.error, result.status, now)
         error = result.error or "delivery failed"
         if result.retryable:

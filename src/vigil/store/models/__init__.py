@@ -16,6 +16,7 @@ from vigil.store.models.actions import (
     StepAttempt,
 )
 from vigil.store.models.alarms import AlarmHistory, AlarmRecord
+from vigil.store.models.audit import AuditEntry
 from vigil.store.models.base import NAME, Base
 from vigil.store.models.catalog import BaselineRecord, Endpoint, Schedule
 from vigil.store.models.events import DetectorState, Event
@@ -41,6 +42,7 @@ __all__ = [
     "AlarmRecord",
     "ApiToken",
     "AttemptStatus",
+    "AuditEntry",
     "Base",
     "BaselineRecord",
     "Datapoint",

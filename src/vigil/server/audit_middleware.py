@@ -1,0 +1,89 @@
+"""Who is asking, for the audit trail and the request log: a pure ASGI middleware.
+
+Before the application runs, the bearer token of an HTTP request is looked up
+(:func:`vigil.server.auth.authenticate`, cached) and the audit actor is set to
+``token:<name>`` for the request's context, which FastAPI's thread pool inherits; the routes
+still check scopes themselves (an unknown token is only left anonymous here). When the response
+is done, one line goes to the ``vigil.server.requests`` logger: method, path (never the query
+string), status, duration and actor.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vigil.server import auth
+from vigil.store.audit import reset_actor, set_actor, token_actor
+from vigil.store.db import Database
+
+log = logging.getLogger("vigil.server.requests")
+
+ANONYMOUS = "anonymous"
+
+
+def _bearer(scope: Scope) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == b"authorization":
+            kind, _, secret = value.decode("latin-1").partition(" ")
+            return secret.strip() if kind.lower() == "bearer" and secret.strip() else None
+    return None
+
+
+class AuditMiddleware:
+    """Sets the audit actor from the bearer token and logs every HTTP request."""
+
+    def __init__(self, app: ASGIApp, db: Database) -> None:
+        self.app = app
+        self.db = db
+
+    def _actor(self, scope: Scope) -> str:
+        secret = _bearer(scope)
+        if secret is None:
+            return ANONYMOUS
+        try:
+            found: Any = auth.authenticate(self.db, secret)
+        except Exception:  # the database is down: the route's own check will say so
+            log.exception("token lookup failed")
+            return ANONYMOUS
+        return token_actor(str(found[0])) if found else ANONYMOUS
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        actor = self._actor(scope)
+        status = 500
+        started = time.perf_counter()
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        token = set_actor(actor)
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            reset_actor(token)
+            ms = round((time.perf_counter() - started) * 1000, 1)
+            method, path = scope.get("method", ""), scope.get("path", "")
+            (log.warning if status >= 500 else log.info)(
+                "%s %s %d %.1fms %s",
+                method,
+                path,
+                status,
+                ms,
+                actor,
+                extra={
+                    "method": method,
+                    "path": path,
+                    "status": status,
+                    "duration_ms": ms,
+                    "actor": actor,
+                },
+            )
