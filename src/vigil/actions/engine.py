@@ -32,20 +32,17 @@ Time comes from an injectable :class:`Clock` so tests never really sleep.
 from __future__ import annotations
 
 import logging
-import os
 import random
-import socket
 import threading
-import time
 from collections.abc import Mapping
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 from pydantic import ValidationError
 
 from vigil.actions import errors as E
 from vigil.actions import records
+from vigil.actions.clock import Clock, SystemClock, default_owner
 from vigil.actions.errors import StepError, WorkflowNotFoundError
 from vigil.actions.spec import (
     CommandTarget,
@@ -68,39 +65,11 @@ from vigil.actions.targets import (
 )
 from vigil.events.patterns import match
 from vigil.store.code_policy import CodePolicy
-from vigil.store.columns import utcnow
 from vigil.store.db import Database
 from vigil.store.errors import LeaseLostError
 from vigil.store.models import ActionRun, AttemptStatus, RunStatus
 
 log = logging.getLogger(__name__)
-
-
-class Clock(Protocol):
-    """Where the engine gets the time and how it waits between retries."""
-
-    def now(self) -> datetime:
-        """The current time, timezone-aware UTC."""
-        ...
-
-    def sleep(self, seconds: float) -> None:
-        """Wait ``seconds``."""
-        ...
-
-
-class SystemClock:
-    """The real clock."""
-
-    def now(self) -> datetime:
-        return utcnow()
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
-
-
-def default_owner() -> str:
-    """This worker's name: ``host:pid``."""
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def retry_delay(retrier: Retrier, retry: int, rng: random.Random | None = None) -> float:
