@@ -12,7 +12,7 @@ import struct
 import subprocess
 import sys
 import termios
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ from conftest import sagemaker_columns
 from test_runtime import T0, VIGIL, _runtime, cli, config_file, write_captures
 from vigil.actions import Runner, Workflow
 from vigil.actions.records import get_run, list_attempts, run_to_dict
+from vigil.alerts.service import evaluate_alarms
+from vigil.app.bootstrap import open_runtime
 
 NARROW = {"COLUMNS": "40", "LINES": "20"}
 EXECUTION = r"[0-9a-f-]{36} hourly \[2024-05-0\dT\d\d:00Z, 2024-05-0\dT\d\d:00Z\) "
@@ -57,6 +59,15 @@ def backfill(data: Path, *args: str, hours: int = 3, env: dict[str, str] | None 
         data, "monitor", "backfill", "hourly", "--start", "2024-05-01T00:00:00Z", "--end", end,
         *args, env=env,
     )  # fmt: skip
+
+
+def record_evaluation(data: Path, at: datetime) -> None:
+    """Evaluate the alarms at ``at`` and record the transitions (what the server does live)."""
+    rt = open_runtime(data)
+    try:
+        evaluate_alarms(rt.db, rt.metrics, at)
+    finally:
+        rt.db.dispose()
 
 
 def run_window(data: Path, start: str, *args: str) -> Any:
@@ -125,19 +136,21 @@ def test_monitor_lines_stay_whole_with_a_long_data_dir_and_40_columns(installed:
         f"{name}  INSUFFICIENT_DATA  Unchecked: Initial alarm creation"
         for name in ("hourly-drift", "hourly-failed", "hourly-violations")
     ]
-    evaluated = cli(data, "alarm", "evaluate", "--at", "2024-05-01T06:05:00Z", env=NARROW)
+    # the windows [00:00, 03:00) hold the figures: at 03:05 the hour [02:00, 03:00) is complete
+    evaluated = cli(data, "alarm", "evaluate", "--at", "2024-05-01T03:05:00Z", env=NARROW)
     lines = evaluated.stdout.splitlines()
     assert len(lines) == 4, evaluated.stdout
     assert all(
         re.fullmatch(r"hourly-\w+: INSUFFICIENT_DATA -> OK: Threshold .*\.", s) for s in lines[:3]
     )
     assert lines[3] == (
-        "3 transition(s) at 2024-05-01T06:05:00+00:00; notifications delivered 0, retrying 0, "
-        "dead 0"
+        "3 transition(s) at 2024-05-01T03:05:00+00:00 (preview: nothing recorded or sent)"
     )
+    assert cli(data, "alarm", "history", "hourly-drift", env=NARROW).stdout == ""
+    record_evaluation(data, datetime(2024, 5, 1, 3, 5, tzinfo=timezone.utc))
     history = cli(data, "alarm", "history", "hourly-drift", env=NARROW)
     assert re.fullmatch(
-        r"2024-05-01T06:05:00\+00:00  INSUFFICIENT_DATA -> OK  Threshold Crossed: .*\.\n",
+        r"2024-05-01T03:05:00\+00:00  INSUFFICIENT_DATA -> OK  Threshold Crossed: .*\.\n",
         history.stdout,
     )
 
@@ -262,16 +275,22 @@ def test_alarm_output_json(installed: Path):
     ]  # fmt: skip
     assert listed["alarms"][0]["definition"]["metric_name"] == "drifted_features"
 
-    at = "2024-05-01T06:05:00Z"
+    assert backfill(data).returncode == 0
+    at = "2024-05-01T03:05:00Z"
     evaluated = json.loads(cli(data, "alarm", "evaluate", "--at", at, "--output", "json").stdout)
-    assert list(evaluated) == ["at", "transitions", "notifications"]
-    assert evaluated["at"] == "2024-05-01T06:05:00+00:00"
+    assert list(evaluated) == ["at", "preview", "states", "transitions", "errors"]
+    assert evaluated["at"] == "2024-05-01T03:05:00+00:00" and evaluated["preview"] is True
     assert sorted(t["alarm"] for t in evaluated["transitions"]) == [
         a["name"] for a in listed["alarms"]
     ]
-    assert evaluated["transitions"][0]["time"] == "2024-05-01T06:05:00+00:00"
-    assert evaluated["notifications"] == {"delivered": 0, "retrying": 0, "dead": 0}
-
+    assert evaluated["transitions"][0]["time"] == "2024-05-01T03:05:00+00:00"
+    assert evaluated["states"] == {a["name"]: "OK" for a in listed["alarms"]}
+    assert evaluated["errors"] == {}
+    # a preview changes nothing; a recorded evaluation is in the history
+    assert json.loads(cli(data, "alarm", "history", "hourly-drift", "--output", "json").stdout)[
+        "history"
+    ] == []
+    record_evaluation(data, datetime(2024, 5, 1, 3, 5, tzinfo=timezone.utc))
     history = json.loads(cli(data, "alarm", "history", "hourly-drift", "--output", "json").stdout)
     assert history["alarm"] == "hourly-drift"
     (entry,) = history["history"]
@@ -279,7 +298,7 @@ def test_alarm_output_json(installed: Path):
     assert (entry["old_state"], entry["new_state"], entry["time"]) == (
         "INSUFFICIENT_DATA",
         "OK",
-        "2024-05-01T06:05:00+00:00",
+        "2024-05-01T03:05:00+00:00",
     )
     nothing = cli(data, "alarm", "history", "nope", "--output", "json")
     assert json.loads(nothing.stdout) == {"alarm": "nope", "history": []}

@@ -48,6 +48,13 @@ def srv(tmp_path: Path) -> Iterator[Running]:
     running.stop()
 
 
+def _in_data_dir(srv: Running, baseline: Path) -> str:
+    """A copy of ``baseline`` where API paths may point (under the data directory)."""
+    target = Path(srv.settings.baselines_root) / "incoming" / baseline.name
+    shutil.copytree(baseline, target)
+    return str(target)
+
+
 def _hours(root: Path) -> dict[str, int]:
     """Records per hour folder ``yyyy/mm/dd/hh`` under ``root``."""
     counts: dict[str, int] = {}
@@ -160,7 +167,8 @@ def test_a_schedule_whose_default_alarms_name_a_missing_topic_is_refused(
 ):
     api = srv.client(srv.admin)
     api.post("/endpoints", json={"name": "ep"})
-    assert api.post("/baselines", json={"name": "b", "path": str(sagemaker_baseline)}).is_success
+    path = _in_data_dir(srv, sagemaker_baseline)
+    assert api.post("/baselines", json={"name": "b", "path": path}).is_success
     body = {"name": "s", "endpoint": "ep", "baseline": "b", "expression": "rate(1 hour)",
             "config": {"default_alarm_actions": ["nosuch"]}}  # fmt: skip
     r = api.post("/schedules", json=body)
@@ -173,7 +181,7 @@ def test_a_baseline_directory_without_constraints_is_an_error(
     srv: Running, tmp_path: Path, sagemaker_baseline: Path
 ):
     (sagemaker_baseline / "constraints.json").unlink()
-    body = {"name": "b", "path": str(sagemaker_baseline)}
+    body = {"name": "b", "path": _in_data_dir(srv, sagemaker_baseline)}
     r = srv.client(srv.admin).post("/baselines", json=body)
     assert r.status_code == 422, r.text
     assert "constraints.json: missing" in r.json()["error"]["message"]

@@ -84,7 +84,7 @@ def test_public_names() -> None:
         "NotFoundError", "Schedule", "UTCDateTime", "as_utc", "claim_execution", "claim_rerun",
         "dimensions_key", "finish_execution", "get_execution", "list_executions",
         "nearest_rank", "parse_statistics", "period_start", "recover_interrupted",
-        "renew_lease", "series_key", "utcnow",
+        "renew_lease", "series_key", "utcnow", "audit",
     }  # fmt: skip
     assert all(hasattr(store, name) for name in store.__all__)
 

@@ -37,7 +37,8 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "export": LazyCommand(
         "vigil.cli.config",
-        "Write the current endpoints, baselines and schedules as a vigil.yaml file.",
+        "Write the current catalog as a vigil.yaml file; each secret is written as the "
+        "${env:NAME} reference it came from, else as ***, unless --show-secrets.",
     ),
     "demo": LazyCommand(
         "vigil.cli.demo",

@@ -27,7 +27,7 @@ import contextlib
 import enum
 import getpass
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,7 +38,8 @@ from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from vigil.store.columns import UTC, utcnow
 from vigil.store.models import AuditEntry
-from vigil.store.redaction import redact
+from vigil.store.redaction import MASK, redact
+from vigil.store.secrets import SecretKeyError, box_of, is_sealed
 
 if TYPE_CHECKING:
     from vigil.store.db import Database
@@ -185,6 +186,7 @@ def _entry(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
     fields: list[str],
+    opener: Callable[[Any], Any],
 ) -> dict[str, Any]:
     doc = after if after is not None else before or {}
     kind = str(doc.get(spec.kind_column) or spec.kind) if spec.kind_column else spec.kind
@@ -197,9 +199,29 @@ def _entry(
         "kind": kind,
         "name": str(doc.get(spec.name_column, "")),
         "fields": fields,
-        "before": None if before is None else redact(kind, before),
-        "after": None if after is None else redact(kind, after),
+        "before": None if before is None else redact(kind, opener(before)),
+        "after": None if after is None else redact(kind, opener(after)),
     }
+
+
+def _opener(session: Session) -> Callable[[Any], Any]:
+    """Opens the sealed secrets of a document (at any depth) so that redaction sees the values
+    it redacts (a URL keeps its host); a secret that cannot be opened stays hidden."""
+    box = box_of(session)
+
+    def opened(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {k: opened(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [opened(v) for v in value]
+        if is_sealed(value):
+            try:
+                return box.open_value(value)[0]
+            except SecretKeyError:
+                return MASK
+        return value
+
+    return opened
 
 
 def _changed(spec: Audited, before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
@@ -209,6 +231,7 @@ def _changed(spec: Audited, before: Mapping[str, Any], after: Mapping[str, Any])
 
 def _row_entries(session: Session) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
+    opener = _opener(session)
     for bucket, action in ((session.new, "create"), (session.dirty, "update")):
         for obj in bucket:
             spec = AUDITED.get(getattr(getattr(obj, "__table__", None), "name", ""))
@@ -216,15 +239,15 @@ def _row_entries(session: Session) -> list[dict[str, Any]]:
                 continue
             before, after = _states(obj, spec)
             if action == "create":
-                rows.append(_entry(spec, "create", None, after, []))
+                rows.append(_entry(spec, "create", None, after, [], opener))
                 continue
             fields = _changed(spec, before, after)
             if fields:
-                rows.append(_entry(spec, "update", before, after, fields))
+                rows.append(_entry(spec, "update", before, after, fields, opener))
     for obj in session.deleted:
         spec = AUDITED.get(getattr(getattr(obj, "__table__", None), "name", ""))
         if spec is not None:
-            rows.append(_entry(spec, "delete", _states(obj, spec)[0], None, []))
+            rows.append(_entry(spec, "delete", _states(obj, spec)[0], None, [], opener))
     return rows
 
 
@@ -273,14 +296,15 @@ def _bulk(orm_state: ORMExecuteState) -> Any:
     before = [snapshot(r) for r in conn.execute(query)]
     result = orm_state.invoke_statement()
     rows: list[dict[str, Any]] = []
+    opener = _opener(orm_state.session)
     for old in before:
         if orm_state.is_delete:
-            rows.append(_entry(spec, "delete", old, None, []))
+            rows.append(_entry(spec, "delete", old, None, [], opener))
             continue
         match = [table.c[k] == old[k] for k in keys]
         new = conn.execute(select(table).where(*match)).first()
         if new is not None and (fields := _changed(spec, old, snapshot(new))):
-            rows.append(_entry(spec, "update", old, snapshot(new), fields))
+            rows.append(_entry(spec, "update", old, snapshot(new), fields, opener))
     if rows:
         conn.execute(insert(_TABLE), rows)
     return result
