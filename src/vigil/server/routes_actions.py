@@ -10,14 +10,25 @@ from pydantic import ValidationError
 from vigil.actions.definitions import load, put_rule, put_workflow
 from vigil.actions.records import get_run, list_attempts, list_runs, run_to_dict
 from vigil.actions.spec import Rule, Workflow, check_references
+from vigil.app.lifecycle import delete_object
 from vigil.errors import VigilError
 from vigil.server.errors import ApiError
+from vigil.server.schemas_common import errors
+from vigil.server.schemas_runs import (
+    RuleList,
+    RuleOut,
+    RunList,
+    RunOut,
+    WorkflowList,
+    WorkflowOut,
+)
 from vigil.server.state import READ, WRITE, ServerState, get_state
+from vigil.store.models import ActionDefinition
 
-router = APIRouter()
+router = APIRouter(responses=errors(401, 403, 422))
 
 
-@router.get("/actions/runs", dependencies=[READ])
+@router.get("/actions/runs", response_model=RunList, dependencies=[READ])
 def runs(
     rule: str | None = None,
     workflow: str | None = None,
@@ -29,7 +40,9 @@ def runs(
     return {"runs": [run_to_dict(r) for r in found]}
 
 
-@router.get("/actions/runs/{run_id}", dependencies=[READ])
+@router.get(
+    "/actions/runs/{run_id}", response_model=RunOut, responses=errors(404), dependencies=[READ]
+)
 def run(run_id: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
     return run_to_dict(get_run(state.db, run_id), list_attempts(state.db, run_id))
 
@@ -43,7 +56,13 @@ def _validated(model: Any, body: dict[str, Any]) -> Any:
         raise ApiError(422, "validation_error", f"{where}: {first['msg']}") from None
 
 
-@router.post("/workflows", status_code=201, dependencies=[WRITE])
+@router.post(
+    "/workflows",
+    status_code=201,
+    response_model=WorkflowOut,
+    responses=errors(400, 413),
+    dependencies=[WRITE],
+)
 def create_workflow(body: dict[str, Any], state: ServerState = Depends(get_state)) -> dict:
     """Create or update a workflow (the same fields as in vigil.yaml)."""
     workflow = _validated(Workflow, body)
@@ -51,7 +70,13 @@ def create_workflow(body: dict[str, Any], state: ServerState = Depends(get_state
     return workflow.model_dump(mode="json")
 
 
-@router.post("/rules", status_code=201, dependencies=[WRITE])
+@router.post(
+    "/rules",
+    status_code=201,
+    response_model=RuleOut,
+    responses=errors(400, 413),
+    dependencies=[WRITE],
+)
 def create_rule(body: dict[str, Any], state: ServerState = Depends(get_state)) -> dict:
     """Create or update a rule; the workflows it names must exist."""
     rule = _validated(Rule, body)
@@ -64,7 +89,7 @@ def create_rule(body: dict[str, Any], state: ServerState = Depends(get_state)) -
     return rule.model_dump(mode="json")
 
 
-@router.get("/rules", dependencies=[READ])
+@router.get("/rules", response_model=RuleList, dependencies=[READ])
 def rules(state: ServerState = Depends(get_state)) -> dict[str, Any]:
     found, workflows = load(state.db)
     return {
@@ -73,7 +98,48 @@ def rules(state: ServerState = Depends(get_state)) -> dict[str, Any]:
     }
 
 
-@router.get("/workflows", dependencies=[READ])
+@router.get("/workflows", response_model=WorkflowList, dependencies=[READ])
 def workflows(state: ServerState = Depends(get_state)) -> dict[str, Any]:
     _, found = load(state.db)
     return {"workflows": [w.model_dump(mode="json") for w in found.values()]}
+
+
+def _definition(state: ServerState, kind: str, name: str) -> dict[str, Any]:
+    with state.db.session() as s:
+        row = s.get(ActionDefinition, (kind, name))
+        if row is None:
+            raise ApiError(404, "not_found", f"no {kind} named {name!r}")
+        return dict(row.spec)
+
+
+@router.get("/rules/{name}", response_model=RuleOut, responses=errors(404), dependencies=[READ])
+def get_rule(name: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    """One rule."""
+    return _definition(state, "rule", name)
+
+
+@router.get(
+    "/workflows/{name}", response_model=WorkflowOut, responses=errors(404), dependencies=[READ]
+)
+def get_workflow(name: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    """One workflow."""
+    return _definition(state, "workflow", name)
+
+
+DELETE: dict[str, Any] = {
+    "status_code": 204,
+    "responses": errors(404, 409),
+    "dependencies": [WRITE],
+}
+
+
+@router.delete("/rules/{name}", **DELETE)
+def delete_rule(name: str, state: ServerState = Depends(get_state)) -> None:
+    """Delete a rule; the runs it started stay."""
+    delete_object(state.db, "rule", name)
+
+
+@router.delete("/workflows/{name}", **DELETE)
+def delete_workflow(name: str, state: ServerState = Depends(get_state)) -> None:
+    """Delete a workflow (409 while a rule or another workflow calls it)."""
+    delete_object(state.db, "workflow", name)

@@ -14,12 +14,22 @@ from sqlalchemy import select
 from vigil.app.catalog import register_baseline, upsert_endpoint
 from vigil.app.catalog import upsert_schedule as catalog_upsert_schedule
 from vigil.app.config import BaselineSpec, EndpointSpec, ScheduleSpec
+from vigil.app.lifecycle import delete_object
 from vigil.errors import ConfigError
 from vigil.server.errors import ApiError
+from vigil.server.schemas_catalog import (
+    BaselineList,
+    BaselineOut,
+    EndpointList,
+    EndpointOut,
+    ScheduleList,
+    ScheduleOut,
+)
+from vigil.server.schemas_common import errors
 from vigil.server.state import READ, WRITE, ServerState, get_state
 from vigil.store.models import BaselineRecord, Endpoint, Schedule
 
-router = APIRouter()
+router = APIRouter(responses=errors(401, 403, 422))
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$"
 
 
@@ -70,21 +80,27 @@ def _get(session: Any, model: type, name: str, what: str) -> Any:
     return row
 
 
-@router.get("/endpoints", dependencies=[READ])
+@router.get("/endpoints", response_model=EndpointList, dependencies=[READ])
 def list_endpoints(state: ServerState = Depends(get_state)) -> dict[str, Any]:
     with state.db.session() as s:
         return {"endpoints": [endpoint_out(e) for e in s.scalars(select(Endpoint))]}
 
 
-@router.post("/endpoints", status_code=201, dependencies=[WRITE])
-def create_endpoint(
-    body: EndpointSpec, state: ServerState = Depends(get_state)
-) -> dict[str, Any]:
+@router.post(
+    "/endpoints",
+    status_code=201,
+    response_model=EndpointOut,
+    responses=errors(400, 413),
+    dependencies=[WRITE],
+)
+def create_endpoint(body: EndpointSpec, state: ServerState = Depends(get_state)) -> dict[str, Any]:
     """Create or update an endpoint (the same fields as in vigil.yaml)."""
     return endpoint_out(upsert_endpoint(state.db, body))
 
 
-@router.get("/endpoints/{name}", dependencies=[READ])
+@router.get(
+    "/endpoints/{name}", response_model=EndpointOut, responses=errors(404), dependencies=[READ]
+)
 def get_endpoint(name: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
     with state.db.session() as s:
         return endpoint_out(_get(s, Endpoint, name, "endpoint"))
@@ -97,7 +113,13 @@ def _register(state: ServerState, spec: BaselineSpec) -> dict[str, Any]:
         raise ApiError(400, "invalid_path", exc.message) from None
 
 
-@router.post("/baselines", status_code=201, dependencies=[WRITE])
+@router.post(
+    "/baselines",
+    status_code=201,
+    response_model=BaselineOut,
+    responses=errors(400, 404, 413),
+    dependencies=[WRITE],
+)
 def create_baseline_from_path(
     body: BaselineSpec, state: ServerState = Depends(get_state)
 ) -> dict[str, Any]:
@@ -106,10 +128,16 @@ def create_baseline_from_path(
     return _register(state, body)
 
 
-@router.post("/baselines/upload", status_code=201, dependencies=[WRITE])
+@router.post(
+    "/baselines/upload",
+    status_code=201,
+    response_model=BaselineOut,
+    responses=errors(400, 404, 413),
+    dependencies=[WRITE],
+)
 async def upload_baseline(
     name: str = Form(pattern=NAME),
-    endpoint: str | None = Form(default=None),
+    endpoint: str | None = Form(default=None, pattern=NAME),
     statistics: UploadFile = File(...),
     constraints: UploadFile | None = File(default=None),
     state: ServerState = Depends(get_state),
@@ -129,33 +157,41 @@ async def upload_baseline(
     return record
 
 
-@router.get("/baselines", dependencies=[READ])
+@router.get("/baselines", response_model=BaselineList, dependencies=[READ])
 def list_baselines(state: ServerState = Depends(get_state)) -> dict[str, Any]:
     with state.db.session() as s:
         return {"baselines": [baseline_out(b) for b in s.scalars(select(BaselineRecord))]}
 
 
-@router.get("/baselines/{name}", dependencies=[READ])
+@router.get(
+    "/baselines/{name}", response_model=BaselineOut, responses=errors(404), dependencies=[READ]
+)
 def get_baseline(name: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
     with state.db.session() as s:
         return baseline_out(_get(s, BaselineRecord, name, "baseline"))
 
 
-@router.post("/schedules", status_code=201, dependencies=[WRITE])
-def create_schedule(
-    body: ScheduleSpec, state: ServerState = Depends(get_state)
-) -> dict[str, Any]:
+@router.post(
+    "/schedules",
+    status_code=201,
+    response_model=ScheduleOut,
+    responses=errors(400, 404, 413),
+    dependencies=[WRITE],
+)
+def create_schedule(body: ScheduleSpec, state: ServerState = Depends(get_state)) -> dict[str, Any]:
     """Create or update a schedule (the same fields as in vigil.yaml)."""
     return schedule_out(catalog_upsert_schedule(state.db, body))
 
 
-@router.get("/schedules", dependencies=[READ])
+@router.get("/schedules", response_model=ScheduleList, dependencies=[READ])
 def list_schedules(state: ServerState = Depends(get_state)) -> dict[str, Any]:
     with state.db.session() as s:
         return {"schedules": [schedule_out(x) for x in s.scalars(select(Schedule))]}
 
 
-@router.get("/schedules/{name}", dependencies=[READ])
+@router.get(
+    "/schedules/{name}", response_model=ScheduleOut, responses=errors(404), dependencies=[READ]
+)
 def get_schedule(name: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
     with state.db.session() as s:
         return schedule_out(_get(s, Schedule, name, "schedule"))
@@ -169,17 +205,46 @@ def _set_status(state: ServerState, name: str, status: str) -> dict[str, Any]:
         return schedule_out(row)
 
 
-@router.post("/schedules/{name}/pause", dependencies=[WRITE])
+@router.post(
+    "/schedules/{name}/pause",
+    response_model=ScheduleOut,
+    responses=errors(404),
+    dependencies=[WRITE],
+)
 def pause_schedule(name: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
     return _set_status(state, name, "Paused")
 
 
-@router.post("/schedules/{name}/resume", dependencies=[WRITE])
+@router.post(
+    "/schedules/{name}/resume",
+    response_model=ScheduleOut,
+    responses=errors(404),
+    dependencies=[WRITE],
+)
 def resume_schedule(name: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
     return _set_status(state, name, "Scheduled")
 
 
-@router.delete("/schedules/{name}", status_code=204, dependencies=[WRITE])
+DELETE: dict[str, Any] = {
+    "status_code": 204,
+    "responses": errors(404, 409),
+    "dependencies": [WRITE],
+}
+
+
+@router.delete("/endpoints/{name}", **DELETE)
+def delete_endpoint(name: str, state: ServerState = Depends(get_state)) -> None:
+    """Delete an endpoint (409 while a baseline or schedule uses it); its captures stay."""
+    delete_object(state.db, "endpoint", name)
+
+
+@router.delete("/baselines/{name}", **DELETE)
+def delete_baseline(name: str, state: ServerState = Depends(get_state)) -> None:
+    """Delete a baseline (409 while a schedule uses it)."""
+    delete_object(state.db, "baseline", name)
+
+
+@router.delete("/schedules/{name}", **DELETE)
 def delete_schedule(name: str, state: ServerState = Depends(get_state)) -> None:
-    with state.db.session() as s:
-        s.delete(_get(s, Schedule, name, "schedule"))
+    """Delete a schedule; its executions stay."""
+    delete_object(state.db, "schedule", name)

@@ -22,11 +22,12 @@ from starlette.concurrency import run_in_threadpool
 from vigil.capture.ground_truth import write_ground_truth, write_hour_file
 from vigil.formats.capture import CaptureRecord, GroundTruthRecord
 from vigil.server.errors import ApiError
+from vigil.server.schemas_common import IsoTime, Stored, errors
 from vigil.server.state import WRITE, ServerState, get_state
 from vigil.store.artifacts import ground_truth_root
 from vigil.store.models import Endpoint
 
-router = APIRouter()
+router = APIRouter(responses=errors(401, 403, 413, 422))
 MAX_RECORDS = 100_000
 
 
@@ -39,7 +40,7 @@ class PlainCapture(BaseModel):
     accept: str | None = None
     inference_id: str | None = None
     event_id: str | None = None
-    inference_time: datetime | None = None
+    inference_time: IsoTime | None = None
     custom_attributes: list[str] | None = None
 
 
@@ -135,7 +136,12 @@ def _check_line(line: bytes, number: int) -> tuple[dict[str, Any], str | None]:
     return record, when
 
 
-@router.post("/endpoints/{name}/captures", dependencies=[WRITE])
+@router.post(
+    "/endpoints/{name}/captures",
+    response_model=Stored,
+    responses=errors(404),
+    dependencies=[WRITE],
+)
 async def ingest_captures(
     name: str, request: Request, state: ServerState = Depends(get_state)
 ) -> dict[str, Any]:
@@ -203,7 +209,7 @@ class PlainLabels(BaseModel):
     records: list[PlainLabel] = Field(min_length=1, max_length=MAX_RECORDS)
 
 
-@router.post("/ground-truth", dependencies=[WRITE])
+@router.post("/ground-truth", response_model=Stored, dependencies=[WRITE])
 async def ingest_ground_truth(
     request: Request, state: ServerState = Depends(get_state)
 ) -> dict[str, Any]:
