@@ -34,6 +34,7 @@ which ``tests/test_errors.py`` compares with the classes the code defines::
     ├── DemoError                      demo_error            vigil.demo                     also RuntimeError
     ├── FormatError                    format_error          vigil.errors                   also ValueError
     ├── HostNotResolvedError           host_not_resolved     vigil.net.http                 also httpcore.ConnectError
+    ├── InUseError                     in_use                vigil.app.lifecycle            also RuntimeError
     ├── InputError                     input_error           vigil.errors                   also ValueError
     │   ├── EmptyInputError            empty_input           vigil.errors
     │   └── PreprocessorError          preprocessor_error    vigil.io.capture.preprocessor

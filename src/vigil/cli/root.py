@@ -59,6 +59,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "Action runs started by rules (workflows, commands, calls).",
         group=True,
     ),
+    "delete": LazyCommand(
+        "vigil.cli.delete",
+        "Delete an endpoint, baseline, schedule, alarm, topic, subscription, silence, rule or "
+        "workflow; refused (exit 2, naming them) while other objects refer to it.",
+    ),
     "delivery": LazyCommand(
         "vigil.cli.delivery", "Notification delivery: dead letters and redrive.", group=True
     ),

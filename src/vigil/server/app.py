@@ -1,16 +1,22 @@
 """The FastAPI application: ``create_app(settings)`` wires the store, auth and routes.
 
 Every route under ``/api/v1`` needs a bearer token (``vigil token create``); ``/health``
-does not. OpenAPI is served at ``/docs`` and ``/openapi.json``.
+does not. OpenAPI is served at ``/openapi.json``, rendered by Swagger UI at ``/docs`` and by
+ReDoc at ``/redoc`` from scripts shipped in the package (``/static``): they work offline.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 
 from vigil._version import __version__
 from vigil.app.bootstrap import open_database, worker_id
@@ -34,6 +40,39 @@ from vigil.store.metrics import MetricStore
 from vigil.store.settings import Settings
 
 API_PREFIX = "/api/v1"
+STATIC = Path(__file__).parent / "static"
+
+
+class Health(BaseModel):
+    """The server is up, and its version."""
+
+    status: str
+    version: str
+
+
+def _docs(app: FastAPI) -> None:
+    """Swagger UI at /docs and ReDoc at /redoc, every script and style served from /static."""
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+    def swagger() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Vigil API",
+            swagger_js_url="/static/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger-ui.css",
+            swagger_favicon_url="/static/favicon-32x32.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False, response_class=HTMLResponse)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title="Vigil API",
+            redoc_js_url="/static/redoc.standalone.js",
+            redoc_favicon_url="/static/favicon-32x32.png",
+            with_google_fonts=False,
+        )
 
 
 def create_app(
@@ -61,13 +100,16 @@ def create_app(
         version=__version__,
         lifespan=lifespan,
         description="Self-hosted model monitoring (SageMaker Model Monitor compatible).",
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.vigil = ServerState(
         settings=settings, db=db, metrics=metrics, extras={"runtime": runtime, **extras}
     )
     errors.install(app)
+    _docs(app)
 
-    @app.get("/health", tags=["health"])
+    @app.get("/health", tags=["health"], response_model=Health)
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 

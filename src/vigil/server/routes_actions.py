@@ -11,17 +11,27 @@ from vigil.actions.definitions import load, put_rule, put_workflow
 from vigil.actions.records import get_run, list_attempts, list_runs, run_to_dict
 from vigil.actions.spec import Rule, Workflow, check_references
 from vigil.actions.targets import http_target_urls
+from vigil.app.lifecycle import delete_object
 from vigil.app.secrets import redact
 from vigil.errors import ConfigError, VigilError
 from vigil.net import check_urls
 from vigil.server.code_checks import check_rule, check_workflow
 from vigil.server.errors import ApiError
+from vigil.server.schemas_common import errors
+from vigil.server.schemas_runs import (
+    RuleList,
+    RuleOut,
+    RunList,
+    RunOut,
+    WorkflowList,
+    WorkflowOut,
+)
 from vigil.server.state import READ, WRITE, ServerState, get_state
 
-router = APIRouter()
+router = APIRouter(responses=errors(401, 403, 422))
 
 
-@router.get("/actions/runs", dependencies=[READ])
+@router.get("/actions/runs", response_model=RunList, dependencies=[READ])
 def runs(
     rule: str | None = None,
     workflow: str | None = None,
@@ -33,7 +43,9 @@ def runs(
     return {"runs": [run_to_dict(r) for r in found]}
 
 
-@router.get("/actions/runs/{run_id}", dependencies=[READ])
+@router.get(
+    "/actions/runs/{run_id}", response_model=RunOut, responses=errors(404), dependencies=[READ]
+)
 def run(run_id: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
     return run_to_dict(get_run(state.db, run_id), list_attempts(state.db, run_id))
 
@@ -52,7 +64,13 @@ def _validated(model: Any, body: dict[str, Any]) -> Any:
     return definition
 
 
-@router.post("/workflows", status_code=201, dependencies=[WRITE])
+@router.post(
+    "/workflows",
+    status_code=201,
+    response_model=WorkflowOut,
+    responses=errors(400, 403, 413, 422),
+    dependencies=[WRITE],
+)
 def create_workflow(
     body: dict[str, Any], request: Request, state: ServerState = Depends(get_state)
 ) -> dict:
@@ -64,7 +82,13 @@ def create_workflow(
     return redact("workflow", workflow.model_dump(mode="json"))
 
 
-@router.post("/rules", status_code=201, dependencies=[WRITE])
+@router.post(
+    "/rules",
+    status_code=201,
+    response_model=RuleOut,
+    responses=errors(400, 403, 413, 422),
+    dependencies=[WRITE],
+)
 def create_rule(
     body: dict[str, Any], request: Request, state: ServerState = Depends(get_state)
 ) -> dict:
@@ -81,7 +105,7 @@ def create_rule(
     return redact("rule", rule.model_dump(mode="json"))
 
 
-@router.get("/rules", dependencies=[READ])
+@router.get("/rules", response_model=RuleList, dependencies=[READ])
 def rules(state: ServerState = Depends(get_state)) -> dict[str, Any]:
     found, workflows = load(state.db)
     return {
@@ -90,7 +114,51 @@ def rules(state: ServerState = Depends(get_state)) -> dict[str, Any]:
     }
 
 
-@router.get("/workflows", dependencies=[READ])
+@router.get("/workflows", response_model=WorkflowList, dependencies=[READ])
 def workflows(state: ServerState = Depends(get_state)) -> dict[str, Any]:
     _, found = load(state.db)
     return {"workflows": [redact("workflow", w.model_dump(mode="json")) for w in found.values()]}
+
+
+def _definition(state: ServerState, kind: str, name: str) -> dict[str, Any]:
+    """One stored rule or workflow, its secrets redacted."""
+    rules, workflows = load(state.db)
+    found = workflows.get(name) if kind == "workflow" else next(
+        (r for r in rules if r.name == name), None
+    )
+    if found is None:
+        raise ApiError(404, "not_found", f"no {kind} named {name!r}")
+    return redact(kind, found.model_dump(mode="json"))
+
+
+@router.get("/rules/{name}", response_model=RuleOut, responses=errors(404), dependencies=[READ])
+def get_rule(name: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    """One rule."""
+    return _definition(state, "rule", name)
+
+
+@router.get(
+    "/workflows/{name}", response_model=WorkflowOut, responses=errors(404), dependencies=[READ]
+)
+def get_workflow(name: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    """One workflow."""
+    return _definition(state, "workflow", name)
+
+
+DELETE: dict[str, Any] = {
+    "status_code": 204,
+    "responses": errors(404, 409),
+    "dependencies": [WRITE],
+}
+
+
+@router.delete("/rules/{name}", **DELETE)
+def delete_rule(name: str, state: ServerState = Depends(get_state)) -> None:
+    """Delete a rule; the runs it started stay."""
+    delete_object(state.db, "rule", name)
+
+
+@router.delete("/workflows/{name}", **DELETE)
+def delete_workflow(name: str, state: ServerState = Depends(get_state)) -> None:
+    """Delete a workflow (409 while a rule or another workflow calls it)."""
+    delete_object(state.db, "workflow", name)

@@ -13,20 +13,29 @@ from vigil.alerts.alarms import CompositeAlarm, MetricAlarm
 from vigil.alerts.notify import make_outbox
 from vigil.alerts.service import Transition, compute_alarms, get_alarm, history, put_alarm
 from vigil.app.documents import alarm_document
+from vigil.app.lifecycle import delete_object
 from vigil.app.references import check_alarm
 from vigil.app.scheduler import alarms_and_notifications
 from vigil.errors import ConfigError
 from vigil.server.errors import ApiError
+from vigil.server.schemas_alerts import AlarmHistoryOut, AlarmList, AlarmOut, EvaluationOut
+from vigil.server.schemas_common import IsoTime, errors
 from vigil.server.state import READ, WRITE, ServerState, get_state
 from vigil.store.models import AlarmRecord
 
-router = APIRouter()
+router = APIRouter(responses=errors(401, 403, 422))
 
 
-@router.post("/alarms", status_code=201, dependencies=[WRITE])
+@router.post(
+    "/alarms",
+    status_code=201,
+    response_model=AlarmOut,
+    responses=errors(400, 413),
+    dependencies=[WRITE],
+)
 def create_alarm(body: dict[str, Any], state: ServerState = Depends(get_state)) -> dict[str, Any]:
     """Create or update a metric alarm, or a composite alarm (a body with ``rule``)."""
-    model = CompositeAlarm if "rule" in body else MetricAlarm
+    model = CompositeAlarm if "alarm_rule" in body else MetricAlarm
     try:
         alarm = model.model_validate(body)
     except ValidationError as exc:
@@ -40,7 +49,7 @@ def create_alarm(body: dict[str, Any], state: ServerState = Depends(get_state)) 
     return alarm_document(put_alarm(state.db, alarm))
 
 
-@router.get("/alarms", dependencies=[READ])
+@router.get("/alarms", response_model=AlarmList, dependencies=[READ])
 def list_alarms(
     state_filter: str | None = None, state: ServerState = Depends(get_state)
 ) -> dict[str, Any]:
@@ -50,12 +59,23 @@ def list_alarms(
     return {"alarms": [alarm_document(r) for r in shown]}
 
 
-@router.get("/alarms/{name}", dependencies=[READ])
+@router.get("/alarms/{name}", response_model=AlarmOut, responses=errors(404), dependencies=[READ])
 def alarm(name: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
     return alarm_document(get_alarm(state.db, name))
 
 
-@router.get("/alarms/{name}/history", dependencies=[READ])
+@router.delete("/alarms/{name}", status_code=204, responses=errors(404, 409), dependencies=[WRITE])
+def delete_alarm(name: str, state: ServerState = Depends(get_state)) -> None:
+    """Delete an alarm and its history (409 while a composite alarm or a rule names it)."""
+    delete_object(state.db, "alarm", name)
+
+
+@router.get(
+    "/alarms/{name}/history",
+    response_model=AlarmHistoryOut,
+    responses=errors(404),
+    dependencies=[READ],
+)
 def alarm_history(name: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
     get_alarm(state.db, name)
     return {
@@ -73,9 +93,9 @@ def alarm_history(name: str, state: ServerState = Depends(get_state)) -> dict[st
     }
 
 
-@router.post("/alarms/evaluate", dependencies=[WRITE])
+@router.post("/alarms/evaluate", response_model=EvaluationOut, dependencies=[WRITE])
 def evaluate_now(
-    at: datetime | None = None, state: ServerState = Depends(get_state)
+    at: IsoTime | None = None, state: ServerState = Depends(get_state)
 ) -> dict[str, Any]:
     """Evaluate every alarm now, record the transitions and queue their notifications as the
     server's own loop does; with ``at``, a preview: the states and transitions an evaluation

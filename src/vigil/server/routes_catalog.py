@@ -14,6 +14,7 @@ from sqlalchemy import select
 from vigil.app.catalog import is_model_quality, register_baseline, upsert_endpoint
 from vigil.app.catalog import upsert_schedule as catalog_upsert_schedule
 from vigil.app.config import BaselineSpec, EndpointSpec, ScheduleSpec
+from vigil.app.lifecycle import delete_object
 from vigil.checks.model_quality import suggest_model_quality_constraints
 from vigil.checks.suggest import suggest_constraints
 from vigil.errors import ConfigError, FormatError
@@ -21,11 +22,20 @@ from vigil.formats import Statistics
 from vigil.formats.model_quality import ModelQualityStatistics
 from vigil.server.code_checks import check_schedule
 from vigil.server.errors import ApiError
+from vigil.server.schemas_catalog import (
+    BaselineList,
+    BaselineOut,
+    EndpointList,
+    EndpointOut,
+    ScheduleList,
+    ScheduleOut,
+)
+from vigil.server.schemas_common import errors
 from vigil.server.state import READ, WRITE, ServerState, get_state
 from vigil.store.locations import LocationNotAllowedError
 from vigil.store.models import BaselineRecord, Endpoint, Schedule
 
-router = APIRouter()
+router = APIRouter(responses=errors(401, 403, 422))
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$"
 
 
@@ -76,16 +86,20 @@ def _get(session: Any, model: type, name: str, what: str) -> Any:
     return row
 
 
-@router.get("/endpoints", dependencies=[READ])
+@router.get("/endpoints", response_model=EndpointList, dependencies=[READ])
 def list_endpoints(state: ServerState = Depends(get_state)) -> dict[str, Any]:
     with state.db.session() as s:
         return {"endpoints": [endpoint_out(e) for e in s.scalars(select(Endpoint))]}
 
 
-@router.post("/endpoints", status_code=201, dependencies=[WRITE])
-def create_endpoint(
-    body: EndpointSpec, state: ServerState = Depends(get_state)
-) -> dict[str, Any]:
+@router.post(
+    "/endpoints",
+    status_code=201,
+    response_model=EndpointOut,
+    responses=errors(400, 413),
+    dependencies=[WRITE],
+)
+def create_endpoint(body: EndpointSpec, state: ServerState = Depends(get_state)) -> dict[str, Any]:
     """Create or update an endpoint (the same fields as in vigil.yaml)."""
     try:
         return endpoint_out(upsert_endpoint(state.db, body, confined=state.settings))
@@ -93,7 +107,9 @@ def create_endpoint(
         raise ApiError(422, "validation_error", exc.message) from None
 
 
-@router.get("/endpoints/{name}", dependencies=[READ])
+@router.get(
+    "/endpoints/{name}", response_model=EndpointOut, responses=errors(404), dependencies=[READ]
+)
 def get_endpoint(name: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
     with state.db.session() as s:
         return endpoint_out(_get(s, Endpoint, name, "endpoint"))
@@ -112,7 +128,13 @@ def _register(state: ServerState, spec: BaselineSpec, confined: bool = True) -> 
         raise ApiError(422, "invalid_baseline", exc.message) from None
 
 
-@router.post("/baselines", status_code=201, dependencies=[WRITE])
+@router.post(
+    "/baselines",
+    status_code=201,
+    response_model=BaselineOut,
+    responses=errors(400, 404, 413),
+    dependencies=[WRITE],
+)
 def create_baseline_from_path(
     body: BaselineSpec, state: ServerState = Depends(get_state)
 ) -> dict[str, Any]:
@@ -135,10 +157,16 @@ def _suggest_constraints(directory: Path) -> None:
         raise ApiError(422, "invalid_baseline", f"statistics: {exc}") from None
 
 
-@router.post("/baselines/upload", status_code=201, dependencies=[WRITE])
+@router.post(
+    "/baselines/upload",
+    status_code=201,
+    response_model=BaselineOut,
+    responses=errors(400, 404, 413, 422),
+    dependencies=[WRITE],
+)
 async def upload_baseline(
     name: str = Form(pattern=NAME),
-    endpoint: str | None = Form(default=None),
+    endpoint: str | None = Form(default=None, pattern=NAME),
     statistics: UploadFile = File(...),
     constraints: UploadFile | None = File(default=None),
     state: ServerState = Depends(get_state),
@@ -161,19 +189,27 @@ async def upload_baseline(
     return record
 
 
-@router.get("/baselines", dependencies=[READ])
+@router.get("/baselines", response_model=BaselineList, dependencies=[READ])
 def list_baselines(state: ServerState = Depends(get_state)) -> dict[str, Any]:
     with state.db.session() as s:
         return {"baselines": [baseline_out(b) for b in s.scalars(select(BaselineRecord))]}
 
 
-@router.get("/baselines/{name}", dependencies=[READ])
+@router.get(
+    "/baselines/{name}", response_model=BaselineOut, responses=errors(404), dependencies=[READ]
+)
 def get_baseline(name: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
     with state.db.session() as s:
         return baseline_out(_get(s, BaselineRecord, name, "baseline"))
 
 
-@router.post("/schedules", status_code=201, dependencies=[WRITE])
+@router.post(
+    "/schedules",
+    status_code=201,
+    response_model=ScheduleOut,
+    responses=errors(400, 403, 404, 413, 422),
+    dependencies=[WRITE],
+)
 def create_schedule(
     body: ScheduleSpec, request: Request, state: ServerState = Depends(get_state)
 ) -> dict[str, Any]:
@@ -186,13 +222,15 @@ def create_schedule(
         raise ApiError(422, "validation_error", exc.message) from None
 
 
-@router.get("/schedules", dependencies=[READ])
+@router.get("/schedules", response_model=ScheduleList, dependencies=[READ])
 def list_schedules(state: ServerState = Depends(get_state)) -> dict[str, Any]:
     with state.db.session() as s:
         return {"schedules": [schedule_out(x) for x in s.scalars(select(Schedule))]}
 
 
-@router.get("/schedules/{name}", dependencies=[READ])
+@router.get(
+    "/schedules/{name}", response_model=ScheduleOut, responses=errors(404), dependencies=[READ]
+)
 def get_schedule(name: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
     with state.db.session() as s:
         return schedule_out(_get(s, Schedule, name, "schedule"))
@@ -206,17 +244,46 @@ def _set_status(state: ServerState, name: str, status: str) -> dict[str, Any]:
         return schedule_out(row)
 
 
-@router.post("/schedules/{name}/pause", dependencies=[WRITE])
+@router.post(
+    "/schedules/{name}/pause",
+    response_model=ScheduleOut,
+    responses=errors(404),
+    dependencies=[WRITE],
+)
 def pause_schedule(name: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
     return _set_status(state, name, "Paused")
 
 
-@router.post("/schedules/{name}/resume", dependencies=[WRITE])
+@router.post(
+    "/schedules/{name}/resume",
+    response_model=ScheduleOut,
+    responses=errors(404),
+    dependencies=[WRITE],
+)
 def resume_schedule(name: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
     return _set_status(state, name, "Scheduled")
 
 
-@router.delete("/schedules/{name}", status_code=204, dependencies=[WRITE])
+DELETE: dict[str, Any] = {
+    "status_code": 204,
+    "responses": errors(404, 409),
+    "dependencies": [WRITE],
+}
+
+
+@router.delete("/endpoints/{name}", **DELETE)
+def delete_endpoint(name: str, state: ServerState = Depends(get_state)) -> None:
+    """Delete an endpoint (409 while a baseline or schedule uses it); its captures stay."""
+    delete_object(state.db, "endpoint", name)
+
+
+@router.delete("/baselines/{name}", **DELETE)
+def delete_baseline(name: str, state: ServerState = Depends(get_state)) -> None:
+    """Delete a baseline (409 while a schedule uses it)."""
+    delete_object(state.db, "baseline", name)
+
+
+@router.delete("/schedules/{name}", **DELETE)
 def delete_schedule(name: str, state: ServerState = Depends(get_state)) -> None:
-    with state.db.session() as s:
-        s.delete(_get(s, Schedule, name, "schedule"))
+    """Delete a schedule; its executions stay."""
+    delete_object(state.db, "schedule", name)

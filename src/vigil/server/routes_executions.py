@@ -15,12 +15,14 @@ from vigil.metrics.contract import EXECUTION_STATUSES
 from vigil.monitor.runner import run_scheduled
 from vigil.monitor.runtime import Runtime
 from vigil.server.errors import ApiError
+from vigil.server.schemas_common import IsoTime, errors
+from vigil.server.schemas_runs import ExecutionList, ExecutionOut
 from vigil.server.state import READ, WRITE, ServerState, get_state
 from vigil.store.errors import LeaseLostError
 from vigil.store.executions import get_execution, list_executions, stop_execution
 from vigil.store.models import Execution, Schedule
 
-router = APIRouter()
+router = APIRouter(responses=errors(401, 403, 422))
 OUTPUT_FILES = (
     "statistics.json",
     "constraints.json",
@@ -39,13 +41,13 @@ def execution_out(e: Execution) -> dict[str, Any]:
     }
 
 
-@router.get("/executions", dependencies=[READ])
+@router.get("/executions", response_model=ExecutionList, responses=errors(400), dependencies=[READ])
 def executions(
     endpoint: str | None = None,
     schedule: str | None = None,
-    status: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    status: str | None = Query(default=None, pattern=f"^({'|'.join(STATUSES)})$"),
+    since: IsoTime | None = None,
+    until: IsoTime | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
     state: ServerState = Depends(get_state),
 ) -> dict[str, Any]:
@@ -65,12 +67,28 @@ def executions(
     return {"executions": [execution_out(e) for e in rows]}
 
 
-@router.get("/executions/{execution_id}", dependencies=[READ])
+@router.get(
+    "/executions/{execution_id}",
+    response_model=ExecutionOut,
+    responses=errors(404),
+    dependencies=[READ],
+)
 def execution(execution_id: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
     return execution_out(get_execution(state.db, execution_id))
 
 
-@router.get("/executions/{execution_id}/outputs/{filename}", dependencies=[READ])
+@router.get(
+    "/executions/{execution_id}/outputs/{filename}",
+    response_class=FileResponse,
+    responses={
+        200: {
+            "description": "The file (JSON, or HTML for report.html)",
+            "content": {"application/json": {}, "text/html": {}},
+        },
+        **errors(404),
+    },
+    dependencies=[READ],
+)
 def execution_output(
     execution_id: str, filename: str, state: ServerState = Depends(get_state)
 ) -> FileResponse:
@@ -88,7 +106,9 @@ def execution_output(
     return FileResponse(path, media_type=media)
 
 
-@router.post("/executions/{execution_id}/stop")
+@router.post(
+    "/executions/{execution_id}/stop", response_model=ExecutionOut, responses=errors(404, 409)
+)
 def stop(
     execution_id: str, token: str = WRITE, state: ServerState = Depends(get_state)
 ) -> dict[str, Any]:
@@ -101,11 +121,16 @@ def stop(
 
 
 class RunIn(BaseModel):
-    window_start: datetime | None = None
-    window_end: datetime | None = None
+    window_start: IsoTime | None = None
+    window_end: IsoTime | None = None
 
 
-@router.post("/schedules/{name}/run", dependencies=[WRITE])
+@router.post(
+    "/schedules/{name}/run",
+    response_model=ExecutionOut,
+    responses=errors(400, 404, 409, 413),
+    dependencies=[WRITE],
+)
 def run_now(
     name: str, body: RunIn | None = None, state: ServerState = Depends(get_state)
 ) -> dict[str, Any]:

@@ -26,11 +26,12 @@ from vigil.capture.writer.hour_file import write_hour_lines
 from vigil.errors import InputError
 from vigil.formats.capture import CaptureRecord, GroundTruthRecord
 from vigil.server.errors import ApiError
+from vigil.server.schemas_common import IsoTime, Stored, errors
 from vigil.server.state import INGEST, ServerState, get_state
 from vigil.store.artifacts import ground_truth_root
 from vigil.store.models import Endpoint
 
-router = APIRouter()
+router = APIRouter(responses=errors(401, 403, 413, 422))
 MAX_RECORDS = 100_000
 
 
@@ -43,7 +44,7 @@ class PlainCapture(BaseModel):
     accept: str | None = None
     inference_id: str | None = None
     event_id: str | None = None
-    inference_time: datetime | None = None
+    inference_time: IsoTime | None = None
     custom_attributes: list[str] | None = None
 
 
@@ -148,7 +149,12 @@ def _check_line(line: bytes, number: int) -> tuple[dict[str, Any], str | None]:
     return record, when
 
 
-@router.post("/endpoints/{name}/captures", dependencies=[INGEST])
+@router.post(
+    "/endpoints/{name}/captures",
+    response_model=Stored,
+    responses=errors(404),
+    dependencies=[INGEST],
+)
 async def ingest_captures(
     name: str, request: Request, state: ServerState = Depends(get_state)
 ) -> dict[str, Any]:
@@ -209,7 +215,7 @@ class PlainLabels(BaseModel):
     records: list[PlainLabel] = Field(min_length=1, max_length=MAX_RECORDS)
 
 
-@router.post("/ground-truth", dependencies=[INGEST])
+@router.post("/ground-truth", response_model=Stored, dependencies=[INGEST])
 async def ingest_ground_truth(
     request: Request, state: ServerState = Depends(get_state)
 ) -> dict[str, Any]:

@@ -10,16 +10,18 @@ from pydantic import BaseModel, Field
 
 from vigil.metrics.datum import MetricDatum
 from vigil.server.errors import ApiError
+from vigil.server.schemas_alerts import MetricList, MetricQueryOut, PutMetricsOut
+from vigil.server.schemas_common import IsoTime, errors
 from vigil.server.state import INGEST, READ, ServerState, get_state
 
-router = APIRouter()
+router = APIRouter(responses=errors(401, 403, 422))
 MAX_DATAPOINTS = 100_000
 
 
 class DatumIn(BaseModel):
     name: str
     dimensions: dict[str, str] = {}
-    timestamp: datetime | None = None
+    timestamp: IsoTime | None = None
     value: float | None = None
     sample_count: float | None = None
     sum: float | None = None
@@ -33,7 +35,9 @@ class PutMetricsIn(BaseModel):
     data: list[DatumIn] = Field(min_length=1, max_length=MAX_DATAPOINTS)
 
 
-@router.post("/metrics", dependencies=[INGEST])
+@router.post(
+    "/metrics", response_model=PutMetricsOut, responses=errors(400, 413), dependencies=[INGEST]
+)
 def put_metrics(body: PutMetricsIn, state: ServerState = Depends(get_state)) -> dict[str, Any]:
     now = datetime.now(timezone.utc)
     data = []
@@ -68,12 +72,14 @@ def _dimensions(items: list[str]) -> dict[str, str]:
     return dims
 
 
-@router.get("/metrics/query", dependencies=[READ])
+@router.get(
+    "/metrics/query", response_model=MetricQueryOut, responses=errors(400), dependencies=[READ]
+)
 def query_metrics(
     namespace: str,
     name: str,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: IsoTime | None = None,
+    end: IsoTime | None = None,
     period: int = Query(default=300, ge=1, le=86400 * 31),
     statistic: list[str] = Query(default=["Average"]),
     dimension: list[str] = Query(default=[]),
@@ -90,7 +96,7 @@ def query_metrics(
     return {"namespace": namespace, "name": name, "period": period, "datapoints": rows}
 
 
-@router.get("/metrics", dependencies=[READ])
+@router.get("/metrics", response_model=MetricList, dependencies=[READ])
 def list_metrics(
     namespace: str | None = None, prefix: str | None = None, state: ServerState = Depends(get_state)
 ) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from vigil.server import auth
 from vigil.server.errors import ApiError
@@ -30,15 +31,24 @@ def get_state(request: Request) -> ServerState:
     return request.app.state.vigil
 
 
+# Declares the bearer scheme in OpenAPI; ``auto_error=False`` leaves the 401 (and its JSON
+# body) to ``require``.
+bearer = HTTPBearer(
+    auto_error=False, description="An API token: `vigil token create` prints its secret."
+)
+
+
 def require(scope: str) -> Callable[..., Any]:
     """A dependency that demands a bearer token carrying ``scope``."""
 
-    def check(request: Request, state: ServerState = Depends(get_state)) -> str:
-        header = request.headers.get("authorization", "")
-        kind, _, secret = header.partition(" ")
-        if kind.lower() != "bearer" or not secret:
+    def check(
+        credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+        state: ServerState = Depends(get_state),
+    ) -> str:
+        secret = credentials.credentials.strip() if credentials is not None else ""
+        if not secret:
             raise ApiError(401, "unauthorized", "missing bearer token (Authorization: Bearer ...)")
-        found = auth.authenticate(state.db, secret.strip())
+        found = auth.authenticate(state.db, secret)
         if found is None:
             raise ApiError(401, "unauthorized", "unknown or revoked token")
         name, scopes = found
