@@ -84,8 +84,8 @@ def live(tmp_path: Path) -> Iterator[Live]:
 
 def _seed(live: Live, tmp_path: Path, sagemaker_dir: Path) -> None:
     """One object of each kind, so that the generated requests find something."""
-    base = tmp_path / "baseline"
-    base.mkdir()
+    base = tmp_path / "data" / "baselines" / "incoming"  # where API paths may point
+    base.mkdir(parents=True)
     shutil.copy(sagemaker_dir / "data_quality_statistics.json", base / "statistics.json")
     shutil.copy(sagemaker_dir / "data_quality_constraints.json", base / "constraints.json")
     now = datetime.now(timezone.utc)

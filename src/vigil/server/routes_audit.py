@@ -12,10 +12,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
+from vigil.server.schemas_common import IsoTime, errors
 from vigil.server.state import ADMIN, ServerState, get_state
 from vigil.store.audit import entry_document, list_entries
 
-router = APIRouter()
+router = APIRouter(responses=errors(401, 403, 422))
 
 MAX_LIMIT = 1000
 
@@ -49,8 +50,8 @@ def _utc(t: datetime | None) -> datetime | None:
 
 @router.get("/audit", response_model=AuditPage, dependencies=[ADMIN])
 def audit(
-    since: datetime | None = Query(None, description="From this time (inclusive, ISO-8601)."),
-    until: datetime | None = Query(None, description="Before this time (exclusive)."),
+    since: IsoTime | None = Query(None, description="From this time (inclusive, ISO-8601)."),
+    until: IsoTime | None = Query(None, description="Before this time (exclusive)."),
     actor: str | None = Query(None, description="token:<name>, cli:<user>, or a token name."),
     kind: str | None = Query(None, description="The kind of object (endpoint, alarm, ...)."),
     name: str | None = Query(None, description="The object's name (or id)."),

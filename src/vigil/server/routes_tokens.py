@@ -15,32 +15,11 @@ from pydantic import BaseModel, Field, field_validator
 from vigil.errors import ConfigError
 from vigil.server import auth
 from vigil.server.errors import ApiError
+from vigil.server.schemas_common import errors
 from vigil.server.state import ADMIN, ServerState, get_state
 
-router = APIRouter()
+router = APIRouter(responses=errors(401, 403, 422))
 TOKEN_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$"
-
-
-class ErrorDetail(BaseModel):
-    """What went wrong: a stable code and a message."""
-
-    code: str
-    message: str
-
-
-class ErrorOut(BaseModel):
-    """Every error body: ``{"error": {"code", "message"}}``."""
-
-    error: ErrorDetail
-
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorOut, "description": what}
-    for status, what in (
-        (401, "No token, or an unknown or revoked one"),
-        (403, "The token lacks the admin scope"),
-    )
-}
 
 
 class TokenOut(BaseModel):
@@ -80,7 +59,7 @@ class TokenIn(BaseModel):
             raise ValueError(exc.message) from None
 
 
-@router.get("/tokens", response_model=TokenList, dependencies=[ADMIN], responses=ERRORS)
+@router.get("/tokens", response_model=TokenList, dependencies=[ADMIN])
 def list_tokens(state: ServerState = Depends(get_state)) -> dict[str, Any]:
     """Every token: name, scopes, when created and last used, whether revoked."""
     return {"tokens": auth.list_tokens(state.db)}
@@ -91,7 +70,7 @@ def list_tokens(state: ServerState = Depends(get_state)) -> dict[str, Any]:
     status_code=201,
     response_model=TokenCreated,
     dependencies=[ADMIN],
-    responses={**ERRORS, 409: {"model": ErrorOut, "description": "The name is taken"}},
+    responses=errors(400, 409, 413),
 )
 def create_token(body: TokenIn, state: ServerState = Depends(get_state)) -> dict[str, Any]:
     """Create a token; the answer holds its secret, which is never shown again."""
@@ -106,7 +85,7 @@ def create_token(body: TokenIn, state: ServerState = Depends(get_state)) -> dict
     "/tokens/{name}",
     response_model=TokenOut,
     dependencies=[ADMIN],
-    responses={**ERRORS, 404: {"model": ErrorOut, "description": "No such token"}},
+    responses=errors(404),
 )
 def revoke_token(name: str, state: ServerState = Depends(get_state)) -> auth.TokenInfo | None:
     """Revoke a token: refused at once on every server; it stays listed as revoked."""

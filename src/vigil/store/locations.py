@@ -117,6 +117,8 @@ def confine_location(
     (relative paths are taken from the data directory); a URL comes back normalised.
     ``must_exist`` refuses a local path that does not exist. ``hint`` ends the message."""
     tail = f"; {hint}" if hint else ""
+    if "\x00" in value:
+        raise LocationNotAllowedError(f"{field} {value!r}: a path holds no NUL character")
     local = _local(value, field)
     if local is None:
         key = _url_key(value)
@@ -137,7 +139,7 @@ def confine_location(
         resolved = local.resolve(strict=must_exist)
     except FileNotFoundError:
         raise LocationNotAllowedError(f"{field} {value!r}: no such file or directory") from None
-    except (OSError, RuntimeError) as exc:  # a symlink loop, a permission error
+    except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, a permission error
         raise LocationNotAllowedError(f"{field} {value!r}: cannot be resolved ({exc})") from None
     check_local(settings, resolved, field, value, tail)
     return str(resolved)
