@@ -193,10 +193,10 @@ def test_a_postgresql_database_written_before_migrations_is_refused_then_upgrade
 ):
     db = _fresh_postgres(postgres_url, "migrate_legacy")
     try:
-        # what the code before migrations did on open: its tables (those of the fixture)
-        Base.metadata.create_all(
-            db.engine, tables=[t for t in Base.metadata.sorted_tables if t.name in _LANDED_TABLES]
-        )
+        # the schema of the code before migrations (revision 0001), without alembic_version
+        with db.engine.begin() as conn:
+            command.upgrade(config(conn), "0001")
+            conn.execute(text("DROP TABLE alembic_version"))
         with db.session() as s:
             s.execute(text("INSERT INTO endpoints (name, variant, created_at) "
                            "VALUES ('e1', 'AllTraffic', now())"))

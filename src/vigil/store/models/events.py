@@ -34,7 +34,11 @@ class Event(Base):
     """A state change on the platform (a concept drift detected, a job finished, ...)."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_kind_time", "kind", "time"),)
+    __table_args__ = (
+        Index("ix_events_kind_time", "kind", "time"),
+        # the scheduler's mark of completed executions (count and latest, every tick)
+        Index("ix_events_kind_created", "kind", "created_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
     kind: Mapped[str] = mapped_column(String(64))
