@@ -14,9 +14,11 @@ import logging
 import time
 from typing import Any
 
+import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vigil.server import auth
+from vigil.server.state import TOKEN_LOOKUP
 from vigil.store.audit import reset_actor, set_actor, token_actor
 from vigil.store.db import Database
 
@@ -41,6 +43,8 @@ class AuditMiddleware:
         self.db = db
 
     def _actor(self, scope: Scope) -> str:
+        """The actor of the request's token, its lookup kept in the scope for ``require``
+        (one lookup a request). Runs in a worker thread: never on the event loop."""
         secret = _bearer(scope)
         if secret is None:
             return ANONYMOUS
@@ -49,13 +53,14 @@ class AuditMiddleware:
         except Exception:  # the database is down: the route's own check will say so
             log.exception("token lookup failed")
             return ANONYMOUS
+        scope.setdefault("state", {})[TOKEN_LOOKUP] = (auth.hash_secret(secret), found)
         return token_actor(str(found[0])) if found else ANONYMOUS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        actor = self._actor(scope)
+        actor = await anyio.to_thread.run_sync(self._actor, scope)
         status = 500
         started = time.perf_counter()
 

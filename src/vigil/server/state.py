@@ -31,6 +31,9 @@ def get_state(request: Request) -> ServerState:
     return request.app.state.vigil
 
 
+TOKEN_LOOKUP = "vigil.token"
+"""Where a request's scope keeps ``(hash of its secret, authenticate's answer)`` once looked up."""
+
 # Declares the bearer scheme in OpenAPI; ``auto_error=False`` leaves the 401 (and its JSON
 # body) to ``require``.
 bearer = HTTPBearer(
@@ -42,13 +45,18 @@ def require(scope: str) -> Callable[..., Any]:
     """A dependency that demands a bearer token carrying ``scope``."""
 
     def check(
+        request: Request,
         credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
         state: ServerState = Depends(get_state),
     ) -> str:
         secret = credentials.credentials.strip() if credentials is not None else ""
         if not secret:
             raise ApiError(401, "unauthorized", "missing bearer token (Authorization: Bearer ...)")
-        found = auth.authenticate(state.db, secret)
+        looked_up = request.scope.get("state", {}).get(TOKEN_LOOKUP)
+        if looked_up is not None and looked_up[0] == auth.hash_secret(secret):
+            found = looked_up[1]  # this request's lookup (the audit middleware's), not another
+        else:
+            found = auth.authenticate(state.db, secret)
         if found is None:
             raise ApiError(401, "unauthorized", "unknown or revoked token")
         name, scopes = found
