@@ -1,6 +1,7 @@
 """Schema migrations: the revisions equal the models on SQLite and PostgreSQL, a database
 written before migrations is refused by the server and the CLI (one line, exit 2) until
-``vigil db upgrade`` stamps it, and its data is then found intact.
+``vigil db upgrade`` stamps it, and its data is then found intact (its plain-text secrets
+sealed: tests/test_upgrade_sealing.py).
 
 ``tests/data/pre_migration.db`` is that database: written by the Vigil before migrations
 (commit 7153e4a) running its own demo, as ``tests/data/make_pre_migration_db.py`` says.
@@ -12,6 +13,7 @@ revision: write one with ``vigil db revision -m "what changed"`` (see
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -32,11 +34,13 @@ from sqlalchemy.engine import make_url
 import vigil
 from pg_fixture import postgres_url  # noqa: F401
 from vigil.app.bootstrap import open_database
+from vigil.app.secrets import transform
 from vigil.store.db import Database
 from vigil.store.errors import SchemaOutdatedError, SchemaTooNewError
 from vigil.store.migrations import config, differences, script, upgrade
 from vigil.store.models import Base
 from vigil.store.schema_version import VERSIONS_DIR, head, known_revisions, read_state, stamp
+from vigil.store.secrets import SecretBox, SecretFields, unseal
 from vigil.store.settings import Settings
 
 FIXTURE = Path(__file__).resolve().parent / "data" / "pre_migration.db"
@@ -82,6 +86,36 @@ def _rows(path: Path) -> dict[str, list[dict[str, Any]]]:
         return {t: r for t, r in rows.items() if r or t in _LANDED_TABLES}
     finally:
         conn.close()
+
+
+_SEALED_COLUMNS = {"subscriptions": "config", "delivery_outbox": "payload",
+                   "action_definitions": "spec"}  # fmt: skip
+
+
+def _opened(rows: dict[str, list[dict[str, Any]]], data: Path) -> dict[str, list[dict[str, Any]]]:
+    """``rows`` with the columns holding secrets parsed and their sealed values opened with
+    the installation's key (what the code reads), the audit trail (of the sealing) left out."""
+    box = SecretBox.for_data_dir(data, environ={})
+
+    def fn(fields: SecretFields, config: Any) -> dict[str, Any]:
+        return unseal(fields, config, box)
+
+    out = {t: r for t, r in rows.items() if t != "audit_log"}
+    for table, column in _SEALED_COLUMNS.items():
+        opened = []
+        for row in out.get(table, []):
+            value = json.loads(row[column])
+            if table == "subscriptions":
+                doc = {"protocol": row["protocol"], "config": value}
+                value = transform("subscription", doc, fn)["config"]
+            elif table == "delivery_outbox" and isinstance(value.get("subscription"), dict):
+                inner = transform("subscription", value["subscription"], fn)
+                value = {**value, "subscription": inner}
+            elif table == "action_definitions":
+                value = transform(row["kind"], value, fn)
+            opened.append({**row, column: value})
+        out[table] = sorted(opened, key=repr)
+    return out
 
 
 def _fresh_postgres(url: str, name: str) -> Database:
@@ -260,11 +294,13 @@ def test_the_pre_migration_database_is_refused_then_upgraded_with_its_data_intac
 
     upgraded = cli("db", "upgrade", "--data-dir", str(data))
     assert upgraded.returncode == 0, upgraded.stderr
-    assert upgraded.stdout.strip() == (
+    assert upgraded.stdout.splitlines() == [
         f"database sqlite:///{path.resolve()} upgraded from revision none (written before "
-        f"migrations) to {head()}"
-    )
-    assert _rows(path) == before
+        f"migrations) to {head()}",
+        "sealed 16 plain-text secret value(s) with the secret key (2 in subscriptions, "
+        "14 in deliveries)",
+    ]
+    assert _opened(_rows(path), data) == _opened(before, data)  # the same, secrets sealed
     assert differences(Database(f"sqlite:///{path}")) == []
     again = cli("db", "upgrade", "--data-dir", str(data), "--output", "json")
     assert '"changed": false' in again.stdout

@@ -14,6 +14,9 @@ named, and the message names each referrer, so the caller knows what to delete f
 
 The state an object leaves behind goes with it (an alarm's history and notified states, a
 topic's notification groups); the records of what ran (executions, action runs) stay.
+Deleting a subscription (or a topic) cancels its deliveries not made yet in the same
+transaction: they are kept in the outbox with status ``cancelled``, and nothing sends them;
+the delivered ones stay as they were.
 
 >>> KINDS[:3]
 ('endpoint', 'baseline', 'schedule')
@@ -25,7 +28,7 @@ import contextlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from vigil.actions.spec import Rule, Workflow, WorkflowTarget
@@ -40,11 +43,13 @@ from vigil.store.models import (
     Endpoint,
     NotificationGroup,
     NotifiedState,
+    OutboxItem,
     Schedule,
     SilenceRecord,
     SubscriptionRecord,
     TopicRecord,
 )
+from vigil.store.models.notifications import CANCELLED
 
 __all__ = ["KINDS", "InUseError", "delete_object", "referrers"]
 
@@ -190,6 +195,16 @@ def referrers(db: Database, kind: str, name: str) -> list[str]:
         return _REFERRERS[kind](s, name)
 
 
+def _cancel_deliveries(where: Any, what: str) -> Any:
+    """The statement that cancels the outbox items not delivered yet (``pending``, and
+    ``dead``, which a redrive would send again) matching ``where``; delivered ones stay."""
+    return (
+        update(OutboxItem)
+        .where(where, OutboxItem.status.in_(("pending", "dead")))
+        .values(status=CANCELLED, claim_token=None, last_error=f"cancelled: {what} was deleted")
+    )
+
+
 def _leftovers(s: Session, kind: str, name: str) -> Iterable[Any]:
     """The statements that remove the state an object leaves behind."""
     if kind == "alarm":
@@ -198,6 +213,9 @@ def _leftovers(s: Session, kind: str, name: str) -> Iterable[Any]:
     elif kind == "topic":
         yield delete(NotificationGroup).where(NotificationGroup.topic == name)
         yield delete(NotifiedState).where(NotifiedState.topic == name)
+        yield _cancel_deliveries(OutboxItem.topic == name, f"topic {name!r}")
+    elif kind == "subscription":
+        yield _cancel_deliveries(OutboxItem.subscription == name, f"subscription {name!r}")
 
 
 def delete_object(db: Database, kind: str, name: str) -> None:

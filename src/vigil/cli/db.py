@@ -14,6 +14,7 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from vigil.app.bootstrap import connect_database
+from vigil.app.sealing import seal_stored_secrets
 from vigil.cli.common import DataDirOpt, OutputFormat, OutputOpt, emit_json, fail, line
 from vigil.errors import VigilError
 from vigil.store.db import Database
@@ -49,12 +50,14 @@ def _document(state: SchemaState) -> dict[str, object]:
 @app.command("upgrade")
 def db_upgrade(data_dir: DataDirOpt = None, output: OutputOpt = OutputFormat.text) -> None:
     """Bring the database to the schema this Vigil needs (an empty one is created, one
-    written before migrations is recorded as revision 0001 and upgraded)."""
+    written before migrations is recorded as revision 0001 and upgraded), then seal the
+    secrets older Vigils stored in plain text (how many is said; a second run seals none)."""
     from vigil.store.migrations import upgrade  # lazy: alembic only for this command
 
     db = _database(data_dir)
     try:
         done = upgrade(db)
+        sealed = seal_stored_secrets(db)  # rows written before secrets were encrypted
     except (VigilError, SQLAlchemyError) as exc:
         raise fail(str(exc)) from None
     finally:
@@ -67,14 +70,19 @@ def db_upgrade(data_dir: DataDirOpt = None, output: OutputOpt = OutputFormat.tex
                 "after": done.after,
                 "stamped": done.stamped,
                 "changed": done.changed,
+                "sealed": sealed.total,
+                "sealed_by_kind": sealed.counts,
             }
         )
         return
     if not done.changed:
         line(f"database {done.database} is at revision {done.after}: nothing to do")
-        return
-    came = "none (written before migrations)" if done.stamped else (done.before or "none")
-    line(f"database {done.database} upgraded from revision {came} to {done.after}")
+    else:
+        came = "none (written before migrations)" if done.stamped else (done.before or "none")
+        line(f"database {done.database} upgraded from revision {came} to {done.after}")
+    if sealed.total:
+        kinds = ", ".join(f"{n} in {kind}" for kind, n in sealed.counts.items() if n)
+        line(f"sealed {sealed.total} plain-text secret value(s) with the secret key ({kinds})")
 
 
 @app.command("current")

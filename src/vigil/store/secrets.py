@@ -372,6 +372,25 @@ def seal(
     return _map_leaves(fields, config, one)
 
 
+def seal_plain(
+    fields: SecretFields, config: Mapping[str, Any], box: SecretBox
+) -> tuple[dict[str, Any], int]:
+    """``config`` with every secret value that is not sealed yet sealed as it is (nothing
+    resolved or refused: a stored value, written before secrets were sealed), and how many
+    were sealed; an all-sealed ``config`` comes back equal, with 0 (``vigil db upgrade``)."""
+    count = 0
+
+    def one(value: Any, _kind: str, _where: str) -> Any:
+        nonlocal count
+        if is_sealed(value):
+            return value
+        count += 1
+        return box.seal_value(value)
+
+    out = _map_leaves(fields, config, one)
+    return out, count
+
+
 def unseal(fields: SecretFields, config: Mapping[str, Any], box: SecretBox) -> dict[str, Any]:
     """``config`` with every secret value in plain text (to deliver with)."""
     return _map_leaves(fields, config, lambda v, _k, _w: box.open_value(v)[0])

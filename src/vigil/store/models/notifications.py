@@ -95,7 +95,8 @@ class NotifiedState(Base):
     state: Mapped[str] = mapped_column(String(32))
 
 
-STATUSES = ("pending", "delivered", "dead")
+CANCELLED = "cancelled"  # its subscription or topic was deleted before it was delivered
+STATUSES = ("pending", "delivered", "dead", CANCELLED)
 
 
 class OutboxItem(Base):
