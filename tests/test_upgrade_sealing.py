@@ -159,7 +159,7 @@ def test_upgrade_seals_every_plain_secret_and_deliveries_keep_the_real_values(tm
     doc = json.loads(again.stdout)
     assert (doc["changed"], doc["sealed"]) == (False, 0)
     assert doc["sealed_by_kind"] == {"subscriptions": 0, "rules": 0, "workflows": 0,
-                                     "deliveries": 0}  # fmt: skip
+                                     "deliveries": 0, "runs": 0}  # fmt: skip
     assert _raw(data) == raw
 
     # what the code reads is the real value

@@ -19,6 +19,7 @@ Time comes from an injectable :class:`Clock` so tests never really sleep.
 
 >>> import sys
 >>> from vigil.store.db import Database
+from vigil.store.secrets import box_of
 >>> from vigil.actions.spec import Step, Workflow, PythonTarget
 >>> db = Database("sqlite://"); db.create_all()
 >>> wf = Workflow(name="w", steps=[
@@ -44,6 +45,7 @@ from vigil.actions import errors as E
 from vigil.actions import records
 from vigil.actions.clock import Clock, SystemClock, default_owner
 from vigil.actions.errors import StepError, WorkflowNotFoundError
+from vigil.actions.secrets import opened_definition, sealed_definition
 from vigil.actions.spec import (
     CommandTarget,
     HttpTarget,
@@ -68,6 +70,7 @@ from vigil.store.code_policy import CodePolicy
 from vigil.store.db import Database
 from vigil.store.errors import LeaseLostError
 from vigil.store.models import ActionRun, AttemptStatus, RunStatus
+from vigil.store.secrets import box_of
 
 log = logging.getLogger(__name__)
 
@@ -167,10 +170,7 @@ class Runner:
             name: str | None = workflow.name
         else:
             workflow, closure, name = single_step_workflow(target), {}, None
-        definition = {
-            "workflow": workflow.model_dump(mode="json"),
-            "workflows": {k: w.model_dump(mode="json") for k, w in closure.items()},
-        }
+        definition = sealed_definition(workflow, closure, box_of(self.db))
         return records.create_run(
             self.db,
             target_type=target.type,
@@ -207,11 +207,8 @@ class Runner:
             return False
         return True
 
-    @staticmethod
-    def _definition(run: ActionRun) -> tuple[Workflow, dict[str, Workflow]]:
-        workflow = Workflow.model_validate(run.definition["workflow"])
-        others = {k: Workflow.model_validate(v) for k, v in run.definition["workflows"].items()}
-        return workflow, {workflow.name: workflow, **others}
+    def _definition(self, run: ActionRun) -> tuple[Workflow, dict[str, Workflow]]:
+        return opened_definition(run.definition, box_of(self.db))
 
     def execute(self, run_id: str) -> ActionRun:
         """Run a started (or recovered) run from its cursor to its end; return it.

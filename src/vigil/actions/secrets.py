@@ -18,8 +18,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from vigil.actions.spec import TARGET_SECRETS, _target_kind
-from vigil.store.secrets import NO_SECRETS, SecretBox, SecretFields, keep_stored
+from vigil.actions.spec import TARGET_SECRETS, Workflow, _target_kind
+from vigil.store.secrets import (
+    NO_SECRETS,
+    SecretBox,
+    SecretFields,
+    keep_stored,
+    seal_plain,
+    unseal,
+)
 
 Transform = Callable[[SecretFields, Mapping[str, Any]], dict[str, Any]]
 
@@ -74,3 +81,36 @@ def keep_stored_targets(
             target = keep_stored(target_fields(target), target, before, box)
         new.append(target if inner is None else {**item, inner: target})
     return {**document, key: new}
+
+
+def sealed_definition(
+    workflow: Workflow, closure: Mapping[str, Workflow], box: SecretBox
+) -> dict[str, Any]:
+    """The definition a run stores (its workflow and the workflows it calls), every target's
+    secret settings sealed: a run's record holds no secret in plain text."""
+
+    def sealed(w: Workflow) -> dict[str, Any]:
+        return map_targets(
+            "workflow", w.model_dump(mode="json"), lambda f, t: seal_plain(f, t, box)[0]
+        )
+
+    return {
+        "workflow": sealed(workflow),
+        "workflows": {name: sealed(w) for name, w in closure.items()},
+    }
+
+
+def opened_definition(
+    definition: Mapping[str, Any], box: SecretBox
+) -> tuple[Workflow, dict[str, Workflow]]:
+    """A run's stored definition, its secrets opened: the workflow and every workflow by name
+    (plain values stored by an older Vigil are read as they are)."""
+
+    def opened(doc: Mapping[str, Any]) -> Workflow:
+        return Workflow.model_validate(
+            map_targets("workflow", doc, lambda f, t: unseal(f, t, box))
+        )
+
+    workflow = opened(definition["workflow"])
+    others = {k: opened(v) for k, v in definition["workflows"].items()}
+    return workflow, {workflow.name: workflow, **others}

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from vigil.app.secrets import transform
 from vigil.store.db import Database
-from vigil.store.models import ActionDefinition, OutboxItem, SubscriptionRecord
+from vigil.store.models import ActionDefinition, ActionRun, OutboxItem, SubscriptionRecord
 from vigil.store.secrets import SecretBox, SecretFields, box_of, is_sealed, seal_plain
 
 __all__ = ["Sealed", "seal_stored_secrets"]
@@ -34,10 +34,17 @@ __all__ = ["Sealed", "seal_stored_secrets"]
 @dataclass
 class Sealed:
     """How many plain secret values :func:`seal_stored_secrets` sealed, per kind of row
-    (``subscriptions``, ``rules``, ``workflows``, ``deliveries``)."""
+    (``subscriptions``, ``rules``, ``workflows``, ``deliveries``, action ``runs``' stored
+    definitions)."""
 
     counts: dict[str, int] = field(
-        default_factory=lambda: {"subscriptions": 0, "rules": 0, "workflows": 0, "deliveries": 0}
+        default_factory=lambda: {
+            "subscriptions": 0,
+            "rules": 0,
+            "workflows": 0,
+            "deliveries": 0,
+            "runs": 0,
+        }
     )
 
     @property
@@ -88,6 +95,21 @@ def _snapshot(row: OutboxItem, sealer: _Sealer) -> int:
     return n
 
 
+def _run_definition(run: ActionRun, sealer: _Sealer) -> int:
+    """The workflows a run stored (its own and those it calls), sealed."""
+    definition = run.definition
+    if not isinstance(definition, Mapping) or not isinstance(definition.get("workflow"), Mapping):
+        return 0
+    workflow, n = sealer.document("workflow", definition["workflow"])
+    others: dict[str, Any] = {}
+    for name, doc in (definition.get("workflows") or {}).items():
+        others[name], k = sealer.document("workflow", doc) if isinstance(doc, Mapping) else (doc, 0)
+        n += k
+    if n and not sealer.probe:
+        run.definition = {**definition, "workflow": workflow, "workflows": others}
+    return n
+
+
 def _walk(s: Session, sealer: _Sealer) -> Sealed:
     """Every stored document with secrets, through ``sealer`` (rows updated unless probing)."""
     done = Sealed()
@@ -107,6 +129,8 @@ def _walk(s: Session, sealer: _Sealer) -> Sealed:
         done.counts[f"{definition.kind}s"] += n
     for item in s.scalars(select(OutboxItem)):
         done.counts["deliveries"] += _snapshot(item, sealer)
+    for run in s.scalars(select(ActionRun)):
+        done.counts["runs"] += _run_definition(run, sealer)
     return done
 
 
