@@ -67,7 +67,7 @@ def test_code_is_off_by_default_even_for_admin(tmp_path: Path, sagemaker_baselin
         add_endpoint_and_baseline(admin, sagemaker_baseline)
         r = admin.post("/schedules", json=schedule(str(tmp_path / "x.py")))
         assert r.status_code == 403 and "VIGIL_CODE_DIR" in r.json()["error"]["message"], r.text
-        assert admin.get("/workflows").json() == {"workflows": []}
+        assert admin.get("/workflows").json() == {"workflows": [], "errors": []}
     finally:
         srv.stop()
 

@@ -122,7 +122,9 @@ def test_a_write_token_cannot_define_code(live: Live, tmp_path: Path, sagemaker_
     evil.write_text("def preprocess_handler(r):\n    return []\n")
     sched = w.post("/schedules", json=schedule(str(evil)))
     assert sched.status_code == 403 and "admin" in sched.json()["error"]["message"], sched.text
-    assert live.client(live.tokens["admin"]).get("/rules").json() == {"rules": [], "workflows": []}
+    assert live.client(live.tokens["admin"]).get("/rules").json() == {
+        "rules": [], "workflows": [], "errors": []
+    }
     # configuration without code stays a write token's job
     ok = w.post("/workflows", json=_workflow({"url": "https://hooks.example.com/retrain"}))
     assert ok.status_code == 201, ok.text

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from vigil.actions.dispatch import dispatch
 from vigil.actions.engine import Runner
 from vigil.actions.secrets import keep_stored_targets, map_targets
-from vigil.actions.spec import Rule, Workflow
+from vigil.actions.spec import Rule, Workflow, WorkflowTarget
 from vigil.store.code_policy import CodePolicy
 from vigil.store.db import Database
 from vigil.store.models import ActionDefinition, ActionRun, DispatchedEvent, Event
@@ -74,11 +74,21 @@ def load(
 ) -> tuple[list[Rule], dict[str, Workflow]]:
     """Every stored rule and workflow, secrets unsealed; one whose stored spec no longer
     validates (or cannot be unsealed) is left out (and ``on_error`` told), the others load."""
+    rules, workflows, _ = load_checked(db, on_error)
+    return rules, workflows
+
+
+def load_checked(
+    db: Database, on_error: ErrorHook | None = None
+) -> tuple[list[Rule], dict[str, Workflow], dict[tuple[str, str], str]]:
+    """:func:`load`, and why each faulty definition fails, by ``(kind, name)``: a stored spec
+    that no longer validates or cannot be unsealed (left out), or a workflow it names that
+    is gone (loaded; dispatching it fails alone). What ``GET /rules`` shows as ``error``."""
     box = box_of(db)
-    rows = stored_specs(db)
     rules: list[Rule] = []
     workflows: dict[str, Workflow] = {}
-    for r in rows:
+    problems: dict[tuple[str, str], str] = {}
+    for r in stored_specs(db):
         try:
             spec = map_targets(r.kind, r.spec, lambda f, t: unseal(f, t, box))
             if r.kind == "rule":
@@ -87,9 +97,30 @@ def load(
                 workflows[r.name] = Workflow.model_validate(spec)
         except Exception as exc:  # a faulty definition fails alone
             log.error("%s %s cannot be loaded: %s", r.kind, r.name, exc)
+            problems[(r.kind, r.name)] = f"stored {r.kind} cannot be loaded: {_reason(exc)}"
             if on_error is not None:
                 on_error(r.kind, r.name, str(exc))
-    return rules, workflows
+    known = ", ".join(sorted(workflows)) or "none"
+    for rule in rules:
+        for i, target in enumerate(rule.targets):
+            if isinstance(target, WorkflowTarget) and target.workflow not in workflows:
+                problems.setdefault(("rule", rule.name), (
+                    f"targets[{i}]: no workflow named {target.workflow!r} (workflows: {known})"
+                ))
+    for wf in workflows.values():
+        for step in wf.steps:
+            if isinstance(step.target, WorkflowTarget) and step.target.workflow not in workflows:
+                problems.setdefault(("workflow", wf.name), (
+                    f"step {step.name!r}: no workflow named {step.target.workflow!r} "
+                    f"(workflows: {known})"
+                ))
+    return rules, workflows, problems
+
+
+def _reason(exc: Exception) -> str:
+    """An error's message without its code prefix."""
+    message = getattr(exc, "message", None)
+    return str(message) if message else " ".join(str(exc).split())
 
 
 def dispatch_pending(

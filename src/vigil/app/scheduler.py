@@ -10,8 +10,8 @@ Each tick reads the schedules, and for every ``Scheduled`` one runs the fire tim
 Alarms are evaluated on their cadence (``alarm_interval``) and at once whenever an execution
 completes, wherever it ran (:func:`executions_seen` watches the ``execution_completed``
 events), so a drifting window pages within seconds of its execution. Every object fails
-alone: a faulty alarm, schedule, rule or workflow is logged and counted as
-``vigil/Scheduler`` ``Errors`` (dimension ``Kind``), and the loop goes on.
+alone: a faulty alarm, schedule, rule, workflow or subscription (one queued item) is logged
+and counted as ``vigil/Scheduler`` ``Errors`` (dimension ``Kind``), and the loop goes on.
 """
 
 from __future__ import annotations
@@ -224,7 +224,7 @@ class Scheduler:
             if time.monotonic() - last["repush"] >= 60:
                 self._step("repush", lambda: repush_firing(self.rt.db, self._outbox(), _now()))
                 last["repush"] = time.monotonic()
-            self._step("deliveries", lambda: self._outbox().deliver_due(_now()))
+            self._step("deliveries", lambda: self._outbox().deliver_due(_now(), on_error=errors))
             self._step(
                 "actions", lambda: dispatch_pending(
                     self.rt.db, self.rt.owner, code_policy=self._policy, on_error=errors

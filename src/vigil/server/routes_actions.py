@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
 
-from vigil.actions.definitions import load, put_rule, put_workflow
+from vigil.actions.definitions import load, load_checked, put_rule, put_workflow
 from vigil.actions.records import get_run, list_attempts, list_runs, run_to_dict
 from vigil.actions.spec import Rule, Workflow, check_references
 from vigil.actions.targets import http_target_urls
@@ -105,40 +105,65 @@ def create_rule(
     return redact("rule", rule.model_dump(mode="json"))
 
 
+def _out(kind: str, definition: Any, problems: dict[tuple[str, str], str]) -> dict[str, Any]:
+    out = redact(kind, definition.model_dump(mode="json"))
+    error = problems.get((kind, definition.name))
+    return {**out, "error": error} if error else out
+
+
+def _errors(problems: dict[tuple[str, str], str], *kinds: str) -> list[dict[str, str]]:
+    return [
+        {"kind": kind, "name": name, "error": error}
+        for (kind, name), error in sorted(problems.items()) if kind in kinds
+    ]
+
+
 @router.get("/rules", response_model=RuleList, dependencies=[READ])
 def rules(state: ServerState = Depends(get_state)) -> dict[str, Any]:
-    found, workflows = load(state.db)
+    """Every rule and workflow; ``errors`` names each one that fails alone, and why."""
+    found, workflows, problems = load_checked(state.db)
     return {
-        "rules": [redact("rule", r.model_dump(mode="json")) for r in found],
-        "workflows": [redact("workflow", w.model_dump(mode="json")) for w in workflows.values()],
+        "rules": [_out("rule", r, problems) for r in found],
+        "workflows": [_out("workflow", w, problems) for w in workflows.values()],
+        "errors": _errors(problems, "rule", "workflow"),
     }
 
 
 @router.get("/workflows", response_model=WorkflowList, dependencies=[READ])
 def workflows(state: ServerState = Depends(get_state)) -> dict[str, Any]:
-    _, found = load(state.db)
-    return {"workflows": [redact("workflow", w.model_dump(mode="json")) for w in found.values()]}
+    """Every workflow; ``errors`` names each one that fails alone, and why."""
+    _, found, problems = load_checked(state.db)
+    return {
+        "workflows": [_out("workflow", w, problems) for w in found.values()],
+        "errors": _errors(problems, "workflow"),
+    }
 
 
 def _definition(state: ServerState, kind: str, name: str) -> dict[str, Any]:
-    """One stored rule or workflow, its secrets redacted."""
-    rules, workflows = load(state.db)
+    """One stored rule or workflow, its secrets redacted; one stored that cannot be loaded
+    is a 409 saying why."""
+    rules, workflows, problems = load_checked(state.db)
     found = workflows.get(name) if kind == "workflow" else next(
         (r for r in rules if r.name == name), None
     )
+    if found is None and (kind, name) in problems:
+        raise ApiError(409, "conflict", f"{kind} {name!r}: {problems[(kind, name)]}")
     if found is None:
         raise ApiError(404, "not_found", f"no {kind} named {name!r}")
-    return redact(kind, found.model_dump(mode="json"))
+    return _out(kind, found, problems)
 
 
-@router.get("/rules/{name}", response_model=RuleOut, responses=errors(404), dependencies=[READ])
+@router.get(
+    "/rules/{name}", response_model=RuleOut, responses=errors(404, 409), dependencies=[READ]
+)
 def get_rule(name: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
     """One rule."""
     return _definition(state, "rule", name)
 
 
 @router.get(
-    "/workflows/{name}", response_model=WorkflowOut, responses=errors(404), dependencies=[READ]
+    "/workflows/{name}", response_model=WorkflowOut, responses=errors(404, 409),
+    dependencies=[READ],
 )
 def get_workflow(name: str, state: ServerState = Depends(get_state)) -> dict[str, Any]:
     """One workflow."""

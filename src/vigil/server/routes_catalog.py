@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from vigil.checks.suggest import suggest_constraints
 from vigil.errors import ConfigError, FormatError
 from vigil.formats import Statistics
 from vigil.formats.model_quality import ModelQualityStatistics
+from vigil.monitor.windows import execution_window
 from vigil.server.code_checks import check_schedule
 from vigil.server.errors import ApiError
 from vigil.server.schemas_catalog import (
@@ -72,7 +73,18 @@ def schedule_out(s: Schedule) -> dict[str, Any]:
         "last_scheduled_time": _iso(s.last_scheduled_time),
         "created_at": s.created_at.isoformat(),
         "updated_at": _iso(s.updated_at),
+        "error": schedule_error(s),
     }
+
+
+def schedule_error(s: Schedule) -> str | None:
+    """Why the scheduler cannot run this schedule (its stored expression or window offsets
+    no longer parse or give no window), else ``None``."""
+    try:
+        execution_window(s, datetime.now(timezone.utc))
+    except Exception as exc:  # what the scheduler's tick would fail on
+        return f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"
+    return None
 
 
 def _iso(t: datetime | None) -> str | None:

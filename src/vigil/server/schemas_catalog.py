@@ -52,6 +52,7 @@ class ScheduleOut(BaseModel):
     last_scheduled_time: str | None
     created_at: str
     updated_at: str | None
+    error: str | None = None  # why the scheduler cannot run it (a broken stored expression)
 
 
 class ScheduleList(BaseModel):

@@ -76,6 +76,7 @@ class RuleOut(BaseModel):
     targets: list[dict[str, Any]]
     enabled: bool = True
     description: str | None = None
+    error: str | None = None  # why it fails when dispatched (a workflow it names is gone)
 
 
 class WorkflowOut(BaseModel):
@@ -85,12 +86,23 @@ class WorkflowOut(BaseModel):
 
     name: str
     steps: list[dict[str, Any]]
+    error: str | None = None  # why it fails when run (a workflow one of its steps names is gone)
+
+
+class DefinitionErrorOut(BaseModel):
+    """A stored rule or workflow that fails alone, and why."""
+
+    kind: str
+    name: str
+    error: str
 
 
 class RuleList(BaseModel):
     rules: list[RuleOut]
     workflows: list[WorkflowOut]
+    errors: list[DefinitionErrorOut] = []  # every faulty rule and workflow, loadable or not
 
 
 class WorkflowList(BaseModel):
     workflows: list[WorkflowOut]
+    errors: list[DefinitionErrorOut] = []  # every faulty workflow, loadable or not

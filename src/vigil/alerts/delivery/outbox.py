@@ -6,7 +6,11 @@ sends them through the subscription's channel (concurrently, on a thread pool) a
 each outcome: delivered after a 2xx only; on a retryable failure the next attempt is
 scheduled from the subscription's :class:`~vigil.alerts.delivery.retry.RetryPolicy`; a
 non-retryable failure or an exhausted policy moves the item to the dead letters with the
-reason. Delivery is at-least-once: a worker that dies between sending and recording leaves
+reason. Every item fails alone: a stored item that cannot be read back, a snapshot that no
+longer parses, a channel that raises or an outcome that cannot be worked out is recorded as a
+failed attempt of that item with the reason (retried or dead-lettered as usual) and told to
+``on_error`` as ``("subscription", id, reason)``; the other items are delivered. Delivery is
+at-least-once: a worker that dies between sending and recording leaves
 its claim to expire after ``lease_seconds``, and the item is sent again with the same message
 id, which receivers use to drop duplicates.
 
@@ -59,7 +63,10 @@ from vigil.store.secrets import scrub
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DeliveryCounts", "MemoryOutboxStore", "Outbox"]
+__all__ = ["DeliveryCounts", "ErrorHook", "MemoryOutboxStore", "Outbox"]
+
+ErrorHook = Callable[[str, str, str], None]
+"""Told ``(kind, name, message)`` of each item that failed alone (kind ``subscription``)."""
 
 
 @functools.lru_cache(maxsize=1024)
@@ -105,6 +112,7 @@ class Outbox:
         lease_seconds: float = 300.0,
         resolve: Callable[[str], Subscription | None] | None = None,
         rng: random.Random | None = None,
+        on_error: ErrorHook | None = None,
     ) -> None:
         if batch_size < 1 or workers < 1 or lease_seconds <= 0:
             raise ConfigError("outbox: batch_size and workers must be >= 1, lease_seconds > 0")
@@ -115,6 +123,7 @@ class Outbox:
         self.lease = timedelta(seconds=lease_seconds)
         self.resolve = resolve
         self.rng = rng or random.Random()
+        self.on_error = on_error
         self._pool: ThreadPoolExecutor | None = None
 
     # -- publishing -------------------------------------------------------------------------
@@ -158,19 +167,26 @@ class Outbox:
         channels: Mapping[str, Channel] | None = None,
         *,
         max_rounds: int = 1000,
+        on_error: ErrorHook | None = None,
     ) -> DeliveryCounts:
-        """Deliver every item due at ``now`` (including immediate retries) and return counts."""
+        """Deliver every item due at ``now`` (including immediate retries) and return counts;
+        an item that fails alone is told to ``on_error`` (by default the outbox's own)."""
         now = as_utc(now, "now") if now is not None else utcnow()
         chans = dict(channels) if channels is not None else self.channels
+        told = on_error or self.on_error
         total = DeliveryCounts()
         for _ in range(max_rounds):
             token = str(uuid.uuid4())
             batch = self.store.claim(now, self.batch_size, now + self.lease, token)
             if not batch:
                 break
-            results = self._send_all(batch, chans)
-            outcomes = [self._outcome(r, res, now) for r, res in zip(batch, results)]
-            self.store.complete(outcomes, token)
+            faults: dict[int, str] = {}
+            results = self._send_all(batch, chans, faults)
+            outcomes = [self._safe_outcome(r, res, now, faults) for r, res in zip(batch, results)]
+            self._complete(outcomes, token, faults)
+            for record in batch:
+                if record.id in faults:
+                    self._tell(told, record, faults[record.id])
             total = total + DeliveryCounts(
                 claimed=len(batch),
                 delivered=sum(o.status == "delivered" for o in outcomes),
@@ -180,44 +196,107 @@ class Outbox:
         return total
 
     def _send_all(
-        self, batch: Sequence[OutboxRecord], chans: Mapping[str, Channel]
+        self, batch: Sequence[OutboxRecord], chans: Mapping[str, Channel], faults: dict[int, str]
     ) -> list[DeliveryResult]:
         if len(batch) == 1 or self.workers == 1:
-            return [self._send_one(r, chans) for r in batch]
+            return [self._send_safe(r, chans, faults) for r in batch]
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="vigil-delivery")
-        return list(self._pool.map(lambda r: self._send_one(r, chans), batch))
+        return list(self._pool.map(lambda r: self._send_safe(r, chans, faults), batch))
 
-    def _send_one(self, record: OutboxRecord, chans: Mapping[str, Channel]) -> DeliveryResult:
+    def _send_safe(
+        self, record: OutboxRecord, chans: Mapping[str, Channel], faults: dict[int, str]
+    ) -> DeliveryResult:
+        """:meth:`_send_one`; what makes the item fail alone (not a receiver's answer) is
+        noted in ``faults``."""
+        if record.unreadable is not None:  # retried: the operator may restore the key
+            faults[record.id] = f"stored item cannot be read: {record.unreadable}"
+            return DeliveryResult(False, True, None, faults[record.id])
+        try:
+            result, fault = self._send_one(record, chans)
+        except Exception as exc:  # scrubbing failed outside the channel: retry it
+            result = DeliveryResult(False, True, None, f"{type(exc).__name__}: {exc}")
+            fault = True
+        if fault:
+            faults[record.id] = result.error or "delivery failed"
+        return result
+
+    def _send_one(
+        self, record: OutboxRecord, chans: Mapping[str, Channel]
+    ) -> tuple[DeliveryResult, bool]:
+        """The result of one attempt, and whether it failed by the item's own fault."""
+        fault = False
         try:
             sub = self._subscription(record)
+        except Exception as exc:  # a snapshot that no longer parses: no retry can fix it
+            reason = f"subscription cannot be read: {type(exc).__name__}: {exc}"
+            return DeliveryResult(False, False, None, reason), True
+        try:
             if sub is None:
-                return DeliveryResult(False, False, None, "subscription no longer exists")
+                return DeliveryResult(False, False, None, "subscription no longer exists"), False
             channel = chans.get(sub.protocol)
             if channel is None:
-                return DeliveryResult(False, False, None,
-                                      f"no channel configured for protocol {sub.protocol!r}")
+                reason = f"no channel configured for protocol {sub.protocol!r}"
+                return DeliveryResult(False, False, None, reason), True
             message = Message.from_dict(record.payload["message"])
             result = channel.send(message, sub.config)
         except Exception as exc:  # a channel bug must not lose the message: retry it
             log.error("delivery of outbox item %s raised %s", record.id, type(exc).__name__)
             result = DeliveryResult(False, True, None, f"{type(exc).__name__}: {exc}")
-            sub = None
-        if result.error:  # never record or log a secret of the subscription
-            try:
-                sub = sub or self._subscription(record)
-            except Exception:  # an unreadable snapshot has nothing to scrub by
-                sub = None
-            if sub is not None:
-                secrets = sub.secret_fields.secret_values(sub.config)
-                result = DeliveryResult(result.ok, result.retryable, result.status,
-                                        scrub(result.error, secrets))
-        return result
+            fault = True
+        if result.error and sub is not None:  # never record or log a secret of it
+            secrets = sub.secret_fields.secret_values(sub.config)
+            result = DeliveryResult(result.ok, result.retryable, result.status,
+                                    scrub(result.error, secrets))
+        return result, fault
 
     def _subscription(self, record: OutboxRecord) -> Subscription | None:
         if self.resolve is not None:
             return self.resolve(record.subscription)
         return _parse_subscription(record.payload["subscription"])
+
+    def _safe_outcome(
+        self, record: OutboxRecord, result: DeliveryResult, now: datetime, faults: dict[int, str]
+    ) -> Outcome:
+        """:meth:`_outcome`, or, when it cannot be worked out, a failed attempt retried after
+        the HTTP default delay (the item is noted in ``faults``)."""
+        try:
+            return self._outcome(record, result, now)
+        except Exception as exc:
+            reason = f"outcome cannot be recorded: {type(exc).__name__}: {exc}"
+            faults.setdefault(record.id, reason)
+            attempt = record.attempt + 1
+            delay = HTTP_DEFAULT.next_delay(attempt - 1, self.rng)
+            if delay is None:
+                return Outcome(record.id, "dead", attempt, now, reason, None, None)
+            return Outcome(record.id, "pending", attempt, now + timedelta(seconds=delay),
+                           reason, None, None)
+
+    def _complete(self, outcomes: list[Outcome], token: str, faults: dict[int, str]) -> None:
+        """Record the outcomes in one write; when that fails, one by one, so one item that
+        cannot be written fails alone (its claim expires and it is tried again)."""
+        try:
+            self.store.complete(outcomes, token)
+            return
+        except Exception:
+            log.exception("recording %d outbox outcomes at once failed; one by one", len(outcomes))
+        for outcome in outcomes:
+            try:
+                self.store.complete([outcome], token)
+            except Exception as exc:
+                faults.setdefault(outcome.id, f"outcome cannot be stored: {type(exc).__name__}: "
+                                              f"{exc}")
+
+    @staticmethod
+    def _tell(told: ErrorHook | None, record: OutboxRecord, reason: str) -> None:
+        log.error("outbox item %s of subscription %s failed alone: %s", record.id,
+                  record.subscription, reason)
+        if told is None:
+            return
+        try:
+            told("subscription", record.subscription, reason)
+        except Exception:  # counting must not stop delivery
+            log.exception("reporting the failure of outbox item %s failed", record.id)
 
     def _outcome(self, record: OutboxRecord, result: DeliveryResult, now: datetime) -> Outcome:
         attempt = record.attempt + 1

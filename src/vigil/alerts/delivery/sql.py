@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, and_, bindparam, insert, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from vigil.alerts.delivery.store import NewItem, OutboxRecord, Outcome
@@ -44,15 +44,46 @@ def _snapshot(payload: dict[str, Any], protocol: str, fn: Any, box: SecretBox) -
     return {**payload, "subscription": {**sub, "config": config}}
 
 
-def _record(row: OutboxItem, box: SecretBox) -> OutboxRecord:
+_COLUMNS = [c for c in _T.c if c.name != "payload"]
+
+
+def _record(
+    row: Any, box: SecretBox, payload: Any = None, unreadable: str | None = None
+) -> OutboxRecord:
+    """The record of a row (an :class:`OutboxItem`, or its columns without ``payload`` when
+    that did not load); a payload that cannot be read back makes the record ``unreadable``
+    with the reason, so the item fails alone."""
+    opened: dict[str, Any] = {}
+    if unreadable is None:
+        try:
+            opened = _snapshot(dict(payload), row.protocol, unseal, box)
+        except Exception as exc:  # a corrupt snapshot or a secret that cannot be opened
+            unreadable = f"{type(exc).__name__}: {exc}"
     return OutboxRecord(
         id=row.id, message_id=row.message_id, subscription=row.subscription, topic=row.topic,
-        protocol=row.protocol, payload=_snapshot(dict(row.payload), row.protocol, unseal, box),
+        protocol=row.protocol, payload=opened,
         attempt=row.attempt,
         next_attempt_at=row.next_attempt_at, status=row.status, last_error=row.last_error,
         last_status=row.last_status, created_at=row.created_at, delivered_at=row.delivered_at,
-        claim_token=row.claim_token,
+        claim_token=row.claim_token, unreadable=unreadable,
     )
+
+
+def _records(s: Any, where: Any, box: SecretBox) -> list[OutboxRecord]:
+    """The records of the rows ``where`` selects, oldest first; a row whose stored payload
+    does not even decode comes back ``unreadable`` instead of failing the others."""
+    try:
+        rows = s.execute(select(*_COLUMNS, _T.c.payload).where(where).order_by(_T.c.id)).all()
+        return [_record(r, box, r.payload) for r in rows]
+    except Exception:  # some payload does not decode: read the rows one by one
+        out: list[OutboxRecord] = []
+        for r in s.execute(select(*_COLUMNS).where(where).order_by(_T.c.id)).all():
+            try:
+                payload = s.execute(select(_T.c.payload).where(_T.c.id == r.id)).scalar_one()
+                out.append(_record(r, box, payload))
+            except Exception as exc:
+                out.append(_record(r, box, unreadable=f"{type(exc).__name__}: {exc}"))
+        return out
 
 
 class SQLOutboxStore:
@@ -109,10 +140,7 @@ class SQLOutboxStore:
         )
         with self.db.session() as s:
             s.execute(stmt)
-            rows = s.scalars(
-                select(OutboxItem).where(OutboxItem.claim_token == token).order_by(OutboxItem.id)
-            ).all()
-            return [_record(r, box_of(self.db)) for r in rows]
+            return _records(s, _T.c.claim_token == token, box_of(self.db))
 
     def complete(self, outcomes: Sequence[Outcome], token: str) -> None:
         if not outcomes:
@@ -142,15 +170,15 @@ class SQLOutboxStore:
         subscription: str | None = None,
         ids: Iterable[int] | None = None,
     ) -> list[OutboxRecord]:
-        q = select(OutboxItem).order_by(OutboxItem.id)
+        where: Any = true()
         if status is not None:
-            q = q.where(OutboxItem.status == status)
+            where = and_(where, _T.c.status == status)
         if subscription is not None:
-            q = q.where(OutboxItem.subscription == subscription)
+            where = and_(where, _T.c.subscription == subscription)
         if ids is not None:
-            q = q.where(OutboxItem.id.in_(list(ids)))
+            where = and_(where, _T.c.id.in_(list(ids)))
         with self.db.session() as s:
-            return [_record(r, box_of(self.db)) for r in s.scalars(q).all()]
+            return _records(s, where, box_of(self.db))
 
     def redrive(
         self, now: datetime, ids: Iterable[int] | None = None, subscription: str | None = None

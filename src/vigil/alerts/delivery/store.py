@@ -37,7 +37,9 @@ class NewItem:
 
 @dataclass(frozen=True)
 class OutboxRecord:
-    """A stored delivery. ``attempt`` counts the attempts made so far."""
+    """A stored delivery. ``attempt`` counts the attempts made so far; ``unreadable`` says
+    why its stored payload could not be read back (a corrupt row, a secret that cannot be
+    opened), and the item then fails alone."""
 
     id: int
     message_id: str
@@ -53,6 +55,7 @@ class OutboxRecord:
     created_at: datetime
     delivered_at: datetime | None
     claim_token: str | None = None
+    unreadable: str | None = None
 
 
 @dataclass(frozen=True)
