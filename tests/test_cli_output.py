@@ -300,8 +300,9 @@ def test_alarm_output_json(installed: Path):
         "OK",
         "2024-05-01T03:05:00+00:00",
     )
-    nothing = cli(data, "alarm", "history", "nope", "--output", "json")
-    assert json.loads(nothing.stdout) == {"alarm": "nope", "history": []}
+    nothing = cli(data, "alarm", "history", "nope", "--output", "json")  # an unknown name
+    assert nothing.returncode == 2 and nothing.stdout == ""
+    assert nothing.stderr == "vigil: error: no alarm named 'nope'\n"
 
 
 def test_actions_delivery_and_apply_output_json(installed: Path, tmp_path: Path):

@@ -23,6 +23,7 @@ which ``tests/test_errors.py`` compares with the classes the code defines::
     ├── ConfigError                    config_error          vigil.errors                   also ValueError
     │   ├── CodeNotAllowedError        code_not_allowed      vigil.store.code_policy
     │   ├── ConfigFileError            config_error          vigil.app.config
+    │   ├── DataDirectoryError         data_directory        vigil.store.errors
     │   ├── KeyedConfigError           config_error          vigil.app.config.base
     │   ├── LocationNotAllowedError    location_not_allowed  vigil.store.locations
     │   ├── PatternError               event_pattern         vigil.events.patterns

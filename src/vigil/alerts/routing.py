@@ -62,7 +62,13 @@ class Matcher:
             raise ConfigError(
                 f"matcher {text!r}: expected name=value, name!=value, name=~regex or name!~regex"
             )
-        return cls(found.group(1), found.group(3), found.group(2))
+        name, op, value = found.group(1), found.group(2), found.group(3)
+        if op in ("=~", "!~"):
+            try:
+                re.compile(value)
+            except re.error as exc:  # refused here, not at each notification it would match
+                raise ConfigError(f"matcher {text!r}: not a regular expression ({exc})") from None
+        return cls(name, value, op)
 
 
 def _canonical(labels: Mapping[str, str]) -> str:

@@ -62,6 +62,8 @@ STATISTICS_FILE = "statistics.json"
 CONSTRAINTS_FILE = "constraints.json"
 VIOLATIONS_FILE = "constraint_violations.json"
 DEFAULT_TOLERANCE = 0.05
+#: the options of the reader a model-quality run passes on (see :func:`iter_tables`)
+READER_OPTIONS = ("format", "header", "delimiter", "encoding")
 _BINARY_DEFAULT_LABELS = {"0", "1", "0.0", "1.0", "true", "false"}
 
 
@@ -158,8 +160,11 @@ def read_model_quality_columns(
     format: str = "auto",
     header: bool = True,
     bad: BadRecords | None = None,
+    delimiter: str | None = None,
+    encoding: str = "utf-8",
 ) -> dict[str, np.ndarray]:
-    """The named columns of ``data`` (table, frame or paths) as NumPy arrays.
+    """The named columns of ``data`` (table, frame or paths) as NumPy arrays (``delimiter``
+    and ``encoding`` as :func:`~vigil.io.readers.iter_tables` takes them).
 
     ``columns`` maps a role (``ground_truth_attribute``...) to a column name; roles mapped to
     None are left out. A missing column is an error naming the role, the column and the
@@ -173,7 +178,10 @@ def read_model_quality_columns(
     wanted = {role: col for role, col in columns.items() if col is not None}
     parts: dict[str, list[np.ndarray]] = {role: [] for role in wanted}
     seen = False
-    for table in iter_tables(data, format=format, header=header, bad=bad):
+    tables = iter_tables(
+        data, format=format, header=header, bad=bad, delimiter=delimiter, encoding=encoding
+    )
+    for table in tables:
         seen = True
         for role, col in wanted.items():
             if col not in table.column_names:
@@ -247,10 +255,11 @@ def _evaluate(
             "no prediction column: pass inference_attribute (--inference-attribute)"
             + (" or probability_attribute" if ptype == "BinaryClassification" else "")
         )
-    unknown = set(reader_options) - {"format", "header"}
+    unknown = set(reader_options) - set(READER_OPTIONS)
     if unknown:
         raise ConfigError(
-            f"unknown reader option(s): {', '.join(sorted(unknown))}; expected format, header"
+            f"unknown reader option(s): {', '.join(sorted(unknown))}; "
+            f"expected {', '.join(READER_OPTIONS)}"
         )
     bad = BadRecords()
     cols = read_model_quality_columns(

@@ -12,6 +12,7 @@ from vigil.actions.records import get_run, list_attempts, list_runs, run_to_dict
 from vigil.app.bootstrap import open_runtime
 from vigil.cli.common import DataDirOpt, OutputFormat, OutputOpt, emit_json, fail, line
 from vigil.errors import VigilError
+from vigil.store.models import RunStatus
 
 app = typer.Typer(name="action", help="Action runs started by rules (workflows, commands, calls).")
 
@@ -25,6 +26,9 @@ def action_runs(
     output: OutputOpt = OutputFormat.text,
 ) -> None:
     """Recent action runs, newest first."""
+    allowed = [s.value for s in RunStatus]
+    if status is not None and status not in allowed:
+        raise fail(f"--status {status!r}: expected one of {', '.join(allowed)}")
     runs = list_runs(open_runtime(data_dir).db, rule=rule, workflow=workflow, status=status)
     if output is OutputFormat.json:
         emit_json({"runs": [run_to_dict(r) for r in runs]})

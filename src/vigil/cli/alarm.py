@@ -20,6 +20,9 @@ from vigil.store.models import AlarmRecord
 
 app = typer.Typer(name="alarm", help="Alarms over metrics (CloudWatch semantics).")
 
+#: the longest silence ``--hours`` gives (ten years)
+MAX_SILENCE_HOURS = 24 * 366 * 10
+
 
 @app.command("evaluate")
 def alarm_evaluate(
@@ -32,6 +35,8 @@ def alarm_evaluate(
 ) -> None:
     """Evaluate every alarm now, record and notify the transitions (``--at``: a preview)."""
     when = _parse_time(at, "--at")
+    if when is not None and when.year < 1970:  # alarms' look-back windows reach before year 1
+        raise fail(f"--at {at}: expected a time from 1970-01-01T00:00:00Z on")
     rt = open_runtime(data_dir)
     if when is not None:
         _preview(rt, when, output)
@@ -115,7 +120,12 @@ def alarm_history_cmd(
     output: OutputOpt = OutputFormat.text,
 ) -> None:
     """An alarm's transitions, newest first."""
-    entries = history(open_runtime(data_dir).db, name)
+    db = open_runtime(data_dir).db
+    entries = history(db, name)
+    if not entries:
+        with db.session() as s:
+            if s.get(AlarmRecord, name) is None:
+                raise fail(f"no alarm named {name!r}")
     if output is OutputFormat.json:
         emit_json(
             {
@@ -146,6 +156,8 @@ def alarm_silence(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Mute notifications of matching alarms for a while (resolves already owed still go)."""
+    if not 0 < hours <= MAX_SILENCE_HOURS:  # NaN fails too
+        raise fail(f"--hours {hours}: expected hours above 0, at most {MAX_SILENCE_HOURS}")
     now = datetime.now(timezone.utc)
     try:
         silence_id = add_silence(

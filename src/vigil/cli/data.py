@@ -215,6 +215,8 @@ def baseline(
             tolerance,
             format=format,
             header=header,
+            delimiter=delimiter,
+            encoding=encoding,
         )
         return
     try:
@@ -296,6 +298,8 @@ def analyze(
                 positive_label,
                 format=format,
                 header=header,
+                delimiter=delimiter,
+                encoding=encoding,
             )
         )
     try:

@@ -55,4 +55,9 @@ def delivery_redrive(
     if not ids and not subscription:
         raise fail("give --id (repeatable) or --subscription")
     count = make_outbox(open_runtime(data_dir).db).redrive(ids, subscription=subscription)
+    if not count:  # an unknown id or subscription, or nothing dead there: say so
+        asked = [f"--id {i}" for i in ids or []] + (
+            [f"--subscription {subscription}"] if subscription else []
+        )
+        raise fail(f"no dead letter to redrive for {', '.join(asked)}")
     line(f"redriven {count}")

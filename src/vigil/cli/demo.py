@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from vigil.cli.common import fail
 from vigil.demo import run
 
 app = typer.Typer()
@@ -17,9 +18,15 @@ def demo(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write.")] = Path(
         "demo-output"
     ),
-    port: Annotated[int, typer.Option(help="API port (another is used when busy).")] = 8080,
+    port: Annotated[
+        int, typer.Option(help="API port (another is used when busy).", min=0, max=65535)
+    ] = 8080,
     exit_after: Annotated[bool, typer.Option("--exit", help="Exit when the demo is done.")] = False,
 ) -> None:
     """The whole platform on embedded defaults: server, captured traffic that drifts,
     scheduled executions turning CompletedWithViolations."""
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise fail(f"--output {output}: cannot write: {exc.strerror or exc}") from None
     raise typer.Exit(run(output, port=port, keep_running=not exit_after))

@@ -96,6 +96,8 @@ def monitor_backfill(
 ) -> None:
     """Run every scheduled window whose fire time falls in (start, end]."""
     t0, t1 = _parse_time(start, "--start"), _parse_time(end, "--end")
+    if t1 <= t0:
+        raise fail(f"--end {end}: expected a time after --start {start}")
     done: list[Execution] = []
     try:
         rt = open_runtime(data_dir)

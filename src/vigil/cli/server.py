@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Annotated
 
 import typer
@@ -19,19 +20,23 @@ app = typer.Typer()
 @app.command()
 def server(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=0, max=65535)] = 8080,
     data_dir: DataDirOpt = None,
     scheduler: Annotated[
         bool, typer.Option("--scheduler/--no-scheduler", help="Run the in-process scheduler.")
     ] = True,
 ) -> None:
     """Serve the REST API (OpenAPI at /docs) with the in-process scheduler."""
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:  # uvicorn would only log it and exit 3
+        raise fail(f"--host {host!r}: not an address to listen on ({exc})") from None
     settings = Settings.from_env(data_dir)
     try:
         configure_logging(settings.log_format, settings.log_level)
+        api = create_app(settings, start_scheduler=scheduler)
     except VigilError as exc:
         raise fail(str(exc)) from None
-    api = create_app(settings, start_scheduler=scheduler)
     line(
         f"vigil server on http://{host}:{port} (data: {settings.data_dir}, "
         f"OpenAPI: http://{host}:{port}/docs)"

@@ -24,6 +24,8 @@ def token_create(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Create a token and print its secret (stored hashed: shown only now)."""
+    if not name.strip() or name != name.strip():
+        raise fail(f"--name {name!r}: expected a name without leading or trailing spaces")
     try:
         secret = create_token(open_runtime(data_dir).db, name, scopes)
     except VigilError as exc:

@@ -25,7 +25,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from vigil.store.errors import DatabaseURLError
+from vigil.store.errors import DatabaseURLError, DataDirectoryError
 from vigil.store.models import Base
 from vigil.store.schema_version import create_at_head, ensure_schema
 
@@ -81,7 +81,13 @@ class Database:
         url = env.get(ENV_URL, "").strip()
         if not url:
             data_dir = Path(data_dir)
-            data_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                data_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # a file there, or a parent that cannot be created
+                raise DataDirectoryError(
+                    f"data directory {data_dir}: cannot use it ({exc.strerror or exc}); "
+                    "expected a directory (--data-dir or $VIGIL_DATA_DIR)"
+                ) from None
             url = f"sqlite:///{data_dir.resolve() / 'vigil.db'}"
         return cls(url)
 

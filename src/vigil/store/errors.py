@@ -7,9 +7,10 @@ change a :class:`RuntimeError`.
 
 from __future__ import annotations
 
-from vigil.errors import NotFoundError, VigilError
+from vigil.errors import ConfigError, NotFoundError, VigilError
 
 __all__ = [
+    "DataDirectoryError",
     "DatabaseURLError",
     "ExecutionNotFoundError",
     "LeaseLostError",
@@ -36,6 +37,12 @@ class DatabaseURLError(VigilError, ValueError):
     """A database URL that cannot be used (unknown scheme or driver)."""
 
     code = "database_url"
+
+
+class DataDirectoryError(ConfigError):
+    """A data directory that cannot be used: a file is there, or it cannot be created."""
+
+    code = "data_directory"
 
 
 class SchemaOutdatedError(VigilError, RuntimeError):

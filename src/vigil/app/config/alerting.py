@@ -47,7 +47,7 @@ class TopicSpec(SpecModel):
 def _alarm(value: Any) -> Any:
     if isinstance(value, (MetricAlarm, CompositeAlarm)):
         return value
-    model = CompositeAlarm if isinstance(value, dict) and "rule" in value else MetricAlarm
+    model = CompositeAlarm if isinstance(value, dict) and "alarm_rule" in value else MetricAlarm
     return model.model_validate(value)
 
 

@@ -40,9 +40,12 @@ def _sorted(value: Any) -> Any:
 
 def _spec_dict(spec: BaseModel) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    fields = type(spec).model_fields
     for name, value in spec.model_dump(mode="json").items():
-        if value is None or value == {}:
-            continue
+        field = fields.get(name)
+        required = field is not None and field.is_required()
+        if (value is None or value == {}) and not required:
+            continue  # a required empty value (a rule's ``pattern: {}``) is kept
         out[name] = _sorted(value) if isinstance(value, dict) else value
     return out
 

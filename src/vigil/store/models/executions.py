@@ -28,12 +28,15 @@ class ExecutionStatus(str, enum.Enum):
     COMPLETED = "Completed"
     COMPLETED_WITH_VIOLATIONS = "CompletedWithViolations"
     FAILED = "Failed"
+    STOPPING = "Stopping"  # SageMaker's; Vigil stops at once, so a filter on it finds none
     STOPPED = "Stopped"
 
     @property
     def terminal(self) -> bool:
         """True for the states an execution ends in."""
-        return self not in (ExecutionStatus.PENDING, ExecutionStatus.IN_PROGRESS)
+        return self not in (
+            ExecutionStatus.PENDING, ExecutionStatus.IN_PROGRESS, ExecutionStatus.STOPPING
+        )  # fmt: skip
 
 
 class Execution(Base):
