@@ -19,7 +19,6 @@ Time comes from an injectable :class:`Clock` so tests never really sleep.
 
 >>> import sys
 >>> from vigil.store.db import Database
-from vigil.store.secrets import box_of
 >>> from vigil.actions.spec import Step, Workflow, PythonTarget
 >>> db = Database("sqlite://"); db.create_all()
 >>> wf = Workflow(name="w", steps=[
