@@ -114,8 +114,9 @@ def main() -> None:
                             "--data-dir", str(data)], capture_output=True, text=True,
                            check=True).stdout.strip()
     port = free_port()
+    log = open(work / "server.log", "wb")  # the server's request log, as a deployment keeps it
     server = subprocess.Popen([*VIGIL, "server", "--port", str(port), "--data-dir", str(data),
-                               "--no-scheduler"], stdout=subprocess.DEVNULL)
+                               "--no-scheduler"], stdout=subprocess.DEVNULL, stderr=log)
     peer_port = free_port()
     (work / "peer_app.py").write_text(PEER_APP)
     peer = subprocess.Popen([sys.executable, "-m", "uvicorn", "peer_app:app", "--port",
@@ -139,6 +140,7 @@ def main() -> None:
         peer.terminate()
         server.wait(10)
         peer.wait(10)
+        log.close()
     stored = sum(len(p.read_text().splitlines()) for p in (data / "capture").rglob("*.jsonl"))
     rows = []
     for name, r in (("vigil server (auth, validation, SageMaker layout)", vigil),
@@ -156,7 +158,9 @@ it). Records found on disk after the run: {stored:,} (every accepted record was 
 |---|--:|--:|--:|--:|--:|
 {chr(10).join(rows)}
 
-Vigil reaches {vigil['rps'] / floor['rps']:.0%} of the bare stack's request rate.
+Vigil reaches {vigil['rps'] / floor['rps']:.0%} of the bare stack's request rate. Each request
+looks its token up in the database (a revoked token is refused at once on every server, issue
+9) and writes one line to the server's request log (a file here).
 """
     write_section("ingest", text)
     print(text)

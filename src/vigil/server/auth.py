@@ -100,26 +100,31 @@ def authenticate(db: Database, secret: str) -> tuple[str, str] | None:
     if not secret.startswith(PREFIX):
         return None
     digest = hash_secret(secret)
-    with db.session() as session:
-        token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
-        if token is None or token.revoked:
+    # Core, not the ORM: one indexed lookup a request, without building objects
+    with db.engine.connect() as conn:
+        row = conn.execute(
+            select(ApiToken.id, ApiToken.name, ApiToken.scopes, ApiToken.last_used_at).where(
+                ApiToken.token_hash == digest, ApiToken.revoked.is_(False)
+            )
+        ).first()
+        if row is None:
             return None
-        found = (token.name, token.scopes)
         now = utcnow()
-        if token.last_used_at is None or now - token.last_used_at >= LAST_USED_EVERY:
-            session.execute(
+        last = row.last_used_at  # timezone-aware UTC (the column's type)
+        if last is None or now - last >= LAST_USED_EVERY:
+            conn.execute(
                 update(ApiToken)
                 .where(
-                    ApiToken.id == token.id,
+                    ApiToken.id == row.id,
                     or_(
                         ApiToken.last_used_at.is_(None),
                         ApiToken.last_used_at <= now - LAST_USED_EVERY,
                     ),
                 )
                 .values(last_used_at=now)
-                .execution_options(synchronize_session=False)
             )
-    return found
+            conn.commit()
+    return row.name, row.scopes
 
 
 def revoke_token(db: Database, name: str) -> bool:
