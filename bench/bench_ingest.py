@@ -114,7 +114,8 @@ def main() -> None:
                             "--data-dir", str(data)], capture_output=True, text=True,
                            check=True).stdout.strip()
     port = free_port()
-    log = open(work / "server.log", "wb")  # the server's request log, as a deployment keeps it
+    # the server's request log, as a deployment keeps it (closed in the finally below)
+    log = open(work / "server.log", "wb")  # noqa: SIM115
     server = subprocess.Popen([*VIGIL, "server", "--port", str(port), "--data-dir", str(data),
                                "--no-scheduler"], stdout=subprocess.DEVNULL, stderr=log)
     peer_port = free_port()

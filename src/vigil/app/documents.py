@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # only annotations: the CLI's light commands use iso() without a database
+    from vigil.alerts.service import Transition
     from vigil.store.models import AlarmRecord, Execution
 
 __all__ = ["alarm_document", "execution_document", "iso"]
@@ -58,4 +59,16 @@ def alarm_document(r: AlarmRecord) -> dict[str, Any]:
         "state_reason": r.state_reason,
         "state_reason_data": r.state_reason_data,
         "state_updated_at": iso(r.state_updated_at),
+    }
+
+
+def transition_document(t: Transition) -> dict[str, Any]:
+    """An alarm transition as the API and ``vigil alarm evaluate --output json`` show it."""
+    return {
+        "alarm": t.alarm,
+        "old_state": t.old_state,
+        "new_state": t.new_state,
+        "reason": t.reason,
+        "actions": list(t.actions),
+        "time": iso(t.time),
     }

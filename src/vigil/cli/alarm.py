@@ -9,9 +9,9 @@ import typer
 from sqlalchemy import select
 
 from vigil.alerts.notify import add_silence, make_outbox
-from vigil.alerts.service import Transition, compute_alarms, history
+from vigil.alerts.service import compute_alarms, history
 from vigil.app.bootstrap import open_runtime
-from vigil.app.documents import alarm_document
+from vigil.app.documents import alarm_document, transition_document
 from vigil.app.scheduler import alarms_and_notifications
 from vigil.cli.common import DataDirOpt, OutputFormat, OutputOpt, emit_json, fail, iso, line
 from vigil.cli.common import parse_time as _parse_time
@@ -50,7 +50,7 @@ def alarm_evaluate(
             {
                 "at": iso(when),
                 "preview": False,
-                "transitions": [_transition(t) for t in found],
+                "transitions": [transition_document(t) for t in found],
                 "notifications": {
                     "delivered": counts.delivered,
                     "retrying": counts.retrying,
@@ -67,16 +67,6 @@ def alarm_evaluate(
     )
 
 
-def _transition(t: Transition) -> dict[str, Any]:
-    return {
-        "alarm": t.alarm,
-        "old_state": t.old_state,
-        "new_state": t.new_state,
-        "reason": t.reason,
-        "time": iso(t.time),
-    }
-
-
 def _preview(rt: Any, when: datetime, output: OutputFormat) -> None:
     """What an evaluation at ``when`` would give; nothing is recorded or sent."""
     found = compute_alarms(rt.db, rt.metrics, when)
@@ -86,7 +76,7 @@ def _preview(rt: Any, when: datetime, output: OutputFormat) -> None:
                 "at": iso(when),
                 "preview": True,
                 "states": dict(sorted(found.states.items())),
-                "transitions": [_transition(t) for t in found.transitions],
+                "transitions": [transition_document(t) for t in found.transitions],
                 "errors": dict(sorted(found.faulty.items())),
             }
         )

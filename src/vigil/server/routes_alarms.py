@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from vigil.alerts.alarms import CompositeAlarm, MetricAlarm
 from vigil.alerts.notify import make_outbox
-from vigil.alerts.service import Transition, compute_alarms, get_alarm, history, put_alarm
-from vigil.app.documents import alarm_document
+from vigil.alerts.service import compute_alarms, get_alarm, history, put_alarm
+from vigil.app.documents import alarm_document, transition_document
 from vigil.app.lifecycle import delete_object
 from vigil.app.references import check_alarm
 from vigil.app.scheduler import alarms_and_notifications
@@ -108,7 +108,7 @@ def evaluate_now(
             "at": at.isoformat(),
             "preview": True,
             "states": dict(sorted(preview.states.items())),
-            "transitions": [_transition(t) for t in preview.transitions],
+            "transitions": [transition_document(t) for t in preview.transitions],
             "errors": dict(sorted(preview.faulty.items())),
         }
     when = datetime.now(timezone.utc)
@@ -120,15 +120,7 @@ def evaluate_now(
     return {
         "at": when.isoformat(),
         "preview": False,
-        "transitions": [_transition(t) for t in found],
+        "transitions": [transition_document(t) for t in found],
     }
 
 
-def _transition(t: Transition) -> dict[str, Any]:
-    return {
-        "alarm": t.alarm,
-        "old_state": t.old_state,
-        "new_state": t.new_state,
-        "reason": t.reason,
-        "actions": t.actions,
-    }

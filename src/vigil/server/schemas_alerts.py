@@ -48,11 +48,18 @@ class TransitionOut(BaseModel):
     new_state: str
     reason: str
     actions: list[str]
+    time: str
 
 
 class EvaluationOut(BaseModel):
+    """An evaluation: recorded and notified, or (``preview``, with ``?at=``) what the states
+    would be then, changing nothing (with the alarms that cannot be evaluated)."""
+
     at: str
+    preview: bool
     transitions: list[TransitionOut]
+    states: dict[str, str] | None = None
+    errors: dict[str, str] | None = None
 
 
 class PutMetricsOut(BaseModel):
