@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -19,7 +18,8 @@ import httpx
 import numpy as np
 
 from conftest import sagemaker_columns
-from test_runtime import VIGIL, cli
+from live_server import free_port, start_vigil_server
+from test_runtime import cli
 
 
 class Hook(BaseHTTPRequestHandler):
@@ -33,12 +33,6 @@ class Hook(BaseHTTPRequestHandler):
 
     def log_message(self, *args: object) -> None:
         pass
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _drifting(cols: dict[str, list[float]], n: int, seed: int) -> bytes:
@@ -68,24 +62,12 @@ def test_drift_pages_within_90_s_and_no_ok_before_it(tmp_path: Path, sagemaker_d
     Hook.received = []
     receiver = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    port = _port()
+    port = free_port()
     env = {**os.environ, "VIGIL_OUTBOUND_ALLOW": "127.0.0.1/32"}
-    server = subprocess.Popen(
-        [*VIGIL, "server", "--port", str(port), "--data-dir", str(data)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
+    server = start_vigil_server(data, port, env, stderr=subprocess.PIPE)
     stop = threading.Event()
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(url + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.2)
         api = httpx.Client(
             base_url=url + "/api/v1", headers={"Authorization": f"Bearer {secret}"}, timeout=30
         )

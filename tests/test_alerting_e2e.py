@@ -5,7 +5,6 @@ arrive. Notifications are queued in the durable outbox and delivered from it."""
 from __future__ import annotations
 
 import json
-import socket
 import sys
 import threading
 from datetime import datetime, timedelta, timezone
@@ -16,6 +15,7 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 
 from conftest import sagemaker_columns
+from live_server import free_port
 from test_alarm_service import _hour, drift_alarm
 from test_runtime import _runtime, cli, config_file
 from vigil.actions import Rule, Workflow, list_runs
@@ -52,17 +52,11 @@ class Receiver(BaseHTTPRequestHandler):
         pass
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_drift_alarm_notifies_by_email_and_webhook_then_resolves(
     tmp_path: Path, sagemaker_dir: Path
 ):
     mailbox = Mailbox()
-    smtp = Controller(mailbox, hostname="127.0.0.1", port=_port())
+    smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
     Receiver.received = []
     http = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)

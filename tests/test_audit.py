@@ -6,23 +6,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 from sqlalchemy import delete, select
 
+from live_server import LiveServer
 from vigil.app.bootstrap import open_database
-from vigil.server.app import create_app
-from vigil.server.auth import create_token
 from vigil.store.audit import acting_as, cli_actor, list_entries
 from vigil.store.models import AlarmRecord, AuditEntry, TopicRecord
 from vigil.store.redaction import redact, scrub_text
@@ -33,39 +27,11 @@ VIGIL = [sys.executable, "-m", "vigil.cli"]
 SECRETS = ("hush-hook-secret", "hdr-value-4242", "pw-in-url-77", "sig-in-query-99", "T0KENSLACK")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+TOKENS = {"alice": "write", "bob": "write", "boss": "admin", "reader": "read"}
 
 
-class Live:
-    """A real uvicorn server on loopback over one installation, with four tokens."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.db = open_database(settings)
-        self.data_dir = settings.data_dir
-        self.tokens = {
-            "alice": create_token(self.db, "alice", "write"),
-            "bob": create_token(self.db, "bob", "write"),
-            "boss": create_token(self.db, "boss", "admin"),
-            "reader": create_token(self.db, "reader", "read"),
-        }
-        port = _free_port()
-        self.server = uvicorn.Server(
-            uvicorn.Config(create_app(settings, self.db), host="127.0.0.1", port=port)
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.02)
-        self.url = f"http://127.0.0.1:{port}/api/v1"
-
-    def client(self, who: str) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {self.tokens[who]}"}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+class Live(LiveServer):
+    """The live server with four tokens, and the audit trail as ``boss`` (admin) reads it."""
 
     def audit(self, **params: Any) -> list[dict[str, Any]]:
         r = self.client("boss").get("/audit", params=params)
@@ -75,10 +41,9 @@ class Live:
 
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[Live]:
-    running = Live(Settings(data_dir=tmp_path / "data"))
+    running = Live(Settings(data_dir=tmp_path / "data"), TOKENS)
     yield running
-    running.server.should_exit = True
-    running.thread.join(10)
+    running.stop()
 
 
 def _configure(live: Live) -> None:
@@ -154,7 +119,7 @@ def test_api_changes_are_attributed_to_their_token_with_redacted_before_and_afte
 def test_updates_pause_and_delete_carry_before_and_after(live: Live, sagemaker_dir: Path):
     alice, bob = live.client("alice"), live.client("bob")
     assert alice.post("/endpoints", json={"name": "churn"}).status_code == 201
-    base = live.data_dir / "sm"  # inside the data directory, where baselines may live
+    base = live.settings.data_dir / "sm"  # inside the data directory, where baselines may live
     base.mkdir(parents=True)
     shutil.copy(sagemaker_dir / "data_quality_statistics.json", base / "statistics.json")
     shutil.copy(sagemaker_dir / "data_quality_constraints.json", base / "constraints.json")

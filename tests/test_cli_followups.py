@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from test_server import Running
+from live_server import ADMIN_WRITER_READER, LiveServer
 from vigil.metrics.contract import EXECUTION_STATUSES
 from vigil.store.executions import list_executions
 from vigil.store.models import ExecutionStatus
@@ -86,18 +86,18 @@ def test_composite_alarm_and_empty_pattern_round_trip_through_apply_and_export(t
 
 
 @pytest.fixture
-def srv(tmp_path: Path) -> Iterator[Running]:
-    running = Running(Settings(data_dir=tmp_path / "data"))
+def srv(tmp_path: Path) -> Iterator[LiveServer]:
+    running = LiveServer(Settings(data_dir=tmp_path / "data"), ADMIN_WRITER_READER)
     yield running
     running.stop()
 
 
-def test_every_execution_status_of_the_contract_can_be_filtered_on(srv: Running):
+def test_every_execution_status_of_the_contract_can_be_filtered_on(srv: LiveServer):
     assert set(EXECUTION_STATUSES) == {s.value for s in ExecutionStatus}
     assert not ExecutionStatus.STOPPING.terminal
     assert list_executions(srv.db, status="Stopping") == []
     for status in EXECUTION_STATUSES:
-        r = srv.client(srv.reader).get("/executions", params={"status": status})
+        r = srv.client("reader").get("/executions", params={"status": status})
         assert r.status_code == 200, (status, r.text)
         assert r.json()["executions"] == []
 

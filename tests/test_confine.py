@@ -7,59 +7,21 @@ A real ``vigil`` server on 127.0.0.1 (uvicorn in a thread, SQLite), real HTTP.
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-from vigil.app.bootstrap import open_database
+from live_server import LiveServer
 from vigil.capture.location import local_path
 from vigil.capture.window import read_window
 from vigil.capture.writer import CaptureWriter
-from vigil.server.app import create_app
-from vigil.server.auth import create_token
 from vigil.store.locations import LocationNotAllowedError, confine_location
 from vigil.store.settings import Settings
 
 HOUR = datetime(2024, 5, 1, 10, tzinfo=timezone.utc)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.db = open_database(settings)
-        self.writer = create_token(self.db, "writer", "write")
-        self.reader = create_token(self.db, "reader", "read")
-        port = _free_port()
-        self.server = uvicorn.Server(uvicorn.Config(
-            create_app(settings, self.db), host="127.0.0.1", port=port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.02)
-        self.url = f"http://127.0.0.1:{port}/api/v1"
-
-    def client(self, token: str) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {token}"},
-                            timeout=30)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
 
 
 @pytest.fixture
@@ -70,10 +32,10 @@ def outside(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def srv(tmp_path: Path, outside: Path) -> Iterator[Server]:
+def srv(tmp_path: Path, outside: Path) -> Iterator[LiveServer]:
     settings = Settings(data_dir=tmp_path / "data",
                         allowed_roots=(str(tmp_path / "shared"), "s3://models/capture"))
-    running = Server(settings)
+    running = LiveServer(settings, {"writer": "write", "reader": "read"})
     yield running
     running.stop()
 
@@ -96,19 +58,19 @@ def _refused(response: httpx.Response, field: str) -> str:
 # -- baselines ---------------------------------------------------------------------------
 
 
-def test_a_baseline_path_outside_the_roots_is_refused_naming_the_roots(srv: Server):
-    with srv.client(srv.writer) as w:
+def test_a_baseline_path_outside_the_roots_is_refused_naming_the_roots(srv: LiveServer):
+    with srv.client("writer") as w:
         message = _refused(w.post("/baselines", json={"name": "b", "path": "/proc/self/environ"}),
                            "path")
         assert str(srv.settings.data_dir) in message and "s3://models/capture" in message
         assert "upload" in message
-        with srv.client(srv.reader) as r:
+        with srv.client("reader") as r:
             assert r.get("/baselines/b").status_code == 404
 
 
-def test_the_servers_own_database_and_data_dir_are_refused(srv: Server):
+def test_the_servers_own_database_and_data_dir_are_refused(srv: LiveServer):
     data = srv.settings.data_dir
-    with srv.client(srv.writer) as w:
+    with srv.client("writer") as w:
         for path in (data / "vigil.db", data / "vigil.db-wal", data, data / "baselines" / ".."):
             message = _refused(w.post("/baselines", json={"name": "b", "path": str(path)}),
                                "path")
@@ -119,7 +81,7 @@ def test_the_servers_own_database_and_data_dir_are_refused(srv: Server):
 
 
 def test_symlinks_and_dot_dots_out_of_the_data_dir_are_refused(
-    srv: Server, outside: Path, sagemaker_dir: Path
+    srv: LiveServer, outside: Path, sagemaker_dir: Path
 ):
     data = srv.settings.data_dir
     secret = outside / "secret.csv"
@@ -130,7 +92,7 @@ def test_symlinks_and_dot_dots_out_of_the_data_dir_are_refused(
     (inner / "statistics.json").unlink()
     (inner / "statistics.json").symlink_to(outside / "statistics.json")
     shutil.copy(sagemaker_dir / "data_quality_statistics.json", outside / "statistics.json")
-    with srv.client(srv.writer) as w:
+    with srv.client("writer") as w:
         for path in (str(data / "incoming" / "link.csv"),
                      f"{data}/incoming/../../elsewhere/secret.csv",
                      str(inner), f"file://{secret}"):
@@ -138,11 +100,11 @@ def test_symlinks_and_dot_dots_out_of_the_data_dir_are_refused(
 
 
 def test_baselines_inside_the_data_dir_or_an_allowed_root_are_registered(
-    srv: Server, tmp_path: Path, sagemaker_dir: Path
+    srv: LiveServer, tmp_path: Path, sagemaker_dir: Path
 ):
     inside = _baseline(srv.settings.data_dir / "incoming" / "sm", sagemaker_dir)
     shared = _baseline(tmp_path / "shared" / "sm", sagemaker_dir)
-    with srv.client(srv.writer) as w:
+    with srv.client("writer") as w:
         for name, path in (("a", str(inside)), ("b", f"file://{shared}"), ("c", "incoming/sm")):
             response = w.post("/baselines", json={"name": name, "path": path})
             assert response.status_code == 201, response.text
@@ -151,8 +113,8 @@ def test_baselines_inside_the_data_dir_or_an_allowed_root_are_registered(
 # -- capture locations -------------------------------------------------------------------
 
 
-def test_a_capture_uri_outside_the_roots_is_refused(srv: Server, outside: Path):
-    with srv.client(srv.writer) as w:
+def test_a_capture_uri_outside_the_roots_is_refused(srv: LiveServer, outside: Path):
+    with srv.client("writer") as w:
         for uri in (str(outside), f"file://{outside}", "file://otherhost/x",
                     "s3://models/other", "s3://models/capture/../other", "memory://x",
                     str(srv.settings.data_dir)):
@@ -161,7 +123,7 @@ def test_a_capture_uri_outside_the_roots_is_refused(srv: Server, outside: Path):
         assert ok.status_code == 201, ok.text
 
 
-def test_a_record_sent_to_a_file_uri_capture_is_read_by_the_next_window(srv: Server):
+def test_a_record_sent_to_a_file_uri_capture_is_read_by_the_next_window(srv: LiveServer):
     folder = srv.settings.data_dir / "team-captures"
     lines = "\n".join(
         f'{{"captureData": {{"endpointInput": {{"observedContentType": "text/csv", '
@@ -171,7 +133,7 @@ def test_a_record_sent_to_a_file_uri_capture_is_read_by_the_next_window(srv: Ser
         f'"eventVersion": "0"}}'
         for i in range(3)
     )
-    with srv.client(srv.writer) as w:
+    with srv.client("writer") as w:
         created = w.post("/endpoints", json={"name": "churn", "capture_uri": f"file://{folder}"})
         assert created.status_code == 201, created.text
         stored = created.json()["capture_uri"]
@@ -215,10 +177,10 @@ def test_the_resolver_reads_the_operators_roots_from_the_environment(
 
 
 def test_literal_refused_addresses_are_refused_when_defined_over_the_api(
-    srv: Server, monkeypatch: pytest.MonkeyPatch
+    srv: LiveServer, monkeypatch: pytest.MonkeyPatch
 ):
     monkeypatch.setenv("VIGIL_OUTBOUND_ALLOW", "")
-    with srv.client(srv.writer) as w:
+    with srv.client("writer") as w:
         assert w.post("/topics", json={"name": "ops"}).status_code == 201
         for config in ({"url": "http://169.254.169.254/latest/meta-data/"},
                        {"url": "http://10.0.0.7:8080/hook"}):

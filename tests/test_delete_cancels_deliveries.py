@@ -7,7 +7,6 @@ delivering."""
 from __future__ import annotations
 
 import http.server
-import socket
 import sqlite3
 import threading
 import time
@@ -18,54 +17,18 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from vigil.app.bootstrap import open_database
-from vigil.server.app import create_app
-from vigil.server.auth import create_token
+from live_server import LiveServer, free_port
 from vigil.store.settings import Settings
 
 RETRY = {"num_retries": 50, "min_delay_target": 1, "max_delay_target": 1}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class _Server:
-    """A server on loopback with its scheduler running, and an admin token."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.db = open_database(settings)
-        self.token = create_token(self.db, "ops", "admin")
-        self.port = _free_port()
-        app = create_app(settings, self.db, start_scheduler=True)
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.02)
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(
-            base_url=f"http://127.0.0.1:{self.port}/api/v1",
-            headers={"Authorization": f"Bearer {self.token}"},
-            timeout=30,
-        )
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-
 @pytest.fixture
-def live(tmp_path: Path) -> Iterator[_Server]:
-    running = _Server(Settings(data_dir=tmp_path / "data"))
+def live(tmp_path: Path) -> Iterator[LiveServer]:
+    # the server's own scheduler delivering, and an admin token
+    settings = Settings(data_dir=tmp_path / "data")
+    running = LiveServer(settings, {"ops": "admin"}, start_scheduler=True, log_level="error")
     yield running
     running.stop()
 
@@ -117,8 +80,8 @@ def _wait(what: str, done: Any, seconds: float = 30) -> None:
 
 def test_a_deleted_subscription_gets_nothing_queued_before_its_delete(live, tmp_path):
     data = tmp_path / "data"
-    port = _free_port()  # the receiver is down: nothing listens here yet
-    c = live.client()
+    port = free_port()  # the receiver is down: nothing listens here yet
+    c = live.client("ops")
     assert c.post("/topics", json={"name": "team"}).status_code == 201
     for name in ("doomed", "kept"):
         sub = {"id": name, "protocol": "webhook", "retry": RETRY,
@@ -152,10 +115,10 @@ def test_a_deleted_subscription_gets_nothing_queued_before_its_delete(live, tmp_
 
 def test_a_topic_delete_cancels_what_is_left_queued_for_it(live, tmp_path):
     data = tmp_path / "data"
-    c = live.client()
+    c = live.client("ops")
     assert c.post("/topics", json={"name": "team"}).status_code == 201
     sub = {"id": "hook", "protocol": "webhook", "retry": RETRY,
-           "config": {"url": f"http://127.0.0.1:{_free_port()}/hook"}}  # fmt: skip
+           "config": {"url": f"http://127.0.0.1:{free_port()}/hook"}}  # fmt: skip
     assert c.post("/topics/team/subscriptions", json=sub).status_code == 201
     _alarm_fires(c)
     _wait("the delivery was queued", lambda: "hook" in _outbox(data))

@@ -7,31 +7,22 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
 import pytest
 
+from live_server import free_port, start_vigil_server
 from test_runtime import _runtime, cli
 from vigil.alerts.notify import make_outbox
 from vigil.app.scheduler import alarms_and_notifications
 from vigil.metrics.datum import MetricDatum
 
-VIGIL = [sys.executable, "-m", "vigil.cli"]
 T0 = datetime(2024, 5, 1, tzinfo=timezone.utc)
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -48,26 +39,12 @@ class Receiver(BaseHTTPRequestHandler):
 
 
 def _server(data: Path) -> subprocess.Popen:
-    port = _port()
-    proc = subprocess.Popen(
-        [*VIGIL, "server", "--port", str(port), "--data-dir", str(data)],
-        env={**os.environ, "VIGIL_WORKER_ID": "srv"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
-            return proc
-        except httpx.HTTPError:
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
+    return start_vigil_server(data, free_port(), {**os.environ, "VIGIL_WORKER_ID": "srv"})
 
 
 @pytest.mark.slow
 def test_receiver_down_server_restarted_every_message_delivered(tmp_path: Path):
-    hook_port = _port()  # nothing listens here yet: connection refused
+    hook_port = free_port()  # nothing listens here yet: connection refused
     data = tmp_path / "data"
     (tmp_path / "vigil.yaml").write_text(
         f"""version: 1

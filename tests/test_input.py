@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from test_server import Running
+from live_server import ADMIN_WRITER_READER, LiveServer
 from vigil.capture.window import read_window
 from vigil.capture.writer import CaptureWriter
 from vigil.errors import ConfigError, InputError
@@ -42,13 +42,14 @@ def _line(event: str, when: str) -> str:
 
 
 @pytest.fixture
-def srv(tmp_path: Path) -> Iterator[Running]:
-    running = Running(Settings(data_dir=tmp_path / "data", max_body_bytes=1 << 20))
+def srv(tmp_path: Path) -> Iterator[LiveServer]:
+    settings = Settings(data_dir=tmp_path / "data", max_body_bytes=1 << 20)
+    running = LiveServer(settings, ADMIN_WRITER_READER)
     yield running
     running.stop()
 
 
-def _in_data_dir(srv: Running, baseline: Path) -> str:
+def _in_data_dir(srv: LiveServer, baseline: Path) -> str:
     """A copy of ``baseline`` where API paths may point (under the data directory)."""
     target = Path(srv.settings.baselines_root) / "incoming" / baseline.name
     shutil.copytree(baseline, target)
@@ -67,8 +68,8 @@ def _hours(root: Path) -> dict[str, int]:
 # -- inference times filed by their UTC hour -------------------------------------------------
 
 
-def test_an_offset_inference_time_is_filed_and_read_in_its_utc_hour(srv: Running):
-    api = srv.client(srv.writer)
+def test_an_offset_inference_time_is_filed_and_read_in_its_utc_hour(srv: LiveServer):
+    api = srv.client("writer")
     assert api.post("/endpoints", json={"name": "ep"}).status_code == 201
     body = "\n".join(
         [
@@ -94,8 +95,8 @@ def test_an_offset_inference_time_is_filed_and_read_in_its_utc_hour(srv: Running
     ["0001-01-01T00:00:00Z", "0001-01-01T00:30:00+05:00", "9999-12-31T23:30:00-05:00",
      "1969-12-31T23:59:59Z"],
 )  # fmt: skip
-def test_out_of_range_inference_times_are_422_naming_the_field(srv: Running, when: str):
-    api = srv.client(srv.writer)
+def test_out_of_range_inference_times_are_422_naming_the_field(srv: LiveServer, when: str):
+    api = srv.client("writer")
     api.post("/endpoints", json={"name": "ep"})
     r = api.post("/endpoints/ep/captures", content=_line("e", when), headers=NDJSON)
     assert r.status_code == 422, r.text
@@ -131,8 +132,8 @@ def test_rates_and_offsets_are_bounded():
             parse_offset(text)
 
 
-def test_a_huge_rate_over_the_api_is_422_naming_expression(srv: Running):
-    api = srv.client(srv.writer)
+def test_a_huge_rate_over_the_api_is_422_naming_expression(srv: LiveServer):
+    api = srv.client("writer")
     body = {"name": "s", "endpoint": "ep", "baseline": "b", "expression": "rate(999999999999 days)"}
     r = api.post("/schedules", json=body)
     assert r.status_code == 422, r.text
@@ -152,8 +153,8 @@ ALARM = {
 }  # fmt: skip
 
 
-def test_an_alarm_naming_a_missing_topic_is_refused(srv: Running):
-    api = srv.client(srv.admin)
+def test_an_alarm_naming_a_missing_topic_is_refused(srv: LiveServer):
+    api = srv.client("admin")
     r = api.post("/alarms", json={**ALARM, "ok_actions": ["nosuch"]})
     assert r.status_code == 422, r.text
     assert "ok_actions[0] 'nosuch'" in r.json()["error"]["message"]
@@ -163,9 +164,9 @@ def test_an_alarm_naming_a_missing_topic_is_refused(srv: Running):
 
 
 def test_a_schedule_whose_default_alarms_name_a_missing_topic_is_refused(
-    srv: Running, sagemaker_baseline: Path
+    srv: LiveServer, sagemaker_baseline: Path
 ):
-    api = srv.client(srv.admin)
+    api = srv.client("admin")
     api.post("/endpoints", json={"name": "ep"})
     path = _in_data_dir(srv, sagemaker_baseline)
     assert api.post("/baselines", json={"name": "b", "path": path}).is_success
@@ -178,11 +179,11 @@ def test_a_schedule_whose_default_alarms_name_a_missing_topic_is_refused(
 
 
 def test_a_baseline_directory_without_constraints_is_an_error(
-    srv: Running, tmp_path: Path, sagemaker_baseline: Path
+    srv: LiveServer, tmp_path: Path, sagemaker_baseline: Path
 ):
     (sagemaker_baseline / "constraints.json").unlink()
     body = {"name": "b", "path": _in_data_dir(srv, sagemaker_baseline)}
-    r = srv.client(srv.admin).post("/baselines", json=body)
+    r = srv.client("admin").post("/baselines", json=body)
     assert r.status_code == 422, r.text
     assert "constraints.json: missing" in r.json()["error"]["message"]
     data = tmp_path / "x.csv"

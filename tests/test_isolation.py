@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from conftest import sagemaker_columns
+from live_server import ADMIN_WRITER_READER, LiveServer
 from test_alarm_service import _hour
 from test_runtime import _runtime, cli, config_file
-from test_server import Running
 from vigil.actions.definitions import dispatch_pending, put_rule
 from vigil.actions.spec import Rule
 from vigil.alerts.alarms import MetricAlarm
@@ -95,9 +95,9 @@ def test_bounds_allow_what_cloudwatch_allows():
 def test_bad_alarm_fields_give_422_over_the_api_and_exit_2_on_the_cli(
     tmp_path: Path, sagemaker_dir: Path
 ):
-    running = Running(Settings(data_dir=tmp_path / "srv"))
+    running = LiveServer(Settings(data_dir=tmp_path / "srv"), ADMIN_WRITER_READER)
     try:
-        w = running.client(running.writer)
+        w = running.client("writer")
         for bad in (HUGE, {**GOOD, "threshold": math.nan}, {**GOOD, "threshold": math.inf}):
             body = json.dumps(bad)  # NaN and Infinity as Python's json writes them
             r = w.post("/alarms", content=body, headers={"content-type": "application/json"})
@@ -193,7 +193,7 @@ def test_a_faulty_rule_fails_alone(tmp_path: Path):
 def test_any_exception_ends_an_execution_failed_and_it_can_rerun(
     tmp_path: Path, sagemaker_dir: Path, sagemaker_baseline: Path
 ):
-    running = Running(Settings(data_dir=tmp_path / "data"))
+    running = LiveServer(Settings(data_dir=tmp_path / "data"), ADMIN_WRITER_READER)
     try:
         rt = running.server.config.app.state.vigil.extras["runtime"]
         _setup(rt, sagemaker_baseline)
@@ -202,7 +202,7 @@ def test_any_exception_ends_an_execution_failed_and_it_can_rerun(
             row = s.get(Schedule, "hourly")
             assert row is not None
             row.config = {"features_attribute": 5}  # stored before validation: AttributeError
-        w = running.client(running.writer)
+        w = running.client("writer")
         window = {"window_start": T15.isoformat(), "window_end": T16.isoformat()}
         r = w.post("/schedules/hourly/run", json=window)
         assert r.status_code == 200, r.text

@@ -12,24 +12,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import text
 
+from live_server import LiveServer
 from test_runtime import _runtime
-from test_server import Running
 from vigil.actions.definitions import put_rule
 from vigil.actions.spec import Rule
 from vigil.alerts.delivery.message import Message
 from vigil.alerts.notify import make_outbox
 from vigil.alerts.notify.topics import put_topic, subscribe
-from vigil.app.bootstrap import open_database
 from vigil.app.catalog import register_baseline, upsert_endpoint, upsert_schedule
 from vigil.app.config import BaselineSpec, EndpointSpec, ScheduleSpec
 from vigil.app.scheduler import Scheduler
 from vigil.metrics import contract as mc
 from vigil.monitor.runtime import Runtime
-from vigil.server.app import create_app
-from vigil.server.auth import create_token
 from vigil.store.metrics import MetricStore
 from vigil.store.models import ActionDefinition, Event, OutboxItem, Schedule
 from vigil.store.secrets import SEALED_PREFIX
@@ -130,33 +126,16 @@ def test_corrupt_outbox_items_fail_alone_and_are_counted(tmp_path: Path, hook: s
     assert _errors(rt, "subscription") == 3.0  # once a minute per subscription
 
 
-class LiveServer(Running):
-    """:class:`test_server.Running` with the server's own scheduler ticking (as
-    ``vigil server`` runs it)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.db = open_database(settings)
-        self.reader = create_token(self.db, "reader", "read")
-        app = create_app(settings, self.db, start_scheduler=True)
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        _wait(lambda: self.server.started, 10)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
-
-
 @pytest.fixture
-def srv(tmp_path: Path) -> Iterator[Running]:
-    running = LiveServer(Settings(data_dir=tmp_path / "data", scheduler_interval=0.2))
+def srv(tmp_path: Path) -> Iterator[LiveServer]:
+    # the server's own scheduler ticking, as ``vigil server`` runs it
+    settings = Settings(data_dir=tmp_path / "data", scheduler_interval=0.2)
+    running = LiveServer(settings, {"reader": "read"}, start_scheduler=True)
     yield running
     running.stop()
 
 
-def test_a_broken_rule_says_why_and_the_good_rule_runs(srv: Running, hook: str):
+def test_a_broken_rule_says_why_and_the_good_rule_runs(srv: LiveServer, hook: str):
     """A live server: rules stored broken in the database are skipped by the scheduler's tick
     and shown with why in GET /rules, /rules/{name}, /workflows; the good rule still runs."""
     put_rule(srv.db, Rule.model_validate({
@@ -171,7 +150,7 @@ def test_a_broken_rule_says_why_and_the_good_rule_runs(srv: Running, hook: str):
         s.add(ActionDefinition(kind="workflow", name="garbled-flow", spec={"steps": "x"}))
         s.add(Event(kind="execution_completed", time=datetime.now(timezone.utc), detail={}))
     _wait(lambda: len(_Hook.bodies) >= 1)  # the good rule ran on the live tick
-    with srv.client(srv.reader) as c:
+    with srv.client("reader") as c:
         listing = c.get("/rules").json()
         assert {r["name"] for r in listing["rules"]} == {"good", "dangling"}
         errors = {(e["kind"], e["name"]): e["error"] for e in listing["errors"]}
@@ -192,7 +171,7 @@ def test_a_broken_rule_says_why_and_the_good_rule_runs(srv: Running, hook: str):
         assert c.get("/rules/nothing").status_code == 404
 
 
-def test_a_broken_schedule_says_why(srv: Running, sagemaker_baseline: Path):
+def test_a_broken_schedule_says_why(srv: LiveServer, sagemaker_baseline: Path):
     """A live server: a schedule whose stored expression or offsets no longer parse shows why
     in GET /schedules/{name} and the listing, and the scheduler's tick counts it."""
     upsert_endpoint(srv.db, EndpointSpec(name="churn"))
@@ -208,7 +187,7 @@ def test_a_broken_schedule_says_why(srv: Running, sagemaker_baseline: Path):
         row = s.get(Schedule, "bad-offset")
         assert row is not None
         row.window_start_offset = "yesterday"
-    with srv.client(srv.reader) as c:
+    with srv.client("reader") as c:
         assert c.get("/schedules/fine").json()["error"] is None
         assert "rate" in c.get("/schedules/bad-expr").json()["error"]
         assert c.get("/schedules/bad-offset").json()["error"]

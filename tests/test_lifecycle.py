@@ -15,25 +15,26 @@ from pathlib import Path
 
 import pytest
 
-from test_openapi_contract import Live
+from live_server import LiveServer
 from vigil.store.settings import Settings
 
 VIGIL = Path(sys.executable).with_name("vigil")
 
 
 @pytest.fixture
-def live(tmp_path: Path) -> Iterator[Live]:
-    running = Live(Settings(data_dir=tmp_path / "data"))
+def live(tmp_path: Path) -> Iterator[LiveServer]:
+    settings = Settings(data_dir=tmp_path / "data")
+    running = LiveServer(settings, {"contract": "admin"}, log_level="error")
     yield running
     running.stop()
 
 
-def _seed(live: Live, tmp_path: Path, sagemaker_dir: Path) -> None:
+def _seed(live: LiveServer, tmp_path: Path, sagemaker_dir: Path) -> None:
     base = tmp_path / "data" / "baselines" / "incoming"  # where API paths may point
     base.mkdir(parents=True)
     shutil.copy(sagemaker_dir / "data_quality_statistics.json", base / "statistics.json")
     shutil.copy(sagemaker_dir / "data_quality_constraints.json", base / "constraints.json")
-    with live.client() as c:
+    with live.client("contract") as c:
         for path, body in [
             ("/endpoints", {"name": "churn"}),
             ("/baselines", {"name": "churn-base", "endpoint": "churn", "path": str(base)}),
@@ -58,7 +59,7 @@ def _seed(live: Live, tmp_path: Path, sagemaker_dir: Path) -> None:
 
 def test_every_object_is_readable_and_deletable_once_unreferenced(live, tmp_path, sagemaker_dir):
     _seed(live, tmp_path, sagemaker_dir)
-    c = live.client()
+    c = live.client("contract")
     ends = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
     silence = c.post("/silences", json={"matchers": ['alarm="drift"'], "ends_at": ends}).json()
     for path in ("/rules/on-drift", "/workflows/notify", "/topics/team",
@@ -118,5 +119,5 @@ def test_cli_delete_refuses_in_use_and_missing_on_one_line(live, tmp_path, sagem
     assert (
         _vigil(data, "delete", "baseline", "churn-base").stdout == "deleted baseline churn-base\n"
     )
-    with live.client() as c:
+    with live.client("contract") as c:
         assert c.get("/baselines/churn-base").status_code == 404

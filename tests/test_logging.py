@@ -8,9 +8,6 @@ import json
 import logging
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -19,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from live_server import free_port, start_vigil_server
 from vigil.app.bootstrap import open_database
 from vigil.app.logging_setup import configure_logging
 from vigil.errors import ConfigError
@@ -26,16 +24,9 @@ from vigil.server.auth import create_token
 from vigil.store.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-VIGIL = [sys.executable, "-m", "vigil.cli"]
 HEADER_SECRET = "hdr-secret-31337"
 URL_PASSWORD = "url-pw-8080"
 HOUR = datetime(2024, 5, 1, 10, tzinfo=timezone.utc)
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _drive(api: httpx.Client, data: Path, sagemaker_dir: Path) -> None:
@@ -101,7 +92,7 @@ def test_a_live_server_logs_json_lines_without_tokens_or_secrets(
     db = open_database(Settings(data_dir=data))
     token = create_token(db, "ops-bot", "admin")
     db.dispose()
-    port, log_path = _port(), tmp_path / "server.log"
+    port, log_path = free_port(), tmp_path / "server.log"
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT / "src"),
@@ -110,23 +101,9 @@ def test_a_live_server_logs_json_lines_without_tokens_or_secrets(
         "VIGIL_OUTBOUND_ALLOW": "127.0.0.1/32",
     }
     with log_path.open("wb") as sink:
-        proc = subprocess.Popen(
-            [*VIGIL, "server", "--port", str(port), "--data-dir", str(data)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=sink,
-        )
+        proc = start_vigil_server(data, port, env, stderr=sink)
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(url + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, log_path.read_text()
-            time.sleep(0.1)
         headers = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=url + "/api/v1", headers=headers, timeout=60) as api:
             _drive(api, data, sagemaker_dir)

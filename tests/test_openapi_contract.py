@@ -17,22 +17,16 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-from vigil.app.bootstrap import open_database
-from vigil.server.app import create_app
-from vigil.server.auth import create_token
+from live_server import LiveServer
 from vigil.store.settings import Settings
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
@@ -41,55 +35,22 @@ MAX_EXAMPLES = os.environ.get("VIGIL_CONTRACT_EXAMPLES", "8")
 MAX_TIME = os.environ.get("VIGIL_CONTRACT_SECONDS", "110")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Live:
-    """A server on loopback with an admin token."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.db = open_database(settings)
-        self.token = create_token(self.db, "contract", "admin")
-        self.port = _free_port()
-        config = uvicorn.Config(
-            create_app(settings, self.db), host="127.0.0.1", port=self.port, log_level="error"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.02)
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def client(self) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {self.token}"}
-        return httpx.Client(base_url=self.url + "/api/v1", headers=headers, timeout=30)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-
 @pytest.fixture
-def live(tmp_path: Path) -> Iterator[Live]:
-    running = Live(Settings(data_dir=tmp_path / "data", max_body_bytes=1 << 20))
+def live(tmp_path: Path) -> Iterator[LiveServer]:
+    settings = Settings(data_dir=tmp_path / "data", max_body_bytes=1 << 20)
+    running = LiveServer(settings, {"contract": "admin"}, log_level="error")
     yield running
     running.stop()
 
 
-def _seed(live: Live, tmp_path: Path, sagemaker_dir: Path) -> None:
+def _seed(live: LiveServer, tmp_path: Path, sagemaker_dir: Path) -> None:
     """One object of each kind, so that the generated requests find something."""
     base = tmp_path / "data" / "baselines" / "incoming"  # where API paths may point
     base.mkdir(parents=True)
     shutil.copy(sagemaker_dir / "data_quality_statistics.json", base / "statistics.json")
     shutil.copy(sagemaker_dir / "data_quality_constraints.json", base / "constraints.json")
     now = datetime.now(timezone.utc)
-    with live.client() as c:
+    with live.client("contract") as c:
         for path, body in [
             ("/endpoints", {"name": "churn"}),
             ("/baselines", {"name": "churn-base", "endpoint": "churn", "path": str(base)}),
@@ -113,7 +74,7 @@ def _seed(live: Live, tmp_path: Path, sagemaker_dir: Path) -> None:
             assert r.status_code == 201, (path, r.text)
 
 
-def test_docs_and_redoc_render_from_files_the_server_ships(live: Live):
+def test_docs_and_redoc_render_from_files_the_server_ships(live: LiveServer):
     for page in ("/docs", "/redoc"):
         r = httpx.get(live.url + page)
         assert r.status_code == 200 and "text/html" in r.headers["content-type"]
@@ -128,7 +89,7 @@ def test_docs_and_redoc_render_from_files_the_server_ships(live: Live):
     assert "Redoc" in httpx.get(live.url + "/static/redoc.standalone.js").text
 
 
-def test_openapi_declares_bearer_scheme_error_bodies_and_response_models(live: Live):
+def test_openapi_declares_bearer_scheme_error_bodies_and_response_models(live: LiveServer):
     spec = httpx.get(live.url + "/openapi.json").json()
     assert spec["components"]["securitySchemes"]["HTTPBearer"] == {
         "type": "http",
@@ -152,14 +113,14 @@ def test_openapi_declares_bearer_scheme_error_bodies_and_response_models(live: L
 
 
 @pytest.mark.slow
-def test_schemathesis_finds_no_failure(live: Live, tmp_path: Path, sagemaker_dir: Path):
+def test_schemathesis_finds_no_failure(live: LiveServer, tmp_path: Path, sagemaker_dir: Path):
     assert SCHEMATHESIS.exists(), "pip install schemathesis (a dev dependency)"
     _seed(live, tmp_path, sagemaker_dir)
     report = tmp_path / "report"
     cmd = [
         str(SCHEMATHESIS), "--config-file", str(CONFIG), "run", f"{live.url}/openapi.json",
         "--checks", "all",
-        "--header", f"Authorization: Bearer {live.token}",
+        "--header", f"Authorization: Bearer {live.tokens['contract']}",
         "--max-examples", MAX_EXAMPLES,
         "--max-time", MAX_TIME,
         "--request-timeout", "20",

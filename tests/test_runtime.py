@@ -6,7 +6,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -21,6 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from conftest import sagemaker_columns
+from live_server import free_port, start_vigil_server
 from pg_fixture import postgres_url  # noqa: F401
 from vigil.app.bootstrap import open_database
 from vigil.app.config import load_config
@@ -220,12 +220,6 @@ def test_several_servers_on_one_postgresql_run_each_window_once(
     assert {r.status for r in rows} == {"Completed"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_server_killed_during_an_execution_marks_it_failed_and_reruns_it(
     tmp_path: Path, sagemaker_dir: Path
@@ -250,22 +244,8 @@ def preprocess_handler(inference_record):
     env = {**os.environ, "VIGIL_WORKER_ID": "server-a", "VIGIL_CODE_DIR": str(tmp_path)}
 
     def start() -> tuple[subprocess.Popen, str]:
-        port = _free_port()
-        proc = subprocess.Popen(
-            [*VIGIL, "server", "--port", str(port), "--data-dir", str(data)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(url + "/health", timeout=1)
-                return proc, url
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.1)
+        port = free_port()
+        return start_vigil_server(data, port, env), f"http://127.0.0.1:{port}"
 
     proc, url = start()
     headers = {"Authorization": f"Bearer {token}"}

@@ -3,20 +3,16 @@
 
 from __future__ import annotations
 
-import socket
 import sys
-import threading
-import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
+from live_server import LiveServer
 from vigil.app.bootstrap import open_database
-from vigil.server.app import create_app
 from vigil.server.auth import create_token
-from vigil.store.db import Database
 from vigil.store.settings import Settings
 
 CAPTURE = (
@@ -26,48 +22,11 @@ CAPTURE = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Live:
-    """A real uvicorn server on 127.0.0.1 over ``settings`` (and ``db``, shared or not)."""
-
-    def __init__(
-        self, settings: Settings, db: Database | None = None, *, scheduler: bool = False
-    ) -> None:
-        self.settings = settings
-        self.db = db or open_database(settings)
-        self.port = _free_port()
-        app = create_app(settings, self.db, start_scheduler=scheduler)
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.02)
-
-    def client(self, token: str | None) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.Client(
-            base_url=f"http://127.0.0.1:{self.port}/api/v1", headers=headers, timeout=30
-        )
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-
 @pytest.fixture
-def live(tmp_path: Path):
+def live(tmp_path: Path) -> Iterator[LiveServer]:
     # commands would be allowed: what is refused below is refused for the scope alone
-    srv = Live(Settings(data_dir=tmp_path / "data", allow_commands=(sys.executable,)))
-    srv.tokens = {s: create_token(srv.db, s, s) for s in ("read", "ingest", "write", "admin")}
+    settings = Settings(data_dir=tmp_path / "data", allow_commands=(sys.executable,))
+    srv = LiveServer(settings, {s: s for s in ("read", "ingest", "write", "admin")})
     yield srv
     srv.stop()
 
@@ -100,8 +59,10 @@ def schedule(preprocessor: str | None = None) -> dict:
     return body
 
 
-def test_a_write_token_cannot_define_code(live: Live, tmp_path: Path, sagemaker_baseline: Path):
-    w = live.client(live.tokens["write"])
+def test_a_write_token_cannot_define_code(
+    live: LiveServer, tmp_path: Path, sagemaker_baseline: Path
+):
+    w = live.client("write")
     command = {"command": [sys.executable, "-c", "print(1)"]}
     for path, body in [
         ("/workflows", _workflow(command)),
@@ -122,7 +83,7 @@ def test_a_write_token_cannot_define_code(live: Live, tmp_path: Path, sagemaker_
     evil.write_text("def preprocess_handler(r):\n    return []\n")
     sched = w.post("/schedules", json=schedule(str(evil)))
     assert sched.status_code == 403 and "admin" in sched.json()["error"]["message"], sched.text
-    assert live.client(live.tokens["admin"]).get("/rules").json() == {
+    assert live.client("admin").get("/rules").json() == {
         "rules": [], "workflows": [], "errors": []
     }
     # configuration without code stays a write token's job
@@ -131,9 +92,9 @@ def test_a_write_token_cannot_define_code(live: Live, tmp_path: Path, sagemaker_
     assert w.post("/schedules", json=schedule()).status_code == 201
 
 
-def test_an_ingest_token_sends_data_only(live: Live):
-    live.client(live.tokens["write"]).post("/endpoints", json={"name": "churn"}).raise_for_status()
-    i = live.client(live.tokens["ingest"])
+def test_an_ingest_token_sends_data_only(live: LiveServer):
+    live.client("write").post("/endpoints", json={"name": "churn"}).raise_for_status()
+    i = live.client("ingest")
     cap = i.post(
         "/endpoints/churn/captures", content=CAPTURE, headers={"content-type": "application/jsonl"}
     )
@@ -156,25 +117,25 @@ def test_an_ingest_token_sends_data_only(live: Live):
         assert r.status_code == 403, (method, path, r.text)
         assert "lacks the" in r.json()["error"]["message"]
     # read cannot send data; write and admin can (they imply ingest)
-    r = live.client(live.tokens["read"])
+    r = live.client("read")
     assert (
         r.post("/metrics", json={"namespace": "a", "data": [{"name": "x", "value": 1}]}).status_code
         == 403
     )
     for scope in ("write", "admin"):
-        sent = live.client(live.tokens[scope]).post(
+        sent = live.client(scope).post(
             "/metrics", json={"namespace": "a", "data": [{"name": "x", "value": 1}]}
         )
         assert sent.status_code == 200, (scope, sent.text)
 
 
-def test_tokens_over_the_api_need_admin(live: Live):
+def test_tokens_over_the_api_need_admin(live: LiveServer):
     for scope in ("read", "ingest", "write"):
-        c = live.client(live.tokens[scope])
+        c = live.client(scope)
         assert c.get("/tokens").status_code == 403
         assert c.post("/tokens", json={"name": "x", "scopes": ["read"]}).status_code == 403
         assert c.delete("/tokens/read").status_code == 403
-    admin = live.client(live.tokens["admin"])
+    admin = live.client("admin")
     made = admin.post("/tokens", json={"name": "model-server", "scopes": ["ingest"]})
     assert made.status_code == 201, made.text
     doc = made.json()
@@ -204,8 +165,9 @@ def test_tokens_over_the_api_need_admin(live: Live):
 
 def test_a_revoked_token_is_refused_at_once_by_another_server(tmp_path: Path):
     settings = Settings(data_dir=tmp_path / "data")
-    a = Live(settings)
-    b = Live(settings, open_database(settings))  # a second process's view of the same database
+    a = LiveServer(settings)
+    # a second process's view of the same database
+    b = LiveServer(settings, db=open_database(settings))
     try:
         admin = create_token(a.db, "admin", "admin")
         victim = create_token(a.db, "ci", "write")
@@ -220,12 +182,12 @@ def test_a_revoked_token_is_refused_at_once_by_another_server(tmp_path: Path):
         b.stop()
 
 
-def test_existing_scopes_keep_working(live: Live):
-    assert live.client(live.tokens["read"]).get("/endpoints").status_code == 200
+def test_existing_scopes_keep_working(live: LiveServer):
+    assert live.client("read").get("/endpoints").status_code == 200
     assert (
-        live.client(live.tokens["read"]).post("/endpoints", json={"name": "e"}).status_code == 403
+        live.client("read").post("/endpoints", json={"name": "e"}).status_code == 403
     )
     assert (
-        live.client(live.tokens["write"]).post("/endpoints", json={"name": "e"}).status_code == 201
+        live.client("write").post("/endpoints", json={"name": "e"}).status_code == 201
     )
-    assert live.client(live.tokens["admin"]).get("/endpoints").status_code == 200
+    assert live.client("admin").get("/endpoints").status_code == 200

@@ -5,31 +5,26 @@ from __future__ import annotations
 
 import http.server
 import os
-import socket
 import sqlite3
 import stat
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 import yaml
 from cryptography.fernet import Fernet
 
+from live_server import LiveServer
 from vigil.actions.definitions import load, put_rule
 from vigil.actions.spec import Rule
 from vigil.alerts.delivery import Message, SubscriptionTakenError
 from vigil.alerts.notify import make_outbox, put_topic, subscribe, subscriptions_of
 from vigil.app.bootstrap import open_database
 from vigil.app.secrets import redact
-from vigil.server.app import create_app
-from vigil.server.auth import create_token
 from vigil.store.models import SubscriptionRecord
 from vigil.store.secrets import KEY_FILE, SecretBox, SecretKeyError, box_of
 from vigil.store.settings import Settings
@@ -188,44 +183,15 @@ def test_box_seals_with_a_rotated_key_list():
 # -- responses -------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Running:
-    def __init__(self, settings: Settings) -> None:
-        self.db = open_database(settings)
-        self.admin = create_token(self.db, "admin", "admin")
-        self.port = _free_port()
-        self.server = uvicorn.Server(uvicorn.Config(
-            create_app(settings, self.db), host="127.0.0.1", port=self.port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.02)
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=f"http://127.0.0.1:{self.port}/api/v1",
-                            headers={"Authorization": f"Bearer {self.admin}"}, timeout=30)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-
 @pytest.fixture
-def srv(tmp_path: Path) -> Iterator[Running]:
-    running = Running(Settings(data_dir=tmp_path / "data"))
+def srv(tmp_path: Path) -> Iterator[LiveServer]:
+    running = LiveServer(Settings(data_dir=tmp_path / "data"), {"admin": "admin"})
     yield running
     running.stop()
 
 
-def test_api_responses_never_hold_a_secret(srv: Running):
-    api = srv.client()
+def test_api_responses_never_hold_a_secret(srv: LiveServer):
+    api = srv.client("admin")
     assert api.post("/topics", json={"name": "oncall"}).status_code == 201
     texts = []
     for sub in _subscriptions():
@@ -256,9 +222,9 @@ def test_api_responses_never_hold_a_secret(srv: Running):
     assert listed["slack"]["url"] == "***" and listed["mail"]["host"] == "127.0.0.1"
 
 
-def test_env_references_are_not_read_over_the_api(srv: Running, monkeypatch):
+def test_env_references_are_not_read_over_the_api(srv: LiveServer, monkeypatch):
     monkeypatch.setenv("VIGIL_TEST_SERVER_SECRET", "server-env-9f3b")
-    api = srv.client()
+    api = srv.client("admin")
     api.post("/topics", json={"name": "t"})
     r = api.post("/topics/t/subscriptions", json={"id": "x", "protocol": "webhook", "config": {
         "url": "http://127.0.0.1:9/", "headers": {"X": "${env:VIGIL_TEST_SERVER_SECRET}"}}})
@@ -266,8 +232,8 @@ def test_env_references_are_not_read_over_the_api(srv: Running, monkeypatch):
     assert "server-env-9f3b" not in r.text
 
 
-def test_subscription_id_of_another_topic_is_refused(srv: Running):
-    api = srv.client()
+def test_subscription_id_of_another_topic_is_refused(srv: LiveServer):
+    api = srv.client("admin")
     for topic in ("a", "b"):
         api.post("/topics", json={"name": topic})
     first = {"id": "ops", "protocol": "pagerduty", "config": {"routing_key": "rk-a"}}

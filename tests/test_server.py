@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -13,13 +10,11 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from conftest import sagemaker_columns
-from vigil.app.bootstrap import open_database
-from vigil.server.app import create_app
-from vigil.server.auth import create_token, hash_secret
+from live_server import ADMIN_WRITER_READER, LiveServer
+from vigil.server.auth import hash_secret
 from vigil.store.models import ApiToken
 from vigil.store.settings import Settings
 
@@ -27,44 +22,11 @@ HOUR = datetime(2024, 5, 1, 10, tzinfo=timezone.utc)
 TRAIN_URL = "https://retrain.example.com/train"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Running:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.db = open_database(settings)
-        self.admin = create_token(self.db, "admin", "admin")
-        self.writer = create_token(self.db, "writer", "write")
-        self.reader = create_token(self.db, "reader", "read")
-        self.port = _free_port()
-        app = create_app(settings, self.db)
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.02)
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def client(self, token: str | None) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.Client(base_url=self.url + "/api/v1", headers=headers, timeout=30)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-
 @pytest.fixture
-def srv(tmp_path: Path) -> Iterator[Running]:
-    running = Running(Settings(data_dir=tmp_path / "data", max_body_bytes=1 << 20))
+def srv(tmp_path: Path) -> Iterator[LiveServer]:
+    running = LiveServer(
+        Settings(data_dir=tmp_path / "data", max_body_bytes=1 << 20), ADMIN_WRITER_READER
+    )
     yield running
     running.stop()
 
@@ -93,7 +55,7 @@ def _capture_lines(cols: dict[str, list[float]], n: int, start: datetime, seed: 
     return ("\n".join(lines) + "\n").encode()
 
 
-def test_every_route_but_health_needs_a_token_and_scopes_hold(srv: Running):
+def test_every_route_but_health_needs_a_token_and_scopes_hold(srv: LiveServer):
     assert httpx.get(srv.url + "/health").json()["status"] == "ok"
     anonymous = srv.client(None)
     for path in ("/endpoints", "/baselines", "/schedules", "/executions", "/metrics"):
@@ -101,18 +63,19 @@ def test_every_route_but_health_needs_a_token_and_scopes_hold(srv: Running):
         assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
     bogus = srv.client("vgl_not-a-real-token")
     assert bogus.get("/endpoints").status_code == 401
-    reader = srv.client(srv.reader)
+    reader = srv.client("reader")
     assert reader.get("/endpoints").status_code == 200
     r = reader.post("/endpoints", json={"name": "churn"})
     assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
     # tokens are stored hashed: the secret itself is nowhere in the database
     with srv.db.session() as s:
         stored = {t.name: t.token_hash for t in s.scalars(select(ApiToken))}
-    assert stored["reader"] == hash_secret(srv.reader) and srv.reader not in stored.values()
+    secret = srv.tokens["reader"]
+    assert stored["reader"] == hash_secret(secret) and secret not in stored.values()
 
 
-def test_errors_are_json_with_codes_and_bodies_are_limited(srv: Running):
-    w = srv.client(srv.writer)
+def test_errors_are_json_with_codes_and_bodies_are_limited(srv: LiveServer):
+    w = srv.client("writer")
     r = w.post("/endpoints", json={"name": "bad name!"})
     assert r.status_code == 422
     assert r.json()["error"]["code"] == "validation_error"
@@ -131,9 +94,9 @@ def test_errors_are_json_with_codes_and_bodies_are_limited(srv: Running):
 
 
 def test_capture_ingestion_to_execution_to_metrics(
-    srv: Running, tmp_path: Path, sagemaker_dir: Path
+    srv: LiveServer, tmp_path: Path, sagemaker_dir: Path
 ):
-    w, r = srv.client(srv.writer), srv.client(srv.reader)
+    w, r = srv.client("writer"), srv.client("reader")
     assert w.post("/endpoints", json={"name": "churn"}).status_code == 201
     base = _baseline_dir(srv.settings.data_dir, sagemaker_dir)  # API paths stay in the data dir
     assert (
@@ -253,8 +216,8 @@ def test_capture_ingestion_to_execution_to_metrics(
     assert status["datapoints"][0]["Sum"] == 1.0
 
 
-def test_ground_truth_ingestion(srv: Running):
-    w = srv.client(srv.writer)
+def test_ground_truth_ingestion(srv: LiveServer):
+    w = srv.client("writer")
     r = w.post(
         "/ground-truth",
         json={"records": [{"event_id": "a", "label": 1}, {"event_id": "b", "label": "0"}]},
@@ -265,20 +228,20 @@ def test_ground_truth_ingestion(srv: Running):
     assert '"eventId":"a"' in lines[0] and '"data":"1"' in lines[0]
 
 
-def test_stopping_an_execution(srv: Running):
+def test_stopping_an_execution(srv: LiveServer):
     from vigil.store.executions import claim_execution
 
-    w = srv.client(srv.writer)
+    w = srv.client("writer")
     claimed = claim_execution(srv.db, "s", "e", HOUR, HOUR, HOUR + timedelta(hours=1), "x", 60)
     stopped = w.post(f"/executions/{claimed.id}/stop").json()
     assert stopped["status"] == "Stopped" and "writer" in stopped["failure_reason"]
     again = w.post(f"/executions/{claimed.id}/stop")
     assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
-    assert srv.client(srv.reader).post(f"/executions/{claimed.id}/stop").status_code == 403
+    assert srv.client("reader").post(f"/executions/{claimed.id}/stop").status_code == 403
 
 
-def test_topics_subscriptions_alarms_over_the_api(srv: Running):
-    w, r = srv.client(srv.writer), srv.client(srv.reader)
+def test_topics_subscriptions_alarms_over_the_api(srv: LiveServer):
+    w, r = srv.client("writer"), srv.client("reader")
     assert w.post("/topics", json={"name": "team"}).status_code == 201
     sub = w.post(
         "/topics/team/subscriptions",
@@ -326,8 +289,8 @@ def test_topics_subscriptions_alarms_over_the_api(srv: Running):
     assert r.get("/dead-letters").json() == {"dead_letters": []}
 
 
-def test_rules_and_workflows_over_the_api(srv: Running):
-    w, r = srv.client(srv.writer), srv.client(srv.reader)
+def test_rules_and_workflows_over_the_api(srv: LiveServer):
+    w, r = srv.client("writer"), srv.client("reader")
     missing = w.post(
         "/rules",
         json={
@@ -368,10 +331,10 @@ def test_rules_and_workflows_over_the_api(srv: Running):
     assert r.get("/actions/runs").json() == {"runs": []}
 
 
-def test_every_api_route_needs_a_token_and_reads_cannot_write(srv: Running):
+def test_every_api_route_needs_a_token_and_reads_cannot_write(srv: LiveServer):
     import re
 
-    anon, reader = srv.client(None), srv.client(srv.reader)
+    anon, reader = srv.client(None), srv.client("reader")
     paths = srv.server.config.app.openapi()["paths"]
     routes = [
         (method.upper(), re.sub(r"\{[^}]+\}", "x", path))
