@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from test_server import Running
+from live_server import LiveServer
 from vigil.alerts.notify import make_outbox
 from vigil.store.settings import Settings
 
@@ -23,8 +23,8 @@ ALARM = {
 
 
 @pytest.fixture
-def srv(tmp_path: Path) -> Iterator[Running]:
-    running = Running(Settings(data_dir=tmp_path / "data"))
+def srv(tmp_path: Path) -> Iterator[LiveServer]:
+    running = LiveServer(Settings(data_dir=tmp_path / "data"), {"admin": "admin"})
     yield running
     running.stop()
 
@@ -33,8 +33,8 @@ def _iso(t: datetime) -> str:
     return t.isoformat().replace("+00:00", "Z")
 
 
-def test_a_past_evaluation_is_a_preview_and_a_live_one_queues_notifications(srv: Running):
-    api = srv.client(srv.admin)
+def test_a_past_evaluation_is_a_preview_and_a_live_one_queues_notifications(srv: LiveServer):
+    api = srv.client("admin")
     assert api.post("/topics", json={"name": "team"}).status_code == 201
     sub = {"protocol": "webhook", "config": {"url": "https://hooks.example.org/h"}}
     assert api.post("/topics/team/subscriptions", json=sub).status_code == 201
