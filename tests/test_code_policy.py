@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from conftest import sagemaker_columns
+from live_server import LiveServer
 from test_runtime import T0, _runtime, cli, config_file, write_captures
-from test_scopes import Live, add_endpoint_and_baseline, schedule
+from test_scopes import add_endpoint_and_baseline, schedule
 from vigil.actions.definitions import put_rule, put_workflow
 from vigil.actions.engine import Runner
 from vigil.actions.records import list_attempts, list_runs
@@ -53,7 +54,7 @@ def code_dir(tmp_path: Path) -> Path:
 
 
 def test_code_is_off_by_default_even_for_admin(tmp_path: Path, sagemaker_baseline: Path):
-    srv = Live(Settings(data_dir=tmp_path / "data"))
+    srv = LiveServer(Settings(data_dir=tmp_path / "data"))
     try:
         admin = srv.client(create_token(srv.db, "admin", "admin"))
         for body, says in [
@@ -81,7 +82,7 @@ def test_code_is_allowed_as_far_as_the_operator_enables_it(
         code_dir=str(code_dir),
         allow_python=("json",),
     )
-    srv = Live(settings)
+    srv = LiveServer(settings)
     try:
         admin = srv.client(create_token(srv.db, "admin", "admin"))
         for target in (
@@ -122,7 +123,7 @@ def test_a_stored_command_is_refused_when_it_runs_and_the_loop_goes_on(tmp_path:
     under the server's policy: refused runs fail with the reason, the loop keeps going."""
     marker = tmp_path / "ran.txt"
     settings = Settings(data_dir=tmp_path / "data", scheduler_interval=0.2)
-    srv = Live(settings, scheduler=True)
+    srv = LiveServer(settings, start_scheduler=True)
     try:
         writes = f"open({str(marker)!r}, 'w').write('x')"
         flow = _workflow({"command": [sys.executable, "-c", writes]})

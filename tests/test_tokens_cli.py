@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from live_server import LiveServer
 from test_runtime import cli
-from test_scopes import Live
 from vigil.store.settings import Settings
 
 
@@ -21,7 +21,7 @@ def test_token_list_and_revoke(tmp_path: Path):
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
     assert "read, ingest, write, admin" in bad.stderr
 
-    srv = Live(Settings(data_dir=data))
+    srv = LiveServer(Settings(data_dir=data))
     try:
         client = srv.client(secret)
         sent = client.post("/metrics", json={"namespace": "a", "data": [{"name": "x", "value": 1}]})
