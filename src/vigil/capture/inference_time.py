@@ -30,10 +30,6 @@ LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 def utc_inference_time(value: str | datetime, field: str) -> datetime:
     """``value`` (ISO-8601 text or a datetime) as an aware UTC datetime; ``InputError``
     naming ``field`` when it is not a time or lies outside [1970, 9999)."""
-    out_of_range = InputError(
-        f"{field} {value if isinstance(value, str) else value.isoformat()!r}: out of range; "
-        "expected a time from 1970-01-01T00:00:00Z to before 9999-01-01T00:00:00Z"
-    )
     try:
         if isinstance(value, str):
             t = parse_time(value)
@@ -46,7 +42,17 @@ def utc_inference_time(value: str | datetime, field: str) -> datetime:
             f"{field} {value!r}: expected an ISO-8601 time such as 2024-05-01T14:30:00Z"
         ) from None
     except (OverflowError, ValueError):
-        raise out_of_range from None
+        raise _out_of_range(value, field) from None
     if not EARLIEST <= t < LATEST:
-        raise out_of_range
+        raise _out_of_range(value, field)
     return t
+
+
+def _out_of_range(value: str | datetime, field: str) -> InputError:
+    """The error for a time outside [1970, 9999) (built only when one is refused: this runs
+    for every captured record)."""
+    shown = value if isinstance(value, str) else value.isoformat()
+    return InputError(
+        f"{field} {shown!r}: out of range; "
+        "expected a time from 1970-01-01T00:00:00Z to before 9999-01-01T00:00:00Z"
+    )

@@ -39,7 +39,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from vigil.store.columns import UTC, utcnow
 from vigil.store.models import AuditEntry
 from vigil.store.redaction import MASK, redact
-from vigil.store.secrets import SecretKeyError, box_of, is_sealed
+from vigil.store.secrets import SecretBox, SecretKeyError, box_of, is_sealed
 
 if TYPE_CHECKING:
     from vigil.store.db import Database
@@ -207,7 +207,7 @@ def _entry(
 def _opener(session: Session) -> Callable[[Any], Any]:
     """Opens the sealed secrets of a document (at any depth) so that redaction sees the values
     it redacts (a URL keeps its host); a secret that cannot be opened stays hidden."""
-    box = box_of(session)
+    box: list[SecretBox] = []  # looked up at the first sealed value: every flush comes here
 
     def opened(value: Any) -> Any:
         if isinstance(value, Mapping):
@@ -215,8 +215,10 @@ def _opener(session: Session) -> Callable[[Any], Any]:
         if isinstance(value, list):
             return [opened(v) for v in value]
         if is_sealed(value):
+            if not box:
+                box.append(box_of(session))
             try:
-                return box.open_value(value)[0]
+                return box[0].open_value(value)[0]
             except SecretKeyError:
                 return MASK
         return value
