@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -204,13 +205,13 @@ def test_a_database_whose_tables_were_dropped_is_empty_again(tmp_path: Path):
 
 
 def test_processes_opening_one_empty_database_together_create_it_once(tmp_path: Path):
-    errors: list[BaseException] = []
+    errors: list[str] = []
 
     def opener() -> None:
         try:
             open_database(Settings(data_dir=tmp_path)).dispose()
-        except BaseException as exc:  # reported below
-            errors.append(exc)
+        except BaseException:  # reported below, with where it came from
+            errors.append(traceback.format_exc())
 
     threads = [threading.Thread(target=opener) for _ in range(4)]
     for t in threads:
