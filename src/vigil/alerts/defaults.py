@@ -6,7 +6,11 @@ them off; ``config.default_alarm_actions`` names the topics or actions they noti
 - ``{schedule}-drift`` (data quality): a feature's drift passed its threshold (the count of
   drifted features, :data:`~vigil.metrics.contract.DRIFTED_FEATURES`, > 0);
 - ``{schedule}-quality`` (model quality): a metric passed its constraint
-  (:data:`~vigil.metrics.contract.CONSTRAINT_VIOLATIONS` > 0).
+  (:data:`~vigil.metrics.contract.CONSTRAINT_VIOLATIONS` > 0);
+- ``{schedule}-bias`` (bias drift): a bias metric was worse than the baseline's
+  (:data:`~vigil.metrics.contract.BIAS_VIOLATIONS` > 0);
+- ``{schedule}-attribution`` (feature attribution drift): a label's attributions drifted
+  (:data:`~vigil.metrics.contract.ATTRIBUTION_VIOLATIONS` > 0).
 
 Each reads a figure the monitoring jobs write, by the names, namespaces and dimensions of
 :mod:`vigil.metrics.contract`.
@@ -33,6 +37,18 @@ from vigil.store.db import Database
 from vigil.store.models import AlarmRecord, ExecutionStatus
 
 DEFAULT_PREFIX = "default alarm of schedule "
+#: the figure of a monitor type's own default alarm: suffix, namespace, metric, statistic
+_OWN_FIGURE: dict[str, tuple[str, str, str, str]] = {
+    "DataQuality": ("drift", mc.DATA_QUALITY_NAMESPACE, mc.DRIFTED_FEATURES, "Maximum"),
+    "ModelQuality": ("quality", mc.MODEL_QUALITY_NAMESPACE, mc.CONSTRAINT_VIOLATIONS, "Maximum"),
+    "ModelBias": ("bias", mc.BIAS_NAMESPACE, mc.BIAS_VIOLATIONS, "Maximum"),
+    "ModelExplainability": (
+        "attribution",
+        mc.EXPLAINABILITY_NAMESPACE,
+        mc.ATTRIBUTION_VIOLATIONS,
+        "Maximum",
+    ),
+}
 
 
 def default_alarms(schedule: Any) -> list[MetricAlarm]:
@@ -55,7 +71,8 @@ def default_alarms(schedule: Any) -> list[MetricAlarm]:
         endpoint = getattr(schedule, "endpoint_name", "") or ""
     dims = mc.schedule_dimensions(endpoint, schedule.name)
     actions = [str(a) for a in config.get("default_alarm_actions", [])]
-    model = getattr(schedule, "monitor_type", "DataQuality") == "ModelQuality"
+    monitor_type = getattr(schedule, "monitor_type", "DataQuality")
+    own = _OWN_FIGURE.get(monitor_type, _OWN_FIGURE["DataQuality"])
     wanted = [
         (
             "violations",
@@ -69,9 +86,7 @@ def default_alarms(schedule: Any) -> list[MetricAlarm]:
             mc.execution_status(ExecutionStatus.FAILED.value),
             "Sum",
         ),
-        ("quality", mc.MODEL_QUALITY_NAMESPACE, mc.CONSTRAINT_VIOLATIONS, "Maximum")
-        if model
-        else ("drift", mc.DATA_QUALITY_NAMESPACE, mc.DRIFTED_FEATURES, "Maximum"),
+        own,
     ]
     return [
         MetricAlarm(

@@ -13,6 +13,15 @@ alarms keep working), Vigil's own otherwise.
   ``statistics.json`` (``auc``, ``mae``, ...), ``estimated_{key}`` (CBPE),
   ``ground_truth_{count}`` and ``constraint_violations``; dimensions ``Endpoint``,
   ``MonitoringSchedule``;
+- bias drift, in Clarify's ``aws/sagemaker/Endpoints/bias-metrics``: ``bias_metric_{NAME}``
+  (``bias_metric_DPPL``, ...) with dimensions ``Endpoint``, ``MonitoringSchedule``,
+  ``BiasStage``, ``Label``, ``LabelValue``, ``Facet``, ``FacetValue``; and Vigil's
+  ``bias_drift_violations`` with ``Endpoint``, ``MonitoringSchedule``;
+- feature attribution, in Clarify's ``aws/sagemaker/Endpoints/explainability-metrics``:
+  ``feature_{f}`` (global SHAP values) and ``expected_value`` with dimensions ``Endpoint``,
+  ``MonitoringSchedule``, ``ExplainabilityMethod``, ``Label``, ``ValueType``; and Vigil's
+  ``attribution_ndcg`` and ``feature_attribution_drift_violations`` with ``Endpoint``,
+  ``MonitoringSchedule``;
 - ``vigil/Executions``: ``execution_status_{Status}``; dimensions ``Endpoint``,
   ``MonitoringSchedule``;
 - ``vigil/ConceptDrift``: ``concept_drift_detected``; dimensions ``Endpoint``,
@@ -37,11 +46,17 @@ from __future__ import annotations
 from vigil.formats import model_quality as mq
 
 __all__ = [
+    "ATTRIBUTION_NDCG",
+    "ATTRIBUTION_VIOLATIONS",
+    "BIAS_DIMENSIONS",
+    "BIAS_NAMESPACE",
+    "BIAS_VIOLATIONS",
     "BINARY_CLASSIFICATION_METRICS",
     "CAPTURE_COUNTERS",
     "CAPTURE_DIMENSIONS",
     "CAPTURE_METRICS",
     "CAPTURE_NAMESPACE",
+    "CLARIFY_INFINITY",
     "CONCEPT_DRIFT_DETECTED",
     "CONCEPT_DRIFT_NAMESPACE",
     "CONSTRAINT_VIOLATIONS",
@@ -54,6 +69,9 @@ __all__ = [
     "EXECUTIONS_NAMESPACE",
     "EXECUTION_OUTCOMES",
     "EXECUTION_STATUSES",
+    "EXPECTED_VALUE",
+    "EXPLAINABILITY_DIMENSIONS",
+    "EXPLAINABILITY_NAMESPACE",
     "GROUND_TRUTH_COUNTS",
     "KIND",
     "MODEL_QUALITY_METRICS",
@@ -68,11 +86,15 @@ __all__ = [
     "SCHEDULE_DIMENSIONS",
     "STREAM",
     "VARIANT",
+    "bias_dimensions",
+    "bias_metric",
     "capture_dimensions",
     "detector_dimensions",
     "entry",
     "estimated",
     "execution_status",
+    "explainability_dimensions",
+    "feature_attribution",
     "feature_baseline_drift",
     "feature_data",
     "feature_non_null",
@@ -89,6 +111,10 @@ __all__ = [
 DATA_QUALITY_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
 #: model-quality figures, in SageMaker Model Monitor's namespace
 MODEL_QUALITY_NAMESPACE = "aws/sagemaker/Endpoints/model-metrics"
+#: bias-drift figures, in SageMaker Clarify's namespace
+BIAS_NAMESPACE = "aws/sagemaker/Endpoints/bias-metrics"
+#: feature-attribution figures, in SageMaker Clarify's namespace
+EXPLAINABILITY_NAMESPACE = "aws/sagemaker/Endpoints/explainability-metrics"
 #: one count per execution outcome of a monitoring schedule
 EXECUTIONS_NAMESPACE = "vigil/Executions"
 #: detections of the streaming concept-drift detectors of a model-quality schedule
@@ -100,6 +126,8 @@ SCHEDULER_NAMESPACE = "vigil/Scheduler"
 NAMESPACES: tuple[str, ...] = (
     DATA_QUALITY_NAMESPACE,
     MODEL_QUALITY_NAMESPACE,
+    BIAS_NAMESPACE,
+    EXPLAINABILITY_NAMESPACE,
     EXECUTIONS_NAMESPACE,
     CONCEPT_DRIFT_NAMESPACE,
     CAPTURE_NAMESPACE,
@@ -305,6 +333,95 @@ SCHEDULER_ERRORS = "Errors"
 
 
 # ---------------------------------------------------------------------------------------------
+# bias drift (BIAS_NAMESPACE) and feature attribution (EXPLAINABILITY_NAMESPACE), as Clarify
+
+#: the dimensions of one bias metric of one facet value, as Clarify publishes them
+BIAS_DIMENSIONS: tuple[str, ...] = (
+    *SCHEDULE_DIMENSIONS,
+    "BiasStage",
+    "Label",
+    "LabelValue",
+    "Facet",
+    "FacetValue",
+)
+#: the dimensions of one global SHAP value or expected value, as Clarify publishes them
+EXPLAINABILITY_DIMENSIONS: tuple[str, ...] = (
+    *SCHEDULE_DIMENSIONS,
+    "ExplainabilityMethod",
+    "Label",
+    "ValueType",
+)
+#: how Clarify publishes +/-infinity (CloudWatch takes no infinite value)
+CLARIFY_INFINITY = 2.348543e108
+#: how many bias metrics of one execution were worse than the baseline's (Vigil's figure)
+BIAS_VIOLATIONS = "bias_drift_violations"
+#: the lowest NDCG of the window's attributions against the baseline's, over the labels
+ATTRIBUTION_NDCG = "attribution_ndcg"
+#: how many labels' attributions drifted (NDCG under the threshold) in one execution
+ATTRIBUTION_VIOLATIONS = "feature_attribution_drift_violations"
+#: the metric name of the model's output on the SHAP baseline
+EXPECTED_VALUE = "expected_value"
+_BIAS = "bias_metric_"
+_FEATURE = "feature_"
+_STAGES = {"pre_training": "Pre-training", "post_training": "Post-Training"}
+
+
+def bias_metric(name: str) -> str:
+    """A bias metric's name, as Clarify publishes it.
+
+    >>> bias_metric("DPPL")
+    'bias_metric_DPPL'
+    """
+    return _BIAS + name
+
+
+def bias_dimensions(
+    endpoint: str, schedule: str, stage: str, label: str, label_value: str, facet: str, value: str
+) -> dict[str, str]:
+    """The dimensions of one bias metric; ``stage`` is ``pre_training`` or ``post_training``
+    (published as Clarify spells them, ``Pre-training`` / ``Post-Training``).
+
+    >>> bias_dimensions("churn", "bias", "post_training", "y", "1", "sex", "0")["BiasStage"]
+    'Post-Training'
+    """
+    return {
+        **schedule_dimensions(endpoint, schedule),
+        "BiasStage": _STAGES.get(stage, stage),
+        "Label": label,
+        "LabelValue": label_value,
+        "Facet": facet,
+        "FacetValue": value,
+    }
+
+
+def feature_attribution(feature: str) -> str:
+    """A feature's global SHAP value, as Clarify publishes it.
+
+    >>> feature_attribution("age")
+    'feature_age'
+    """
+    return _FEATURE + feature
+
+
+def explainability_dimensions(
+    endpoint: str, schedule: str, label: str, value_type: str
+) -> dict[str, str]:
+    """The dimensions of one explainability figure; ``value_type`` is ``GlobalShapValues`` or
+    ``ExpectedValue``.
+
+    >>> dims = explainability_dimensions("churn", "shap", "label0", "ExpectedValue")
+    >>> dims["ExplainabilityMethod"], dims["ValueType"]
+    ('KernelShap', 'ExpectedValue')
+    """
+    return {
+        **schedule_dimensions(endpoint, schedule),
+        "ExplainabilityMethod": "KernelShap",
+        "Label": label,
+        "ValueType": value_type,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
 # reading a name back
 
 
@@ -347,6 +464,15 @@ def entry(namespace: str, name: str) -> str | None:
         if _suffix(name, _GROUND_TRUTH) in GROUND_TRUTH_COUNTS:
             return "ground_truth"
         return None
+    if namespace == BIAS_NAMESPACE:
+        if name == BIAS_VIOLATIONS:
+            return "BIAS_VIOLATIONS"
+        return "bias_metric" if _suffix(name, _BIAS) is not None else None
+    if namespace == EXPLAINABILITY_NAMESPACE:
+        for constant in ("ATTRIBUTION_NDCG", "ATTRIBUTION_VIOLATIONS", "EXPECTED_VALUE"):
+            if name == globals()[constant]:
+                return constant
+        return "feature_attribution" if _suffix(name, _FEATURE) is not None else None
     if namespace == EXECUTIONS_NAMESPACE:
         return "execution_status" if _suffix(name, _STATUS) in EXECUTION_STATUSES else None
     if namespace == CONCEPT_DRIFT_NAMESPACE:

@@ -102,3 +102,47 @@ def gauge(value: float, threshold: float, kind: str, width: int = 200) -> str:
         f'<rect x="0" y="4" width="{x:.1f}" height="8" fill="{color}"/>'
         f'<line x1="{t:.1f}" y1="0" x2="{t:.1f}" y2="16" stroke="#000" stroke-width="2"/></svg>'
     )
+
+
+def paired_values(
+    labels: Sequence[str],
+    base: Sequence[float | None],
+    window: Sequence[float | None],
+    width: int = 460,
+    bar_h: int = 8,
+) -> str:
+    """Signed values of baseline and window as paired horizontal bars around zero (bias
+    metrics, SHAP values); a missing or infinite value draws no bar and is written out."""
+    finite = [abs(v) for v in (*base, *window) if v is not None and math.isfinite(v)]
+    top = max([*finite, 1e-12])
+    label_w, value_w = 110, 120
+    half = (width - label_w - value_w) / 2
+    zero = label_w + half
+    rows = []
+    for i, (lab, b, c) in enumerate(zip(labels, base, window)):
+        y = 4 + i * (2 * bar_h + 6)
+        rows.append(
+            f'<text x="{label_w - 4}" y="{y + bar_h + 3}" font-size="10" text-anchor="end">'
+            f"{escape(lab[:18])}</text>"
+        )
+        for k, (v, color) in enumerate(((b, BASE_COLOR), (c, WINDOW_COLOR))):
+            if v is None or not math.isfinite(v):
+                continue
+            w = half * abs(v) / top
+            x = zero if v >= 0 else zero - w
+            rows.append(
+                f'<rect x="{x:.1f}" y="{y + k * bar_h}" width="{w:.1f}" height="{bar_h}" '
+                f'fill="{color}"/>'
+            )
+        text = " / ".join("n/a" if v is None else _fmt(v) for v in (b, c))
+        rows.append(
+            f'<text x="{width - value_w + 4}" y="{y + bar_h + 3}" font-size="9">'
+            f"{escape(text)}</text>"
+        )
+    height = 8 + len(labels) * (2 * bar_h + 6)
+    return (
+        f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">'
+        f'<line x1="{zero:.1f}" y1="0" x2="{zero:.1f}" y2="{height}" stroke="#999"/>'
+        + "".join(rows)
+        + "</svg>"
+    )

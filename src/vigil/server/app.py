@@ -30,6 +30,7 @@ from vigil.server.routes_alarms import router as alarms_router
 from vigil.server.routes_audit import router as audit_router
 from vigil.server.routes_catalog import router as catalog_router
 from vigil.server.routes_executions import router as executions_router
+from vigil.server.routes_explanations import router as explanations_router
 from vigil.server.routes_ingest import router as ingest_router
 from vigil.server.routes_metrics import router as metrics_router
 from vigil.server.routes_tokens import router as tokens_router
@@ -114,6 +115,7 @@ def create_app(
         return {"status": "ok", "version": __version__}
 
     app.include_router(catalog_router, prefix=API_PREFIX, tags=["catalog"])
+    app.include_router(explanations_router, prefix=API_PREFIX, tags=["executions"])
     app.include_router(executions_router, prefix=API_PREFIX, tags=["executions"])
     app.include_router(ingest_router, prefix=API_PREFIX, tags=["ingestion"])
     app.include_router(metrics_router, prefix=API_PREFIX, tags=["metrics"])

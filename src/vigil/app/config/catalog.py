@@ -86,7 +86,9 @@ class ScheduleSpec(SpecModel):
     expression: str
     window_start_offset: str | None = None
     window_end_offset: str | None = None
-    monitor_type: Literal["DataQuality", "ModelQuality"] = "DataQuality"
+    monitor_type: Literal["DataQuality", "ModelQuality", "ModelBias", "ModelExplainability"] = (
+        "DataQuality"
+    )
     status: Literal["Scheduled", "Paused"] = "Scheduled"
     config: dict[str, JsonValue] = {}
 
