@@ -81,7 +81,16 @@ def check_workflow(request: Request, state: ServerState, workflow: Workflow) -> 
 
 
 def check_schedule(request: Request, state: ServerState, spec: ScheduleSpec) -> None:
-    """Refuse a schedule whose ``config.preprocessor`` the caller or the policy may not set."""
+    """Refuse a schedule whose ``config.preprocessor`` or ``config.model`` (a model file or
+    Python entry point; a serving endpoint's URL needs nothing more) the caller or the policy
+    may not set."""
+    model = (spec.config or {}).get("model")
+    if isinstance(model, str) and not model.startswith(("http://", "https://")):
+        _require_admin(request, state, "config.model")
+        try:
+            CodePolicy.from_settings(state.settings).model_reference(model, field="config.model")
+        except CodeNotAllowedError as exc:
+            raise ApiError(403, "code_not_allowed", exc.message) from None
     preprocessor = (spec.config or {}).get("preprocessor")
     if preprocessor is None:
         return

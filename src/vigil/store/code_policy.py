@@ -228,3 +228,33 @@ class CodePolicy:
                 f"{field} {str(spec)!r}: expected a .py file in VIGIL_CODE_DIR={self.code_dir}"
             )
         return Path(real)
+
+    # -- model files ----------------------------------------------------------------------
+
+    def model_reference(self, spec: str, *, field: str = "model") -> str:
+        """Where an explainability schedule's model comes from under the policy: an
+        ``http(s)://`` URL of a serving endpoint is returned as it is (the outbound policy
+        decides whether it may be called); ``module:callable`` must be allowed as a Python
+        entry point (:meth:`python_file`); anything else is a model file (joblib or pickle,
+        which runs code when loaded), whose real path must lie inside the code directory.
+        Raises :class:`CodeNotAllowedError` otherwise."""
+        if spec.startswith(("http://", "https://")):
+            return spec
+        head, sep, tail = spec.partition(":")
+        if sep and tail.isidentifier() and all(p.isidentifier() for p in head.split(".")):
+            self.python_file(spec, field=field)
+            return spec
+        root = self._code_root()
+        if root is None:
+            raise CodeNotAllowedError(
+                f"{field} {spec!r}: model files are loaded only from the operator's code "
+                "directory, and it is not set (VIGIL_CODE_DIR)"
+            )
+        path = Path(spec)
+        real = os.path.realpath(path if path.is_absolute() else Path(root, path))
+        if not _inside(real, root) or not os.path.isfile(real):
+            raise CodeNotAllowedError(
+                f"{field} {spec!r}: expected a model file inside the code directory "
+                f"VIGIL_CODE_DIR={self.code_dir}"
+            )
+        return real
