@@ -65,18 +65,18 @@ def test_exported_names_are_exactly_the_intended_ones() -> None:
 def test_registry_order_and_the_constants_it_feeds() -> None:
     assert method_names() == (
         *("Simple", "Robust", "LInfinity", "ChiSquared", "ks", "wasserstein", "psi"),
-        *("jensen_shannon", "hellinger", "chi_squared", "z_test", "auto"),
+        *("jensen_shannon", "hellinger", "kl_div", "chi_squared", "z_test", "auto"),
     )
     assert method_names("numerical") == NUMERIC_METHODS
     assert method_names("numerical", origin="sagemaker") == ("Simple", "Robust")
     assert method_names("categorical", origin="sagemaker") == ("LInfinity", "ChiSquared")
     assert "|".join(method_names(origin="evidently")) == (
-        "ks|wasserstein|psi|jensen_shannon|hellinger|chi_squared|z_test|auto"
+        "ks|wasserstein|psi|jensen_shannon|hellinger|kl_div|chi_squared|z_test|auto"
     )
     assert method_names("categorical") == CATEGORICAL_METHODS
     assert (
         *("Simple", "Robust", "ks", "wasserstein", "psi", "jensen_shannon", "hellinger"),
-        *("chi_squared", "z_test", "auto"),
+        *("kl_div", "chi_squared", "z_test", "auto"),
     ) == NUMERIC_METHODS
     assert {
         m.name: m.default_threshold for m in drift_methods() if m.name != "auto"
@@ -134,7 +134,8 @@ def test_unknown_name_raises_config_error_naming_the_choices() -> None:
         get_method("nope", "numerical")
     assert info.value.message == (
         "unknown drift method 'nope'; valid for numeric features: "
-        "Simple, Robust, ks, wasserstein, psi, jensen_shannon, hellinger, chi_squared, z_test, auto"
+        "Simple, Robust, ks, wasserstein, psi, jensen_shannon, hellinger, kl_div, chi_squared, "
+        "z_test, auto"
     )
     with pytest.raises(ConfigError, match=r"'ks' does not apply to categorical.*LInfinity"):
         get_method("KS", "categorical")
@@ -225,6 +226,12 @@ def _hellinger(p: np.ndarray, q: np.ndarray) -> float:
     return math.sqrt(1 - float(np.sum(np.sqrt(p * q))))
 
 
+def _kl(p: np.ndarray, q: np.ndarray) -> float:
+    # Evidently's smoothing (1e-4 for empty bins, each side), then scipy renormalises
+    p, q = np.where(p == 0, 1e-4, p), np.where(q == 0, 1e-4, q)
+    return float(stats.entropy(p, q))
+
+
 def _contingency(ca: np.ndarray, cb: np.ndarray) -> float:
     return float(stats.chi2_contingency(np.vstack((ca, cb)), correction=False).pvalue)
 
@@ -267,6 +274,7 @@ NUMERICAL: dict[str, Callable[[Num, Num], float]] = {
     "psi": lambda a, b: _psi(*_deciles(a, b)),
     "jensen_shannon": lambda a, b: float(jensenshannon(*_sturges(a, b))),
     "hellinger": lambda a, b: _hellinger(*_sturges(a, b)),
+    "kl_div": lambda a, b: _kl(*_sturges(a, b)),
     "chi_squared": lambda a, b: _contingency(*_deciles(a, b)),
     # one category per value, named by its repr: the "first" category is first as text
     "z_test": lambda a, b: _z([repr(x) for x in a.tolist()], [repr(x) for x in b.tolist()]),
@@ -277,6 +285,7 @@ CATEGORICAL: dict[str, Callable[[Counts, Counts], float]] = {
     "psi": lambda a, b: _psi(*_shares(a, b)),
     "jensen_shannon": lambda a, b: float(jensenshannon(*_shares(a, b))),
     "hellinger": lambda a, b: _hellinger(*_shares(a, b)),
+    "kl_div": lambda a, b: _kl(*_shares(a, b)),
     "chi_squared": lambda a, b: _contingency(*_counts(a, b)),
     "z_test": lambda a, b: _z(_expand(a), _expand(b)),
 }

@@ -101,7 +101,7 @@ def test_every_model_quality_figure_is_named_by_the_contract(scenario: dict):  #
     entries = {mc.entry(ns, name) for ns, name, _ in written}
     assert entries == {
         "model_quality_metric", "estimated", "ground_truth", "CONSTRAINT_VIOLATIONS",
-        "execution_status", "CONCEPT_DRIFT_DETECTED",
+        "execution_status", "CONCEPT_DRIFT_DETECTED", "CONDITIONAL_ENTROPY_METRICS",
     }
     for ns, name, dims in written:
         wanted = (
@@ -115,6 +115,7 @@ def test_every_model_quality_figure_is_named_by_the_contract(scenario: dict):  #
     assert {mc.estimated(k) for k in mc.ESTIMATED_METRICS} <= names
     assert {mc.ground_truth(k) for k in mc.GROUND_TRUTH_COUNTS} <= names
     assert mc.model_quality_metric("auc") in names
+    assert set(mc.CONDITIONAL_ENTROPY_METRICS) <= names
 
 
 def test_every_model_quality_default_alarm_reads_a_written_figure(scenario: dict):  # noqa: F811

@@ -7,7 +7,9 @@ computes the same metrics on a window of merged records (captures joined with gr
 checks them against the baseline's constraints and writes SageMaker's files:
 ``statistics.json``, ``constraints.json`` (the baseline's, copied) and
 ``constraint_violations.json``. :attr:`ModelQualityAnalysis.metrics` holds every scalar
-metric by its key for the metric store.
+metric by its key for the metric store. A classifier's run also computes ``H(label |
+prediction)`` of the window's and the baseline's confusion matrices and checks its change
+(:mod:`vigil.checks.model_quality.entropy`): :attr:`ModelQualityAnalysis.conditional_entropy`.
 
 >>> import pyarrow as pa
 >>> train = pa.table({"y": [0, 1, 1, 0], "p": [0.2, 0.9, 0.7, 0.4]})
@@ -40,6 +42,11 @@ from vigil.checks.model_quality import (
     compute_metrics,
     normalize_problem_type,
     suggest_model_quality_constraints,
+)
+from vigil.checks.model_quality.entropy import (
+    ConditionalEntropy,
+    conditional_entropy_figures,
+    entropy_constraints,
 )
 from vigil.errors import BaselineMismatchError, ConfigError, EmptyInputError, FormatError
 from vigil.formats.model_quality import ModelQualityConstraints, ModelQualityStatistics
@@ -116,13 +123,16 @@ class ModelQualityBaseline:
 
 @dataclass
 class ModelQualityAnalysis:
-    """One model-quality run: the window's statistics, the constraints and the violations."""
+    """One model-quality run: the window's statistics, the constraints and the violations;
+    for a classifier, ``conditional_entropy`` (``H(label | prediction)``, the baseline's and the
+    change, in nats; None for regression)."""
 
     statistics: ModelQualityStatistics
     constraints: ModelQualityConstraints
     violations: list[Violation]
     skipped: dict[str, int] = field(default_factory=dict)
     bad_records: BadRecords = field(default_factory=BadRecords)
+    conditional_entropy: ConditionalEntropy | None = None
 
     @property
     def metrics(self) -> dict[str, float]:
@@ -352,6 +362,7 @@ def analyze_model_quality(
     labels: Any = None,
     seed: int = 0,
     evaluation_time: str | dt.datetime | None = None,
+    max_conditional_entropy_change: float | None = None,
     **reader_options: Any,
 ) -> ModelQualityAnalysis:
     """Metrics of a window of merged records checked against a baseline's constraints.
@@ -359,8 +370,14 @@ def analyze_model_quality(
     ``baseline`` is a :class:`ModelQualityBaseline`, constraints, a baseline directory or a
     ``constraints.json`` path (SageMaker's files load as they are). ``problem_type`` defaults to
     the constraints'. The statistics carry ``dataset.evaluation_time`` (now, UTC, unless given).
+
+    Classifiers: ``H(label | prediction)`` of the window's confusion matrix and of the
+    baseline's statistics (none with a ``constraints.json`` alone: the change is then NaN and
+    never fires); a ``conditional_entropy_change`` violation when the change passes
+    ``max_conditional_entropy_change`` nats (else the constraints' own
+    ``conditional_entropy_change`` entry, else 0.2; ``inf`` turns it off).
     """
-    constraints = _constraints_of(baseline)
+    constraints, base_stats = _parts_of(baseline)
     ptype = normalize_problem_type(problem_type or constraints.problem_type)
     if ptype != constraints.problem_type:
         raise BaselineMismatchError(
@@ -375,13 +392,27 @@ def analyze_model_quality(
     if isinstance(when, dt.datetime):
         when = when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     statistics = result.to_statistics(evaluation_time=when)
+    checked, entropy, window_cm = constraints, None, _confusion(statistics)
+    if ptype != "Regression" and window_cm is not None:
+        entropy = conditional_entropy_figures(
+            window_cm, None if base_stats is None else _confusion(base_stats)
+        )
+        checked = entropy_constraints(constraints, max_conditional_entropy_change)
     return ModelQualityAnalysis(
         statistics=statistics,
         constraints=constraints,
-        violations=check_model_quality(statistics, constraints),
+        violations=check_model_quality(
+            statistics, checked, None if entropy is None else entropy.metrics()
+        ),
         skipped=result.skipped,
         bad_records=bad,
+        conditional_entropy=entropy,
     )
+
+
+def _confusion(statistics: ModelQualityStatistics) -> dict[str, dict[str, int]] | None:
+    found = statistics.metrics.get("confusion_matrix")
+    return found if isinstance(found, dict) else None
 
 
 def load_model_quality_baseline(
@@ -417,9 +448,11 @@ def _load(p: Path, *, estimator: bool) -> ModelQualityBaseline | ModelQualityCon
     )
 
 
-def _constraints_of(
+def _parts_of(
     baseline: ModelQualityBaseline | ModelQualityConstraints | str | Path,
-) -> ModelQualityConstraints:
-    if isinstance(baseline, (str, Path)):  # the constraints only: no CBPE calibration read
+) -> tuple[ModelQualityConstraints, ModelQualityStatistics | None]:
+    if isinstance(baseline, (str, Path)):  # no CBPE calibration read
         baseline = _load(Path(baseline), estimator=False)
-    return baseline.constraints if isinstance(baseline, ModelQualityBaseline) else baseline
+    if isinstance(baseline, ModelQualityBaseline):
+        return baseline.constraints, baseline.statistics
+    return baseline, None

@@ -11,8 +11,9 @@ alarms keep working), Vigil's own otherwise.
   set) and ``drifted_features``; dimensions ``Endpoint``, ``MonitoringSchedule``;
 - model quality, in SageMaker's ``aws/sagemaker/Endpoints/model-metrics``: the metric keys of
   ``statistics.json`` (``auc``, ``mae``, ...), ``estimated_{key}`` (CBPE),
-  ``ground_truth_{count}`` and ``constraint_violations``; dimensions ``Endpoint``,
-  ``MonitoringSchedule``;
+  ``ground_truth_{count}``, ``constraint_violations`` and, for classifiers,
+  ``conditional_entropy``, ``conditional_entropy_baseline`` and ``conditional_entropy_change``
+  (nats); dimensions ``Endpoint``, ``MonitoringSchedule``;
 - bias drift, in Clarify's ``aws/sagemaker/Endpoints/bias-metrics``: ``bias_metric_{NAME}``
   (``bias_metric_DPPL``, ...) with dimensions ``Endpoint``, ``MonitoringSchedule``,
   ``BiasStage``, ``Label``, ``LabelValue``, ``Facet``, ``FacetValue``; and Vigil's
@@ -59,6 +60,10 @@ __all__ = [
     "CLARIFY_INFINITY",
     "CONCEPT_DRIFT_DETECTED",
     "CONCEPT_DRIFT_NAMESPACE",
+    "CONDITIONAL_ENTROPY",
+    "CONDITIONAL_ENTROPY_BASELINE",
+    "CONDITIONAL_ENTROPY_CHANGE",
+    "CONDITIONAL_ENTROPY_METRICS",
     "CONSTRAINT_VIOLATIONS",
     "DATA_QUALITY_NAMESPACE",
     "DETECTOR",
@@ -257,6 +262,18 @@ _ESTIMATED = "estimated_"
 _GROUND_TRUTH = "ground_truth_"
 #: how many model-quality constraints one execution violated
 CONSTRAINT_VIOLATIONS = "constraint_violations"
+#: a classifier's H(label | prediction) in the window, in nats (Vigil's)
+CONDITIONAL_ENTROPY = "conditional_entropy"
+#: the same figure of the baseline's confusion matrix
+CONDITIONAL_ENTROPY_BASELINE = "conditional_entropy_baseline"
+#: the window's figure minus the baseline's (constrained by a maximum change)
+CONDITIONAL_ENTROPY_CHANGE = "conditional_entropy_change"
+#: the conditional-entropy figures of a model-quality execution, in the order they are written
+CONDITIONAL_ENTROPY_METRICS: tuple[str, ...] = (
+    CONDITIONAL_ENTROPY,
+    CONDITIONAL_ENTROPY_BASELINE,
+    CONDITIONAL_ENTROPY_CHANGE,
+)
 
 
 def model_quality_metric(key: str) -> str:
@@ -459,6 +476,8 @@ def entry(namespace: str, name: str) -> str | None:
             return "CONSTRAINT_VIOLATIONS"
         if name in MODEL_QUALITY_METRICS:
             return "model_quality_metric"
+        if name in CONDITIONAL_ENTROPY_METRICS:
+            return "CONDITIONAL_ENTROPY_METRICS"
         if _suffix(name, _ESTIMATED) in ESTIMATED_METRICS:
             return "estimated"
         if _suffix(name, _GROUND_TRUTH) in GROUND_TRUTH_COUNTS:

@@ -11,12 +11,14 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from vigil.analysis.data_quality import Analysis
+from vigil.checks.model_quality.entropy import ConditionalEntropy
 from vigil.metrics import contract as mc
 from vigil.metrics.datum import MetricDatum
 from vigil.store.models import ExecutionStatus
 
 __all__ = [
     "concept_drift_datum",
+    "conditional_entropy_data",
     "data_quality_data",
     "estimate_data",
     "execution_status_data",
@@ -106,6 +108,21 @@ def model_quality_data(
     ]
     data.append(MetricDatum(ns, mc.CONSTRAINT_VIOLATIONS, dims, t, float(violations), unit=_COUNT))
     return data
+
+
+def conditional_entropy_data(
+    figures: ConditionalEntropy | None, dims: Mapping[str, str], t: datetime
+) -> list[MetricDatum]:
+    """A classifier's ``H(label | prediction)``, the baseline's and the change
+    (:data:`~vigil.metrics.contract.CONDITIONAL_ENTROPY_METRICS`, nats), NaN figures left out;
+    none for regression (``figures`` None)."""
+    if figures is None:
+        return []
+    return [
+        MetricDatum(mc.MODEL_QUALITY_NAMESPACE, name, dims, t, value)
+        for name, value in figures.metrics().items()
+        if value == value
+    ]
 
 
 def execution_status_data(

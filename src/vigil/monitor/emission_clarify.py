@@ -31,6 +31,8 @@ _SECTIONS = {
     "post_training_bias_metrics": "post_training",
 }
 _MAX_NAME = 255
+#: the key of a label's expected value in analysis.json: the same word as the metric's name
+_EXPECTED_KEY = mc.EXPECTED_VALUE
 
 
 def clarify_number(value: Any) -> float | None:
@@ -111,7 +113,7 @@ def explainability_data(
             name = mc.feature_attribution(str(feature))
             if number is not None and len(name) <= _MAX_NAME:
                 data.append(MetricDatum(ns, name, dims, t, number))
-        expected = clarify_number(doc.get("expected_value"))
+        expected = clarify_number(doc.get(_EXPECTED_KEY))
         if expected is not None:
             dims = mc.explainability_dimensions(endpoint, schedule, str(label), "ExpectedValue")
             data.append(MetricDatum(ns, mc.EXPECTED_VALUE, dims, t, expected))

@@ -47,7 +47,12 @@ from vigil.metrics.contract import schedule_dimensions
 from vigil.metrics.datum import MetricDatum
 from vigil.monitor.detector_feed import Detection, as_utc_list, feed
 from vigil.monitor.drift_streams import drift_streams
-from vigil.monitor.emission import estimate_data, ground_truth_data, model_quality_data
+from vigil.monitor.emission import (
+    conditional_entropy_data,
+    estimate_data,
+    ground_truth_data,
+    model_quality_data,
+)
 from vigil.monitor.lifecycle import FAILED, fail_empty, figure_time, finish, outcome
 from vigil.monitor.runtime import Runtime
 from vigil.monitor.windows import read_execution_window
@@ -118,10 +123,16 @@ def execute_model_quality(
             records_skipped=window.bad.count,
         )
     merged = labels.joined.table.sort_by("__inference_time")
-    mq = evaluate(merged, baseline, columns)
+    mq = evaluate(
+        merged,
+        baseline,
+        columns,
+        max_conditional_entropy_change=cfg.get("max_conditional_entropy_change"),
+    )
     out = output_dir(rt.settings, schedule, ex.scheduled_time)
     mq.save(out)
     data.extend(model_quality_data(mq.metrics, len(mq.violations), dims, figure_time(schedule, ex)))
+    data.extend(conditional_entropy_data(mq.conditional_entropy, dims, figure_time(schedule, ex)))
     rt.metrics.put(data)
     feed_detectors(rt, schedule, merged, columns, cfg.get("detectors"))
     return finish(
@@ -200,9 +211,12 @@ def evaluate(
     merged: pa.Table,
     baseline: ModelQualityBaseline | ModelQualityConstraints,
     columns: OutputColumns,
+    *,
+    max_conditional_entropy_change: float | None = None,
 ) -> ModelQualityAnalysis:
     """The metrics of the matched records (``merged``, in inference-time order) checked
-    against the baseline's constraints."""
+    against the baseline's constraints, with the conditional-entropy check (the schedule's
+    ``config.max_conditional_entropy_change``, nats; None: the constraints' or 0.2)."""
     features = merged.drop_columns([c for c in merged.column_names if c.startswith("__")])
     return analyze_model_quality(
         features,
@@ -213,6 +227,7 @@ def evaluate(
         columns.probability,
         columns.threshold,
         columns.positive,
+        max_conditional_entropy_change=max_conditional_entropy_change,
     )
 
 

@@ -7,8 +7,9 @@ each under :mod:`vigil.checks.drift.methods`, every one registered in
 SageMaker (Deequ 2.0) methods
     ``Simple`` / ``Robust`` (numeric), ``LInfinity`` / ``ChiSquared`` (categorical).
 Evidently-style methods
-    ``ks``, ``psi``, ``jensen_shannon``, ``wasserstein``, ``hellinger``, ``chi_squared``,
-    ``z_test`` and ``auto`` (Evidently's size-aware default, resolved to one of them).
+    ``ks``, ``psi``, ``jensen_shannon``, ``wasserstein``, ``hellinger``, ``kl_div``,
+    ``chi_squared``, ``z_test`` and ``auto`` (Evidently's size-aware default, resolved to one
+    of them).
 
 Decision rules: SageMaker distances drift when ``value > threshold``, Evidently-style distances
 when ``value >= threshold`` (as Evidently), every p-value method when ``p < threshold``. A side

@@ -187,11 +187,11 @@ def method_names(
     ``method_names("numerical", origin="sagemaker")`` for SageMaker's comparison method.
 
     >>> print(*method_names("numerical"))
-    Simple Robust ks wasserstein psi jensen_shannon hellinger chi_squared z_test auto
+    Simple Robust ks wasserstein psi jensen_shannon hellinger kl_div chi_squared z_test auto
     >>> print(*method_names("categorical"))
-    LInfinity ChiSquared psi jensen_shannon hellinger chi_squared z_test auto
+    LInfinity ChiSquared psi jensen_shannon hellinger kl_div chi_squared z_test auto
     >>> "|".join(method_names(origin="evidently"))
-    'ks|wasserstein|psi|jensen_shannon|hellinger|chi_squared|z_test|auto'
+    'ks|wasserstein|psi|jensen_shannon|hellinger|kl_div|chi_squared|z_test|auto'
     >>> method_names("categorical", origin="sagemaker")
     ('LInfinity', 'ChiSquared')
     """

@@ -47,7 +47,8 @@ values, the positive label), :mod:`~.counts` (ratios, F-beta, weighted figures),
 :mod:`~.binary`, :mod:`~.multiclass`, :mod:`~.regression`, :mod:`~.curves` (ROC, PR, AUC),
 :mod:`~.best_constant`, :mod:`~.deviation` (subsample standard deviations), :mod:`~.compute`
 (:func:`compute_metrics`), :mod:`~.constraints` (suggested constraints), :mod:`~.check`
-(constraint checks with SageMaker's wording), :mod:`~.result`.
+(constraint checks with SageMaker's wording), :mod:`~.result`, :mod:`~.entropy` (Vigil's
+``H(label | prediction)`` of confusion counts and its change from the baseline's).
 
 >>> r = compute_metrics("BinaryClassification", [0, 0, 1, 1], None, [0.1, 0.6, 0.4, 0.9])
 >>> r["accuracy"], r["recall"], r["auc"], r["precision_best_constant_classifier"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from vigil.checks.model_quality.result import ModelQualityResult
 from vigil.errors import BaselineMismatchError
@@ -38,11 +38,14 @@ def _fmt(x: float | str) -> str:
 def check_model_quality(
     statistics: ModelQualityStatistics | ModelQualityResult,
     constraints: ModelQualityConstraints,
+    extra: Mapping[str, float] | None = None,
 ) -> list[Violation]:
     """Violations of model-quality constraints, worded as SageMaker's.
 
     A constraint fires when ``value <operator> threshold`` holds; a NaN value (or threshold)
     never fires, and a constrained metric absent from the statistics is logged and skipped.
+    ``extra`` holds figures outside SageMaker's statistics (Vigil's ``conditional_entropy_*``,
+    without a deviation) that constraints may name too.
 
     >>> from vigil.checks.model_quality import compute_metrics
     >>> r = compute_metrics("Regression", [1.0, 2.0, 3.0], [1.0, 2.0, 4.0])
@@ -63,6 +66,8 @@ def check_model_quality(
     out: list[Violation] = []
     for name, constraint in constraints.constraints.items():
         entry = entries.get(name)
+        if entry is None and extra is not None and name in extra:
+            entry = MetricValue(value=extra[name])
         if not isinstance(entry, MetricValue):
             log.warning("constraint on metric %r: no such metric in the statistics", name)
             continue

@@ -18,6 +18,7 @@ from vigil.checks.drift.methods.wasserstein import WASSERSTEIN
 from vigil.checks.drift.methods.psi import PSI
 from vigil.checks.drift.methods.jensen_shannon import JENSEN_SHANNON
 from vigil.checks.drift.methods.hellinger import HELLINGER
+from vigil.checks.drift.methods.kl_div import KL_DIV
 from vigil.checks.drift.methods.chi_squared import CHI_SQUARED
 from vigil.checks.drift.methods.z_test import Z_TEST
 from vigil.checks.drift.methods.auto import AUTO
@@ -30,6 +31,7 @@ __all__ = [
     "CHI_SQUARED",
     "HELLINGER",
     "JENSEN_SHANNON",
+    "KL_DIV",
     "KS",
     "LINFINITY",
     "PSI",
