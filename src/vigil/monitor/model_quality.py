@@ -67,6 +67,7 @@ __all__ = [
     "execute_model_quality",
     "feed_detectors",
     "join_labels",
+    "no_labels_reason",
     "output_columns",
 ]
 
@@ -118,7 +119,7 @@ def execute_model_quality(
             rt,
             ex,
             FAILED,
-            _no_labels_reason(ex, window, labels),
+            no_labels_reason(ex, window, labels),
             records_read=window.table.num_rows,
             records_skipped=window.bad.count,
         )
@@ -198,7 +199,8 @@ def join_labels(rt: Runtime, ex: Execution, window: Window) -> LabelJoin:
     return LabelJoin(join_ground_truth(window.table, labels), labels, end)
 
 
-def _no_labels_reason(ex: Execution, window: Window, labels: LabelJoin) -> str:
+def no_labels_reason(ex: Execution, window: Window, labels: LabelJoin) -> str:
+    """Why no capture of the window found its label: counts, the labels' time range, the keys."""
     return (
         f"no capture of the window found its ground truth: {window.table.num_rows} "
         f"capture(s), {labels.labels.num_rows} label(s) collected between "
