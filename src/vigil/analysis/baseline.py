@@ -7,6 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from vigil.analysis.profiling import profile_input
+from vigil.checks.anomaly import ANOMALY_MODEL_FILE, AnomalyModel, AnomalyOptions
+from vigil.checks.anomaly.model import MAX_FIT_ROWS, fit_anomaly_model
+from vigil.checks.anomaly.sample import TableSample
 from vigil.checks.suggest import ConstraintOptions, suggest_constraints
 from vigil.errors import ConfigError, FormatError
 from vigil.formats.constraints import Constraints
@@ -19,18 +22,22 @@ CONSTRAINTS_FILE = "constraints.json"
 
 @dataclass
 class Baseline:
-    """A data-quality baseline: ``statistics.json`` and ``constraints.json``."""
+    """A data-quality baseline: ``statistics.json`` and ``constraints.json``, and
+    ``anomaly_model.json`` when it carries an outlier model."""
 
     statistics: Statistics
     constraints: Constraints
     bad_records: BadRecords = field(default_factory=BadRecords)
+    anomaly_model: AnomalyModel | None = None
 
     def save(self, directory: str | Path) -> Path:
-        """Write statistics.json and constraints.json into ``directory``."""
+        """Write statistics.json, constraints.json (and anomaly_model.json) into ``directory``."""
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         self.statistics.save(d / STATISTICS_FILE)
         self.constraints.save(d / CONSTRAINTS_FILE)
+        if self.anomaly_model is not None:
+            self.anomaly_model.save(d / ANOMALY_MODEL_FILE)
         return d
 
     @classmethod
@@ -55,7 +62,20 @@ class Baseline:
             )
         statistics = Statistics.load(stats_path)
         constraints = Constraints.load(cons_path)
-        return cls(statistics=statistics, constraints=constraints)
+        model_path = d / ANOMALY_MODEL_FILE
+        model = AnomalyModel.load(model_path) if model_path.is_file() else None
+        return cls(statistics=statistics, constraints=constraints, anomaly_model=model)
+
+
+def _anomaly_options(d: dict[str, Any]) -> AnomalyOptions:
+    known = {f.name for f in fields(AnomalyOptions)}
+    unknown = set(d) - known
+    if unknown:
+        raise ConfigError(
+            f"unknown anomaly option(s): {', '.join(sorted(unknown))}; "
+            f"expected any of {', '.join(sorted(known))}"
+        )
+    return AnomalyOptions(**d)
 
 
 def suggest_baseline(
@@ -67,6 +87,7 @@ def suggest_baseline(
     progress: Any = None,
     delimiter: str | None = None,
     encoding: str = "utf-8",
+    anomaly: bool | AnomalyOptions | dict[str, Any] = False,
     **options: Any,
 ) -> Baseline:
     """Profile training data and suggest constraints.
@@ -74,6 +95,9 @@ def suggest_baseline(
     ``data`` is a pyarrow/pandas/Polars table, or paths (files, directories, globs).
     ``options`` are the fields of :class:`~vigil.checks.suggest.ConstraintOptions`
     (thresholds, methods, per-feature drift methods, multiple-testing correction...).
+    ``anomaly``: True (or :class:`~vigil.checks.anomaly.AnomalyOptions`: method,
+    contamination or quantile, tolerated share) also fits an outlier model on the data's
+    numeric and string features (``anomaly_model.json``).
 
     >>> import pyarrow as pa
     >>> b = suggest_baseline(pa.table({"x": [1.0, 2.0, 3.0]}), comparison_threshold=0.2)
@@ -91,6 +115,12 @@ def suggest_baseline(
         )
     opts = ConstraintOptions(**options)
     opts.validate()
+    if isinstance(anomaly, dict):  # a vigil.yaml baseline's options: anomaly: {method: ...}
+        anomaly = _anomaly_options(anomaly)
+    anomaly_opts = anomaly if isinstance(anomaly, AnomalyOptions) else AnomalyOptions()
+    if anomaly:
+        anomaly_opts.validate()
+    sample = TableSample(MAX_FIT_ROWS, seed=anomaly_opts.random_state) if anomaly else None
     profile, bad = profile_input(
         data,
         format=format,
@@ -99,8 +129,21 @@ def suggest_baseline(
         progress=progress,
         delimiter=delimiter,
         encoding=encoding,
+        on_table=None if sample is None else sample.update,
     )
     statistics = profile.to_statistics()
+    model = None
+    if sample is not None:
+        types = {f.name: f.inferred_type for f in statistics.features}
+        model = fit_anomaly_model(
+            sample.table(),
+            numeric=[n for n, t in types.items() if t in ("Integral", "Fractional")],
+            categorical=[n for n, t in types.items() if t == "String"],
+            options=anomaly_opts,
+        )
     return Baseline(
-        statistics=statistics, constraints=suggest_constraints(statistics, opts), bad_records=bad
+        statistics=statistics,
+        constraints=suggest_constraints(statistics, opts),
+        bad_records=bad,
+        anomaly_model=model,
     )

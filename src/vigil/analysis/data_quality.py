@@ -6,8 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from vigil.analysis.baseline import CONSTRAINTS_FILE, STATISTICS_FILE, Baseline
 from vigil.analysis.profiling import profile_input
+from vigil.checks.anomaly import ANOMALIES_FILE, DEFAULT_TOP, AnomalyReport, AnomalyScan
 from vigil.checks.data_quality import run_checks
 from vigil.checks.drift import DriftResult
 from vigil.errors import BaselineMismatchError
@@ -34,6 +37,7 @@ class Analysis:
     drift_share: float = 0.0
     dataset_drifted: bool = False
     bad_records: BadRecords = field(default_factory=BadRecords)
+    anomalies: AnomalyReport | None = None
 
     @property
     def item_count(self) -> int:
@@ -51,13 +55,21 @@ class Analysis:
 
     def summary(self) -> dict[str, Any]:
         """Counts, per-feature drift and bad records as plain data (analysis.json)."""
-        return {
+        summary = {
             "item_count": self.item_count,
             "violation_count": len(self.violations),
             "dataset_drift": {"share": self.drift_share, "drifted": self.dataset_drifted},
             "features": {name: r.to_dict() for name, r in self.drift.items()},
             "bad_records": self.bad_records.to_dict(),
         }
+        if self.anomalies is not None:
+            summary["anomalies"] = {
+                "share": self.anomalies.share,
+                "anomalous_count": self.anomalies.anomalous_count,
+                "max_share": self.anomalies.max_share,
+                "exceeded": self.anomalies.exceeded,
+            }
+        return summary
 
     def to_html(self) -> str:
         """A self-contained, offline HTML report."""
@@ -68,13 +80,16 @@ class Analysis:
 
     def save(self, directory: str | Path) -> Path:
         """Write statistics.json, constraints.json (the baseline's), constraint_violations.json,
-        analysis.json and report.html into ``directory``."""
+        analysis.json, report.html (and anomalies.json, when the baseline carries an outlier
+        model) into ``directory``."""
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         self.statistics.save(d / STATISTICS_FILE)
         self.baseline.constraints.save(d / CONSTRAINTS_FILE)
         self.constraint_violations().save(d / VIOLATIONS_FILE)
         write_atomic(d / SUMMARY_FILE, jackson.dumps(self.summary()))
+        if self.anomalies is not None:
+            write_atomic(d / ANOMALIES_FILE, jackson.dumps(self.anomalies.to_dict()))
         write_atomic(d / REPORT_FILE, self.to_html())
         return d
 
@@ -89,8 +104,15 @@ def analyze(
     progress: Any = None,
     delimiter: str | None = None,
     encoding: str = "utf-8",
+    anomaly_top: int = DEFAULT_TOP,
+    record_ids: pa.Table | None = None,
 ) -> Analysis:
     """Profile ``data`` and check it against ``baseline`` (a Baseline or its directory).
+
+    A baseline with an outlier model also scores every record (:attr:`Analysis.anomalies`,
+    ``anomaly_top`` records kept; ``record_ids``: the rows' ``__inference_id`` /
+    ``__event_id`` columns, in the data's order) and adds the ``anomaly_check`` violation when
+    the share of anomalous records passes the model's tolerated share.
 
     >>> import pyarrow as pa
     >>> from vigil.analysis.baseline import suggest_baseline
@@ -102,6 +124,13 @@ def analyze(
     0.6862
     """
     base = baseline if isinstance(baseline, Baseline) else Baseline.load(baseline)
+    scan = None if base.anomaly_model is None else AnomalyScan(base.anomaly_model, top=anomaly_top)
+
+    def score(table: pa.Table) -> None:
+        assert scan is not None
+        ids = None if record_ids is None else record_ids.slice(scan.rows, table.num_rows)
+        scan.update(table, ids)
+
     profile, bad = profile_input(
         data,
         format=format,
@@ -110,6 +139,7 @@ def analyze(
         progress=progress,
         delimiter=delimiter,
         encoding=encoding,
+        on_table=None if scan is None else score,
     )
     expected = [f.name for f in base.constraints.features] or [
         f.name for f in base.statistics.features
@@ -122,6 +152,10 @@ def analyze(
             f"so columns are named _c0, _c1, ...)"
         )
     result = run_checks(base.statistics, base.constraints, profile)
+    anomalies = None if scan is None else scan.result()
+    violation = None if anomalies is None else anomalies.violation()
+    if violation is not None:
+        result.violations.append(violation)
     return Analysis(
         statistics=profile.to_statistics(),
         baseline=base,
@@ -130,4 +164,5 @@ def analyze(
         drift_share=result.drift_share,
         dataset_drifted=result.dataset_drifted,
         bad_records=bad,
+        anomalies=anomalies,
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pyarrow as pa
+
 from vigil.errors import EmptyInputError
 from vigil.io.readers import BadRecords, iter_tables
 from vigil.profile.dataset import DatasetProfile
@@ -20,10 +22,12 @@ def profile_input(
     columns: list[str] | None = None,
     delimiter: str | None = None,
     encoding: str = "utf-8",
+    on_table: Callable[[pa.Table], None] | None = None,
 ) -> tuple[DatasetProfile, BadRecords]:
     """Profile ``data`` (a table or paths) chunk by chunk.
 
-    ``progress`` is called with the number of rows of each chunk. Raises EmptyInputError when
+    ``progress`` is called with the number of rows of each chunk, ``on_table`` with each chunk
+    (the anomaly model's fit and scoring read the rows as they stream). Raises EmptyInputError when
     no row could be read.
     """
     bad = BadRecords()
@@ -40,6 +44,8 @@ def profile_input(
         if columns is not None:
             table = table.select([c for c in columns if c in table.column_names])
         profile.update(table)
+        if on_table is not None:
+            on_table(table)
         if progress is not None:
             progress(table.num_rows)
     if profile.item_count == 0:

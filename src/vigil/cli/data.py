@@ -18,6 +18,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from vigil.analysis.baseline import Baseline, suggest_baseline
 from vigil.analysis.data_quality import Analysis
 from vigil.analysis.data_quality import analyze as run_analysis
+from vigil.checks.anomaly import DEFAULT_TOP, METHODS, AnomalyOptions
 from vigil.checks.drift import CORRECTIONS, method_names
 from vigil.cli.common import Part, err, fail, line, table, violation_status
 from vigil.errors import ConfigError, VigilError
@@ -195,6 +196,21 @@ def baseline(
     tolerance: Annotated[
         float, typer.Option(help="Model quality: relative margin of the suggested thresholds.")
     ] = 0.05,
+    anomaly_detection: Annotated[
+        bool, typer.Option(help="Also fit an outlier model (anomaly_model.json).")
+    ] = False,
+    anomaly_method: Annotated[str, typer.Option(help="|".join(METHODS))] = METHODS[0],
+    anomaly_contamination: Annotated[
+        float | None,
+        typer.Option(help="Share of training records above the threshold (default 0.01)."),
+    ] = None,
+    anomaly_quantile: Annotated[
+        float | None, typer.Option(help="Instead: the training score quantile of the threshold.")
+    ] = None,
+    anomaly_max_share: Annotated[
+        float | None,
+        typer.Option(help="Tolerated share of anomalous records (default 2 x contamination)."),
+    ] = None,
 ) -> None:
     """Profile training data; write statistics.json and constraints.json (data quality, or
     model quality with --problem-type)."""
@@ -233,6 +249,18 @@ def baseline(
         )
         if feature_drift:
             opts["feature_drift"] = _feature_drift(feature_drift)
+        anomaly: bool | AnomalyOptions = False
+        if anomaly_detection:
+            anomaly = AnomalyOptions(
+                method=anomaly_method,
+                contamination=anomaly_contamination,
+                quantile=anomaly_quantile,
+                max_share=anomaly_max_share,
+            )
+        elif {anomaly_contamination, anomaly_quantile, anomaly_max_share} != {None} or (
+            anomaly_method != METHODS[0]
+        ):
+            raise ConfigError("the --anomaly-* options need --anomaly-detection")
         with _progress(inputs, progress) as tick:
             result = suggest_baseline(
                 inputs,
@@ -242,6 +270,7 @@ def baseline(
                 progress=tick,
                 delimiter=delimiter,
                 encoding=encoding,
+                anomaly=anomaly,
                 **opts,
             )
         result.save(output)
@@ -255,6 +284,13 @@ def baseline(
         f"baseline of {stats.dataset.item_count:,} rows, {len(stats.features)} features "
         f"written to {output}/statistics.json and {output}/constraints.json"
     )
+    model = result.anomaly_model
+    if model is not None:
+        line(
+            f"anomaly model ({model.method}, {len(model.columns)} columns, threshold "
+            f"{model.threshold:.6g}, contamination {model.contamination:g}) written to "
+            f"{output}/anomaly_model.json"
+        )
 
 
 @app.command()
@@ -279,6 +315,9 @@ def analyze(
     ground_truth_attribute: GroundTruthOpt = None,
     probability_threshold: ThresholdOpt = 0.5,
     positive_label: PositiveOpt = None,
+    anomaly_top: Annotated[
+        int, typer.Option(min=0, help="Top records by anomaly score in anomalies.json.")
+    ] = DEFAULT_TOP,
 ) -> None:
     """Check data against a baseline; write statistics, violations and report.html (data
     quality), or the model-quality statistics and violations with --problem-type."""
@@ -314,6 +353,7 @@ def analyze(
                 progress=tick,
                 delimiter=delimiter,
                 encoding=encoding,
+                anomaly_top=anomaly_top,
             )
         result.save(output)
     except VigilError as exc:
@@ -351,6 +391,13 @@ def _print_summary(result: Analysis, output: Path) -> None:
         rows,
     )
     _print_bad(result.bad_records)
+    a = result.anomalies
+    if a is not None:
+        line(
+            (f"anomaly share {a.share:.2%}", "red" if a.exceeded else "green"),
+            f" ({a.anomalous_count:,} of {a.record_count:,} records; tolerated "
+            f"{a.max_share:.2%}): {output / 'anomalies.json'}",
+        )
     line(
         violation_status(len(result.violations)),
         f"; dataset drift share {result.drift_share:.0%}; report: {output / 'report.html'}",

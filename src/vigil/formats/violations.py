@@ -20,6 +20,7 @@ CheckType = Literal[
     "GreaterThanOrEqualToThreshold",
     "bias_drift_check",
     "feature_attribution_drift_check",
+    "anomaly_check",
 ]
 
 

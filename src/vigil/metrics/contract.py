@@ -47,6 +47,7 @@ from __future__ import annotations
 from vigil.formats import model_quality as mq
 
 __all__ = [
+    "ANOMALY_SHARE",
     "ATTRIBUTION_NDCG",
     "ATTRIBUTION_VIOLATIONS",
     "BIAS_DIMENSIONS",
@@ -202,6 +203,8 @@ _NON_NULL = "feature_non_null_"
 _DATA = "feature_data_"
 #: how many features' drift passed their threshold in one execution
 DRIFTED_FEATURES = "drifted_features"
+#: the share of a window's records that the baseline's outlier model finds anomalous
+ANOMALY_SHARE = "anomaly_share"
 
 
 def feature_baseline_drift(feature: str) -> str:
@@ -463,6 +466,8 @@ def entry(namespace: str, name: str) -> str | None:
     if namespace == DATA_QUALITY_NAMESPACE:
         if name == DRIFTED_FEATURES:
             return "DRIFTED_FEATURES"
+        if name == ANOMALY_SHARE:
+            return "ANOMALY_SHARE"
         for prefix, builder in (
             (_BASELINE_DRIFT, "feature_baseline_drift"),
             (_NON_NULL, "feature_non_null"),

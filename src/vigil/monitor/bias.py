@@ -35,9 +35,9 @@ import pyarrow as pa
 from vigil.capture.ground_truth import LABEL_COLUMN
 from vigil.checks.bias import Bootstrap, bias_drift_check
 from vigil.errors import ConfigError
+from vigil.formats._base import write_atomic
 from vigil.formats.clarify_analysis import AnalysisDocument
 from vigil.formats.clarify_config import AnalysisConfig
-from vigil.formats._base import write_atomic
 from vigil.monitor.emission_clarify import bias_data
 from vigil.monitor.lifecycle import FAILED, fail_empty, figure_time, finish, outcome
 from vigil.monitor.model_quality import join_labels, no_labels_reason, output_columns

@@ -2,8 +2,10 @@
 
 Outputs go to the execution's folder (:func:`vigil.store.artifacts.output_dir`) as SageMaker
 writes them: ``statistics.json``, ``constraints.json``, ``constraint_violations.json``, plus
-``report.html`` and ``analysis.json``. The figures: each feature's drift, non-null share and
-statistic set and the count of drifted features, named by :mod:`vigil.metrics.contract`
+``report.html`` and ``analysis.json`` (and ``anomalies.json`` when the baseline carries an
+outlier model: every record scored, top records named by inference id). The figures: each
+feature's drift, non-null share and statistic set, the count of drifted features (and the
+share of anomalous records), named by :mod:`vigil.metrics.contract`
 (:func:`vigil.monitor.emission.data_quality_data`).
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 from vigil.analysis.baseline import Baseline
 from vigil.analysis.data_quality import analyze
+from vigil.capture.window import META_COLUMNS
 from vigil.metrics.contract import schedule_dimensions
 from vigil.monitor.emission import data_quality_data
 from vigil.monitor.lifecycle import fail_empty, figure_time, finish, outcome
@@ -31,7 +34,8 @@ def execute_data_quality(
     window = read_execution_window(rt, schedule, ex, endpoint)
     if window.table.num_rows == 0:
         return fail_empty(rt, ex, window)
-    result = analyze(window.features(), baseline)
+    ids = window.table.select([c for c in META_COLUMNS if c in window.table.column_names])
+    result = analyze(window.features(), baseline, record_ids=ids)
     result.bad_records = window.bad
     out = output_dir(rt.settings, schedule, ex.scheduled_time)
     result.save(out)

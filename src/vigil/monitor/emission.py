@@ -34,7 +34,8 @@ def data_quality_data(
     result: Analysis, dims: Mapping[str, str], t: datetime
 ) -> list[MetricDatum]:
     """A data-quality execution's figures: each feature's drift (NaN left out), non-null share
-    and statistic set (numeric features), and the count of drifted features."""
+    and statistic set (numeric features), the count of drifted features, and the share of
+    anomalous records when the baseline carries an outlier model."""
     ns = mc.DATA_QUALITY_NAMESPACE
     data = [
         MetricDatum(ns, mc.feature_baseline_drift(name), dims, t, r.value)
@@ -70,6 +71,8 @@ def data_quality_data(
             unit=_COUNT,
         )
     )
+    if result.anomalies is not None:
+        data.append(MetricDatum(ns, mc.ANOMALY_SHARE, dims, t, result.anomalies.share))
     return data
 
 

@@ -13,6 +13,7 @@ from vigil.formats.statistics import FeatureStatistics, Statistics
 from vigil.formats.violations import Violation
 from vigil.io.readers import BadRecords
 from vigil.profile.kll import KLLSketch
+from vigil.report.anomalies import anomaly_section
 from vigil.report.svg import gauge, grouped_bars, overlaid_histogram
 
 
@@ -185,6 +186,7 @@ def render_report(analysis: ReportedAnalysis) -> str:
     if missing:
         items = "".join(f"<li>{e(v.feature_name or '')}</li>" for v in missing)
         parts.append(f"<h2>Missing columns</h2><ul>{items}</ul>")
+    parts.extend(anomaly_section(getattr(a, "anomalies", None)))  # with an outlier model
     parts.append("<h2>Violations</h2>")
     if a.violations:
         parts.append(
