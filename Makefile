@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 BENCH_REPEAT ?= 5
 
-.PHONY: demo test lint bench clean system-deps
+.PHONY: demo test lint bench clean system-deps oracles
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,7 +32,11 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/mypy
 
-test: $(STAMP) system-deps lint
+# smclarify 0.5 (needs pandas<3) in tests/oracles/.venv: the reference of the bias tests.
+oracles:
+	bash tests/oracles/setup.sh
+
+test: $(STAMP) system-deps lint oracles
 	$(VENV)/bin/pytest -q
 
 # Benchmarks against whylogs, Evidently and DuckDB (their own venv under bench/.peers/);
@@ -50,6 +54,8 @@ bench: $(STAMP)
 	$(PY) bench/bench_model_quality.py
 	$(PY) bench/bench_alarms.py
 	$(PY) bench/bench_delivery.py
+	bash tests/oracles/setup.sh
+	$(PY) bench/bench_bias.py
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache

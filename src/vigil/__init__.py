@@ -19,6 +19,7 @@ from vigil._version import __version__
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ loads each name
     from vigil.analysis.baseline import Baseline, suggest_baseline
+    from vigil.analysis.bias import bias
     from vigil.analysis.data_quality import Analysis, analyze
     from vigil.analysis.model_quality import analyze_model_quality, suggest_model_quality_baseline
     from vigil.capture.ground_truth import write_ground_truth
@@ -54,6 +55,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ lo
 _LAZY = {
     "Baseline": "vigil.analysis.baseline",
     "suggest_baseline": "vigil.analysis.baseline",
+    "bias": "vigil.analysis.bias",
     "Analysis": "vigil.analysis.data_quality",
     "analyze": "vigil.analysis.data_quality",
     "suggest_model_quality_baseline": "vigil.analysis.model_quality",
@@ -127,6 +129,7 @@ __all__ = [
     "__version__",
     "analyze",
     "analyze_model_quality",
+    "bias",
     "create_app",
     "read_window",
     "suggest_baseline",

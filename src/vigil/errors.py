@@ -18,6 +18,8 @@ which ``tests/test_errors.py`` compares with the classes the code defines::
     │   └── StepError                  step_failed           vigil.actions.errors
     ├── ApiError                       api_error             vigil.server.errors
     ├── BaselineMismatchError          baseline_mismatch     vigil.errors                   also ValueError
+    ├── BiasMetricError                bias_metric           vigil.checks.bias.errors       also ValueError
+    │   └── SelectionError             bias_metric           vigil.checks.bias.errors
     ├── BodyTooLargeError              payload_too_large     vigil.server.limits
     ├── CaptureBodyTypeError           capture_body_type     vigil.capture.errors           also TypeError
     ├── ConfigError                    config_error          vigil.errors                   also ValueError
@@ -37,6 +39,7 @@ which ``tests/test_errors.py`` compares with the classes the code defines::
     ├── HostNotResolvedError           host_not_resolved     vigil.net.http                 also httpcore.ConnectError
     ├── InUseError                     in_use                vigil.app.lifecycle            also RuntimeError
     ├── InputError                     input_error           vigil.errors                   also ValueError
+    │   ├── BiasReportError            bias_report           vigil.checks.bias.errors
     │   ├── EmptyInputError            empty_input           vigil.errors
     │   └── PreprocessorError          preprocessor_error    vigil.io.capture.preprocessor
     ├── LeaseLostError                 lease_lost            vigil.store.errors             also RuntimeError

@@ -70,6 +70,11 @@ COMMANDS: dict[str, LazyCommand] = {
     "db": LazyCommand(
         "vigil.cli.db", "The database's schema: revision, upgrade, check.", group=True
     ),
+    "bias": LazyCommand(
+        "vigil.cli.bias",
+        "Clarify's bias metrics (pre-training, and post-training when the data gives predicted "
+        "labels); write analysis.json.",
+    ),
     "audit": LazyCommand(
         "vigil.cli.audit",
         "Configuration changes, newest first: who, what, when, before and after (redacted).",
@@ -78,7 +83,7 @@ COMMANDS: dict[str, LazyCommand] = {
 
 # Commands whose changes are not the CLI user's: baseline and analyze touch no database (and
 # must not import it), the server attributes each change to the token of its request.
-NOT_AUDITED_AS_CLI = frozenset({"baseline", "analyze", "server"})
+NOT_AUDITED_AS_CLI = frozenset({"baseline", "analyze", "server", "bias"})
 
 
 class VigilGroup(LazyGroup):
