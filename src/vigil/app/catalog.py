@@ -40,6 +40,8 @@ from vigil.app.config import (
 from vigil.app.references import action_targets, check_alarm_actions, check_references
 from vigil.app.secrets import stored_form
 from vigil.errors import ConfigError, NotFoundError
+from vigil.formats.clarify_analysis import AnalysisDocument
+from vigil.formats.clarify_config import AnalysisConfig
 from vigil.schedule import parse_offset, parse_schedule
 from vigil.store.artifacts import baseline_dir
 from vigil.store.db import Database
@@ -56,6 +58,28 @@ from vigil.store.secrets import box_of
 from vigil.store.settings import Settings
 
 _READER_OPTIONS = ("format", "header", "capture_content")
+
+
+CLARIFY_CONFIG = "analysis_config.json"
+
+
+def clarify_analysis_file(source: Path) -> Path | None:
+    """The Clarify ``analysis.json`` a baseline source is (the file, or a folder holding one
+    and no statistics.json), else None."""
+    if source.is_dir():
+        found = source / "analysis.json"
+        if found.is_file() and not (source / "statistics.json").exists():
+            return found
+        return None
+    if source.suffix == ".json" and source.is_file():
+        try:
+            doc = orjson.loads(source.read_bytes())
+        except orjson.JSONDecodeError:
+            return None
+        keys = ("pre_training_bias_metrics", "post_training_bias_metrics", "explanations")
+        if isinstance(doc, dict) and any(k in doc for k in keys):
+            return source
+    return None
 
 
 def is_model_quality(directory: Path) -> bool:
@@ -105,7 +129,16 @@ def register_baseline(
         raise ConfigError(f"baseline {spec.name!r}: {source}: no such file or directory")
     target = baseline_dir(settings, spec.name)
     kind = "data_quality"
-    if source.is_dir() and is_model_quality(source):
+    clarify = clarify_analysis_file(source)
+    if clarify is not None:
+        AnalysisDocument.load(clarify)  # validates it
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(clarify, target / "analysis.json")
+        if (clarify.parent / CLARIFY_CONFIG).is_file():
+            AnalysisConfig.load(clarify.parent / CLARIFY_CONFIG)
+            shutil.copyfile(clarify.parent / CLARIFY_CONFIG, target / CLARIFY_CONFIG)
+        kind = "clarify"
+    elif source.is_dir() and is_model_quality(source):
         ModelQualityBaseline.load(source)  # validates both files
         target.mkdir(parents=True, exist_ok=True)
         for name in ("statistics.json", "constraints.json", CBPE_FILE):

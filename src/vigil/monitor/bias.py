@@ -14,9 +14,10 @@ One execution:
    the model's prediction (``inference_attribute``) the predicted label, or its score
    (``probability_attribute``, a bare CSV output) the predicted label by
    ``probability_threshold`` (default 0.5, exclusive as Clarify);
-3. compute the analysis and decide drift (:func:`vigil.checks.bias.bias_drift_check`; with
-   ``config.bootstrap`` only metrics whose bootstrap interval lies outside the allowed range
-   count);
+3. compute the analysis (post-training metrics, as Clarify's model bias monitor does, unless
+   the config's ``methods`` asks for pre-training ones too) and decide drift
+   (:func:`vigil.checks.bias.bias_drift_check`; with ``config.bootstrap`` only metrics whose
+   bootstrap interval lies outside the allowed range count);
 4. write ``analysis.json``, ``constraint_violations.json`` and ``report.html``, and the
    figures as Clarify publishes them (:mod:`vigil.monitor.emission_clarify`).
 """
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from vigil.capture.ground_truth import LABEL_COLUMN
 from vigil.checks.bias import Bootstrap, bias_drift_check
@@ -136,10 +138,27 @@ def bias_table(
             pred = _PREDICTED
         cfg = replace(cfg, predicted_label=pred)
     elif outputs.probability is not None:
+        score = renamed[outputs.probability]
+        table = _as_float(table, score)
         predictor = dict(cfg.predictor or {})
-        predictor["probability"] = renamed[outputs.probability]
+        predictor["probability"] = score
         cfg = replace(cfg, predicted_label=None, predictor=predictor)
     return table, cfg
+
+
+def _as_float(table: pa.Table, name: str) -> pa.Table:
+    """``table`` with the score column ``name`` as float64 (captured CSV outputs are text)."""
+    column = table.column(name)
+    if pa.types.is_floating(column.type) or pa.types.is_integer(column.type):
+        return table
+    try:
+        cast = pc.cast(column, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        raise ConfigError(
+            f"the model's output {name!r} is not a number in every record (a score is "
+            "expected; set config.inference_attribute when the output is a label)"
+        ) from None
+    return table.set_column(table.column_names.index(name), name, cast)
 
 
 def execute_model_bias(
@@ -165,7 +184,9 @@ def execute_model_bias(
             records_skipped=window.bad.count,
         )
     table, analysis_config = bias_table(labels.joined.table, analysis_config, cfg)
-    drift = bias_drift_check(table, analysis_config, baseline, bootstrap=bootstrap)
+    asked = analysis_config.pre_training is not None or analysis_config.post_training is not None
+    stages = None if asked else ["post_training"]  # a model monitor: the model's bias
+    drift = bias_drift_check(table, analysis_config, baseline, bootstrap=bootstrap, stages=stages)
     doc = drift.analysis.to_dict()
     out = output_dir(rt.settings, schedule, ex.scheduled_time)
     out.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,9 @@
 
 :func:`run_scheduled` claims the execution of a (schedule, window) so that it runs once across
 workers, and runs the job of the schedule's monitor type: data quality
-(:mod:`vigil.monitor.data_quality`) or model quality (:mod:`vigil.monitor.model_quality`).
+(:mod:`vigil.monitor.data_quality`), model quality (:mod:`vigil.monitor.model_quality`), bias
+drift (:mod:`vigil.monitor.bias`) or feature attribution drift
+(:mod:`vigil.monitor.explainability`).
 A job that fails on purpose (bad configuration, a missing baseline, unreadable data) ends the
 execution ``Failed`` with the error as its reason (:mod:`vigil.monitor.lifecycle`).
 
@@ -17,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from vigil.errors import VigilError
+from vigil.monitor.bias import execute_model_bias
 from vigil.monitor.data_quality import execute_data_quality
 from vigil.monitor.lifecycle import FAILED, claim, claim_again, finish
 from vigil.monitor.model_quality import execute_model_quality
@@ -29,6 +32,12 @@ from vigil.store.models import BaselineRecord, Endpoint, Execution, Schedule
 __all__ = ["rerun", "run_scheduled"]
 
 log = logging.getLogger(__name__)
+#: the job of each monitor type (data quality for any other)
+_JOBS = {
+    "DataQuality": execute_data_quality,
+    "ModelQuality": execute_model_quality,
+    "ModelBias": execute_model_bias,
+}
 
 
 def run_scheduled(
@@ -97,11 +106,7 @@ def _execute(rt: Runtime, schedule: Schedule, ex: Execution) -> Execution:
             raise NotFoundError(
                 f"schedule {schedule.name!r} has no baseline ({schedule.baseline_name!r} not found)"
             )
-        job = (
-            execute_model_quality
-            if schedule.monitor_type == "ModelQuality"
-            else execute_data_quality
-        )
+        job = _JOBS.get(schedule.monitor_type, execute_data_quality)
         return job(rt, schedule, ex, endpoint, record.uri)
     except (VigilError, LookupError, OSError, ValueError) as exc:
         log.warning("execution %s of %s failed: %s", ex.id, schedule.name, exc)
