@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ lo
     from vigil.analysis.bias import bias
     from vigil.analysis.data_quality import Analysis, analyze
     from vigil.analysis.model_quality import analyze_model_quality, suggest_model_quality_baseline
+    from vigil.app.explain import explain
     from vigil.capture.ground_truth import write_ground_truth
     from vigil.capture.middleware import CaptureMiddleware, WSGICaptureMiddleware
     from vigil.capture.window import read_window
@@ -61,6 +62,7 @@ _LAZY = {
     "suggest_model_quality_baseline": "vigil.analysis.model_quality",
     "analyze_model_quality": "vigil.analysis.model_quality",
     "DriftResult": "vigil.checks.drift",
+    "explain": "vigil.app.explain",
     "BaselineMismatchError": "vigil.errors",
     "ConfigError": "vigil.errors",
     "EmptyInputError": "vigil.errors",
@@ -131,6 +133,7 @@ __all__ = [
     "analyze_model_quality",
     "bias",
     "create_app",
+    "explain",
     "read_window",
     "suggest_baseline",
     "suggest_model_quality_baseline",

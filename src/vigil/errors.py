@@ -44,11 +44,13 @@ which ``tests/test_errors.py`` compares with the classes the code defines::
     │   └── PreprocessorError          preprocessor_error    vigil.io.capture.preprocessor
     ├── LeaseLostError                 lease_lost            vigil.store.errors             also RuntimeError
     ├── MigrationError                 migration_failed      vigil.store.errors             also RuntimeError
+    ├── ModelError                     model_error           vigil.analysis.explain.model   also RuntimeError
     ├── NotFoundError                  not_found             vigil.errors                   also LookupError
     │   └── ExecutionNotFoundError     execution_not_found   vigil.store.errors
     ├── OutboundRefusedError           outbound_refused      vigil.net.errors               also PermissionError
     ├── SchemaOutdatedError            schema_outdated       vigil.store.errors             also RuntimeError
-    └── SchemaTooNewError              schema_too_new        vigil.store.errors             also RuntimeError
+    ├── SchemaTooNewError              schema_too_new        vigil.store.errors             also RuntimeError
+    └── TimeBudgetError                time_budget           vigil.analysis.explain.budget  also TimeoutError
 
 Two families carry codes of their own beside the class's: :class:`~vigil.server.errors.ApiError`
 holds the HTTP API's codes (``bad_request``, ``unauthorized``, ``forbidden``, ``not_found``,

@@ -28,6 +28,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "Check data against a baseline; write statistics, violations and report.html (data "
         "quality), or the model-quality statistics and violations with --problem-type.",
     ),
+    "explain": LazyCommand(
+        "vigil.cli.explain",
+        "SHAP explanations of a model on data; write analysis.json (Clarify's explanations) "
+        "and explanations_shap/out.csv.",
+    ),
     "server": LazyCommand(
         "vigil.cli.server", "Serve the REST API (OpenAPI at /docs) with the in-process scheduler."
     ),
@@ -83,7 +88,7 @@ COMMANDS: dict[str, LazyCommand] = {
 
 # Commands whose changes are not the CLI user's: baseline and analyze touch no database (and
 # must not import it), the server attributes each change to the token of its request.
-NOT_AUDITED_AS_CLI = frozenset({"baseline", "analyze", "server", "bias"})
+NOT_AUDITED_AS_CLI = frozenset({"baseline", "analyze", "server", "bias", "explain"})
 
 
 class VigilGroup(LazyGroup):
