@@ -21,9 +21,9 @@ from sklearn.ensemble import RandomForestClassifier
 
 from explain_oracle import brute_shapley
 from vigil.analysis.explain import ModelError, explain_matrix
-from vigil.app.predictors import load_model
 from vigil.formats.clarify_explain import PredictorConfig, ShapConfig
 from vigil.net.errors import OutboundRefusedError
+from vigil.net.predictors import load_model
 from vigil.store.code_policy import CodeNotAllowedError, CodePolicy
 
 pytest.importorskip("shap")

@@ -21,9 +21,6 @@ runs.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import importlib
-import importlib.util
 import json
 import os
 import signal
@@ -31,8 +28,6 @@ import subprocess
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
@@ -41,10 +36,9 @@ import orjson
 from vigil.actions import errors as E
 from vigil.actions.errors import StepError
 from vigil.actions.spec import CommandTarget, HttpTarget, PythonTarget, Rule, Workflow
-from vigil.errors import ConfigError
 from vigil.net.errors import OutboundRefusedError
 from vigil.net.http import guarded_client
-from vigil.store.code_policy import CodeNotAllowedError, CodePolicy
+from vigil.store.code_policy import CodeNotAllowedError, CodePolicy, load_entry_point
 from vigil.store.secrets import redact_url
 
 OUTPUT_LIMIT = 64 * 1024  # bytes of stdout/stderr kept in an attempt's record
@@ -202,36 +196,6 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
     with contextlib.suppress(Exception):
         proc.kill()
-
-
-def load_entry_point(entry_point: str, policy: CodePolicy | None = None) -> Any:
-    """The object ``module:attr.attr`` names; with a ``policy``, only from a module it allows
-    (an allow-listed module is imported, one in the code directory loaded from its file).
-
-    >>> load_entry_point("os.path:join")("a", "b")
-    'a/b'
-    """
-    module_name, _, attrs = entry_point.partition(":")
-    source = policy.python_file(entry_point) if policy is not None else None
-    obj: Any = (
-        _load_file(module_name, source)
-        if source is not None
-        else importlib.import_module(module_name)
-    )
-    for attr in attrs.split("."):
-        obj = getattr(obj, attr)
-    return obj
-
-
-def _load_file(module_name: str, path: Path) -> ModuleType:
-    """A fresh module object executed from ``path`` (the code directory), not from sys.path."""
-    digest = hashlib.sha1(str(path).encode()).hexdigest()[:12]
-    spec = importlib.util.spec_from_file_location(f"vigil_code_{digest}_{module_name}", path)
-    if spec is None or spec.loader is None:
-        raise ConfigError(f"entry point module {module_name!r}: cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def run_python(

@@ -26,9 +26,9 @@ from vigil.analysis.explain import (
     read_features,
     save_explanation,
 )
-from vigil.app.predictors import load_model, model_from_object
 from vigil.errors import ConfigError
 from vigil.formats.clarify_explain import ExplainConfig, parse_explain_config
+from vigil.net.predictors import load_model, model_from_object
 from vigil.store.code_policy import CodePolicy
 
 __all__ = ["DEFAULT_TIME_BUDGET", "explain", "load_config"]

@@ -16,14 +16,13 @@ from typing import Any
 import orjson
 from sqlalchemy import select
 
+from vigil.monitor.explainability import RECORDS_FILE
 from vigil.store.db import Database
 from vigil.store.errors import NotFoundError
 from vigil.store.models import Endpoint, Execution, Schedule
 
 __all__ = ["RECORDS_FILE", "find_explanation"]
 
-#: the per-record explanations of an execution, under its output folder
-RECORDS_FILE = "explanations_shap/records.jsonl"
 #: how many of the newest executions are searched
 SEARCHED_EXECUTIONS = 1000
 _DONE = ("Completed", "CompletedWithViolations")

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from vigil.errors import VigilError
 from vigil.monitor.bias import execute_model_bias
 from vigil.monitor.data_quality import execute_data_quality
+from vigil.monitor.explainability import execute_model_explainability
 from vigil.monitor.lifecycle import FAILED, claim, claim_again, finish
 from vigil.monitor.model_quality import execute_model_quality
 from vigil.monitor.runtime import Runtime
@@ -37,6 +38,7 @@ _JOBS = {
     "DataQuality": execute_data_quality,
     "ModelQuality": execute_model_quality,
     "ModelBias": execute_model_bias,
+    "ModelExplainability": execute_model_explainability,
 }
 
 

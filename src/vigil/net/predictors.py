@@ -37,7 +37,7 @@ import orjson
 
 from vigil.analysis.explain.model import Model, ModelError
 from vigil.formats.clarify_explain import PredictorConfig
-from vigil.store.code_policy import CodeNotAllowedError, CodePolicy
+from vigil.store.code_policy import CodeNotAllowedError, CodePolicy, load_entry_point
 
 __all__ = ["HttpPredictor", "LoadedModel", "load_model", "model_from_object"]
 
@@ -111,9 +111,6 @@ def _load_file(path: Path, policy: CodePolicy | None) -> Model:
 
 
 def _load_entry_point(spec: str, policy: CodePolicy | None) -> Model:
-    # lazy: the action engine's loader (and its imports) only for entry points
-    from vigil.actions.targets import load_entry_point
-
     try:
         obj = load_entry_point(spec, policy)
     except (ImportError, AttributeError) as exc:
