@@ -23,7 +23,7 @@ EXPECTED = {
     # runtime names, loaded on first use
     "CaptureWriter", "CaptureMiddleware", "WSGICaptureMiddleware", "read_window", "Database",
     "MetricDatum", "MetricStore", "Settings", "create_app", "write_ground_truth",
-    "suggest_model_quality_baseline", "analyze_model_quality",
+    "suggest_model_quality_baseline", "analyze_model_quality", "bias", "explain",
 }
 
 

@@ -26,7 +26,7 @@ from vigil.app.bootstrap import open_database
 from vigil.app.catalog import register_baseline, upsert_endpoint, upsert_schedule
 from vigil.app.config import BaselineSpec, EndpointSpec, ScheduleSpec
 from vigil.capture.ground_truth import write_ground_truth
-from vigil.checks.bias import read_violations
+from vigil.checks.bias import bias_drift_check, read_violations
 from vigil.monitor.runner import Runtime, run_scheduled
 from vigil.store.artifacts import ground_truth_root
 from vigil.store.metrics import MetricStore
@@ -197,3 +197,43 @@ def test_a_bias_schedule_without_an_analysis_config_fails_saying_what_it_needs(
     ex = run_scheduled(rt, "bias2", T0 + timedelta(days=1, hours=1))
     assert ex is not None and ex.status == "Failed"
     assert "config.analysis_config" in (ex.failure_reason or "")
+
+
+def test_a_window_without_a_positive_prediction_is_measured_not_failed():
+    """Clarify fails the whole job when the model predicted no positive (a complaint of its
+    users); a monitoring window computes the metrics by Clarify's division rules instead."""
+    from vigil.formats.clarify_config import AnalysisConfig
+
+    cfg = AnalysisConfig.from_dict({**CONFIG, "predicted_label": "pred"})
+    table = pa.table({"group": pa.array([0, 1, 0, 1, 1, 0]).dictionary_encode(),
+                      "income": [1.0] * 6, "age": [30] * 6,
+                      "approved": pa.array([1, 0, 1, 1, 0, 0]).dictionary_encode(),
+                      "pred": pa.array([0] * 6).dictionary_encode()})
+    baseline = {"version": "1.0", "post_training_bias_metrics": {
+        "label": "approved", "label_value_or_threshold": "1", "facets": {"group": [
+            {"value_or_threshold": "1", "metrics": [
+                {"name": "DPPL", "description": "x", "value": 0.01}]}]}}}
+    drift = bias_drift_check(table, cfg, baseline, stages=["post_training"])
+    metrics = {m["name"]: m["value"] for m in
+               drift.analysis.to_dict()["post_training_bias_metrics"]["facets"]["group"][0][
+                   "metrics"]}
+    assert metrics["DPPL"] == 0.0 and drift.violations == []
+
+
+def test_a_small_window_keeps_the_baselines_categorical_facet(scenario: dict):
+    """Clarify infers an int column of 40 rows or fewer as continuous, so `[1]` would select
+    nothing in a small window; the monitor keeps the kinds the baseline used."""
+    from vigil.formats.clarify_analysis import AnalysisDocument
+    from vigil.formats.clarify_config import AnalysisConfig
+    from vigil.monitor.bias import bias_table
+
+    base = AnalysisDocument.load(scenario["rt"].settings.baselines_root + "/fair")
+    merged = pa.table({"_c0": [0, 1, 1, 0, 1], "_c1": [1.0] * 5, "_c2": [30] * 5,
+                       "_o0": ["0.9", "0.2", "0.7", "0.4", "0.6"], "label": [1, 0, 1, 0, 1]})
+    table, cfg = bias_table(merged, AnalysisConfig.from_dict(CONFIG), {}, base)
+    assert pa.types.is_dictionary(table.schema.field("group").type)
+    assert table.column(cfg.predicted_label).to_pylist() == [1, 0, 1, 0, 1]
+    doc = bias_drift_check(table, cfg, base, stages=["post_training"]).analysis.to_dict()
+    (entry,) = doc["post_training_bias_metrics"]["facets"]["group"]
+    values = {m["name"]: m["value"] for m in entry["metrics"]}
+    assert entry["value_or_threshold"] == "1" and values["DPPL"] == pytest.approx(0.5 - 2 / 3)

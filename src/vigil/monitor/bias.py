@@ -101,11 +101,44 @@ def _bootstrap(config: Mapping[str, Any]) -> Bootstrap | None:
         raise ConfigError(f"config.bootstrap: {exc}") from None
 
 
+def _is_interval(text: Any) -> bool:
+    return isinstance(text, str) and text.startswith("(")
+
+
+def categorical_columns(baseline: AnalysisDocument) -> tuple[set[str], bool]:
+    """The facets the baseline treated as categorical (their values are not intervals), and
+    whether its label was (a small window must not flip them to continuous: Clarify infers the
+    type from the data, and an int column of 40 rows or fewer is continuous)."""
+    facets: set[str] = set()
+    label = True
+    for section in (baseline.pre_training, baseline.post_training):
+        if not section:
+            continue
+        label = label and not _is_interval(section.get("label_value_or_threshold"))
+        for facet, entries in (section.get("facets") or {}).items():
+            if entries and not any(_is_interval(e.get("value_or_threshold")) for e in entries):
+                facets.add(str(facet))
+    return facets, label
+
+
+def _categorical(table: pa.Table, name: str) -> pa.Table:
+    column = table.column(name)
+    if pa.types.is_dictionary(column.type):
+        return table
+    return table.set_column(
+        table.column_names.index(name), name, column.combine_chunks().dictionary_encode()
+    )
+
+
 def bias_table(
-    merged: pa.Table, analysis: AnalysisConfig, config: Mapping[str, Any]
+    merged: pa.Table,
+    analysis: AnalysisConfig,
+    config: Mapping[str, Any],
+    baseline: AnalysisDocument | None = None,
 ) -> tuple[pa.Table, AnalysisConfig]:
     """The joined window as the analysis config names its columns, and the config pointing
-    at the label and predicted-label columns (see the module's docstring)."""
+    at the label and predicted-label columns (see the module's docstring). With the
+    ``baseline``, facets and labels it treated as categorical stay categorical."""
     table = merged.drop_columns([c for c in merged.column_names if c.startswith("__")])
     outputs = output_columns(table.column_names, "BinaryClassification", config)
     out_names = {outputs.prediction, outputs.probability} - {None}
@@ -137,12 +170,25 @@ def bias_table(
             )
             pred = _PREDICTED
         cfg = replace(cfg, predicted_label=pred)
-    elif outputs.probability is not None:
+    elif outputs.probability is not None:  # Clarify's rule: score > threshold is 1
         score = renamed[outputs.probability]
         table = _as_float(table, score)
-        predictor = dict(cfg.predictor or {})
-        predictor["probability"] = score
-        cfg = replace(cfg, predicted_label=None, predictor=predictor)
+        predicted = pc.cast(pc.greater(table.column(score), threshold), pa.int64())
+        pred = _PREDICTED
+        while pred in table.column_names:
+            pred = "_" + pred
+        table = table.drop_columns([score]).append_column(pred, predicted)
+        cfg = replace(cfg, predicted_label=pred)
+    if baseline is not None:
+        facets, label_categorical = categorical_columns(baseline)
+        for facet in cfg.facets:
+            name = facet.name_or_index
+            if isinstance(name, str) and name in facets and name in table.column_names:
+                table = _categorical(table, name)
+        if label_categorical:
+            for column in (cfg.label, cfg.predicted_label):
+                if isinstance(column, str) and column in table.column_names:
+                    table = _categorical(table, column)
     return table, cfg
 
 
@@ -183,7 +229,7 @@ def execute_model_bias(
             records_read=window.table.num_rows,
             records_skipped=window.bad.count,
         )
-    table, analysis_config = bias_table(labels.joined.table, analysis_config, cfg)
+    table, analysis_config = bias_table(labels.joined.table, analysis_config, cfg, baseline)
     asked = analysis_config.pre_training is not None or analysis_config.post_training is not None
     stages = None if asked else ["post_training"]  # a model monitor: the model's bias
     drift = bias_drift_check(table, analysis_config, baseline, bootstrap=bootstrap, stages=stages)

@@ -29,6 +29,7 @@ OUTPUT_FILES = (
     "constraint_violations.json",
     "report.html",
     "analysis.json",
+    "anomalies.json",
 )
 STATUSES = EXECUTION_STATUSES
 

@@ -44,7 +44,7 @@ def save_explanation(
     """Write ``analysis.json`` (and, with ``local``, ``explanations_shap/out.csv``) into
     ``directory``; return the paths written."""
     out = Path(directory)
-    text = json.dumps(explanation.to_analysis(), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(explanation.to_analysis(), indent=4, ensure_ascii=False) + "\n"
     paths = [write_atomic(out / "analysis.json", text)]
     if local:
         paths.append(write_atomic(out / LOCAL_CSV, local_csv(explanation)))

@@ -60,6 +60,7 @@ def compute_analysis(
     stages: list[str] | None = None,
     strict_thresholds: bool = True,
     flip_jobs: int | None = -1,
+    require_positive_prediction: bool = True,
 ) -> AnalysisDocument:
     """Clarify's bias sections of ``analysis.json`` for a table (pyarrow, pandas, Polars) or
     :class:`BiasData`, following ``config`` (see :func:`~vigil.checks.bias.bias_report`)."""
@@ -77,6 +78,7 @@ def compute_analysis(
             methods=methods or "all",
             strict_thresholds=strict_thresholds,
             flip_jobs=flip_jobs,
+            require_positive_prediction=require_positive_prediction,
         )
         if stage == "pre_training":
             doc.pre_training = report.to_dict()

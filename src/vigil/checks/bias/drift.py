@@ -163,6 +163,7 @@ def metric_intervals(
         cfg.label_values_or_threshold,
         cfg.predicted_label if post else None,
         strict_thresholds=False,
+        require_positive_prediction=False,
     )
     codes = None
     if cfg.group_variable is not None:
@@ -243,7 +244,13 @@ def bias_drift_check(
     the allowed range count. Thresholds are not strict by default: an empty facet in a small
     window is a per-metric error, not a failed check."""
     data: BiasData = to_bias_data(window)
-    analysis = compute_analysis(data, config, stages=stages, strict_thresholds=strict_thresholds)
+    analysis = compute_analysis(
+        data,
+        config,
+        stages=stages,
+        strict_thresholds=strict_thresholds,
+        require_positive_prediction=False,  # a window where nobody was approved is measured
+    )
     intervals: dict[Key, Interval] = {}
     done = [s for s, key in SECTIONS.items() if key in analysis.to_dict()]
     if bootstrap is not None:

@@ -128,8 +128,13 @@ def collapse_labels(
     predicted_label: str | int | None = None,
     *,
     strict_thresholds: bool = True,
+    require_positive_prediction: bool = True,
 ) -> Collapsed:
-    """The boolean label and predicted label (Clarify's §1 rules and whole-report errors)."""
+    """The boolean label and predicted label (Clarify's §1 rules and whole-report errors).
+
+    Without ``require_positive_prediction`` (a monitoring window) no positive prediction is
+    not an error: the metrics are computed by Clarify's division rules, so a window of a few
+    records where the model approved nobody does not fail the whole execution."""
     name, raw = data.column(label, "label")
     if not values:
         raise BiasReportError("label_values_or_threshold: required for bias metrics (got none)")
@@ -174,7 +179,7 @@ def collapse_labels(
                 predicted = select_categorical(praw, values)
             except SelectionError as exc:
                 raise BiasReportError(f"predicted_label {pname!r}: {exc.message}") from None
-        if not predicted.any():
+        if require_positive_prediction and not predicted.any():
             raise BiasReportError(f"predicted_label {pname!r}: {NO_POSITIVE_PREDICTION}")
     return Collapsed(name, text, positive, predicted)
 
@@ -243,6 +248,7 @@ def bias_report(
     methods: str | Sequence[str] | None = "all",
     strict_thresholds: bool = True,
     flip_jobs: int | None = -1,
+    require_positive_prediction: bool = True,
 ) -> StageReport:
     """One stage (``pre_training`` or ``post_training``) of Clarify's bias analysis.
 
@@ -263,6 +269,7 @@ def bias_report(
         config.label_values_or_threshold,
         config.predicted_label if post else None,
         strict_thresholds=strict_thresholds,
+        require_positive_prediction=require_positive_prediction,
     )
     codes = None
     if config.group_variable is not None:
