@@ -38,6 +38,7 @@ from vigil.errors import ConfigError
 from vigil.formats._base import write_atomic
 from vigil.formats.clarify_analysis import AnalysisDocument
 from vigil.formats.clarify_explain import ExplainConfig, parse_explain_config, read_explanations
+from vigil.metrics import contract as mc
 from vigil.monitor.emission_clarify import explainability_data
 from vigil.monitor.lifecycle import fail_empty, figure_time, finish, outcome
 from vigil.monitor.runtime import Runtime
@@ -56,6 +57,8 @@ RECORDS_FILE = Path("explanations_shap") / "records.jsonl"
 DEFAULT_NDCG_THRESHOLD = 0.9
 DEFAULT_TIME_BUDGET = 3600.0
 _CSV_FEATURE = re.compile(r"_c(\d+)$")
+#: a label's expected value in records.jsonl: the same word as Clarify's metric name
+_EXPECTED_KEY = mc.EXPECTED_VALUE
 
 
 def explain_config(config: Mapping[str, Any], baseline_uri: str) -> ExplainConfig:
@@ -119,7 +122,7 @@ def _records(window: Window, x: np.ndarray, explanation: Explanation) -> bytes:
             "features": dict(zip(names, values)),
             "explanations": {
                 lab.label: {
-                    "expected_value": lab.expected_value,
+                    _EXPECTED_KEY: lab.expected_value,
                     "shap_values": dict(
                         zip(explanation.feature_names, map(float, np.asarray(lab.local[i])))
                     ),
@@ -180,7 +183,7 @@ def execute_model_explainability(
         json.dumps({"version": "1.0", "violations": violations}, indent=4) + "\n",
     )
     base_doc = {"explanations": {"kernel_shap": {
-        label: {"global_shap_values": a.global_shap_values, "expected_value": a.expected_value}
+        label: {"global_shap_values": a.global_shap_values, _EXPECTED_KEY: a.expected_value}
         for label, a in baseline.items()}}}
     write_atomic(
         out / "report.html",
