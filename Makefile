@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_model_quality.py
 	$(PY) bench/bench_alarms.py
 	$(PY) bench/bench_delivery.py
+	$(PY) bench/check_kl_div_evidently.py
 	bash tests/oracles/setup.sh
 	$(PY) bench/bench_bias.py
 
