@@ -237,3 +237,15 @@ def test_a_small_window_keeps_the_baselines_categorical_facet(scenario: dict):
     (entry,) = doc["post_training_bias_metrics"]["facets"]["group"]
     values = {m["name"]: m["value"] for m in entry["metrics"]}
     assert entry["value_or_threshold"] == "1" and values["DPPL"] == pytest.approx(0.5 - 2 / 3)
+
+
+def test_a_facet_missing_from_the_window_fails_the_execution_naming_it(scenario: dict):
+    rt = scenario["rt"]
+    upsert_schedule(rt.db, ScheduleSpec(
+        name="bias3", endpoint="loans", baseline="fair", expression="rate(1 hour)",
+        window_start_offset="-P1DT1H", window_end_offset="-P1D", monitor_type="ModelBias",
+        config={"analysis_config": {**CONFIG, "facet": [{"name_or_index": "gender",
+                                                          "value_or_threshold": [1]}]}}))
+    ex = run_scheduled(rt, "bias3", T0 + timedelta(days=1, hours=1))
+    assert ex is not None and ex.status == "Failed"
+    assert "facet 'gender' is not a column of the data" in (ex.failure_reason or "")

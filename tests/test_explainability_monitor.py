@@ -196,3 +196,16 @@ def test_a_model_outside_the_code_directory_is_refused(scenario: dict, tmp_path:
     ex = run_scheduled(rt, "rogue", T0 + timedelta(hours=1))
     assert ex is not None and ex.status == "Failed"
     assert "VIGIL_CODE_DIR" in (ex.failure_reason or "")
+
+
+def test_a_serving_endpoint_that_does_not_answer_fails_the_execution_naming_it(scenario: dict):
+    from live_server import free_port
+
+    rt = scenario["rt"]
+    url = f"http://127.0.0.1:{free_port()}/invocations"
+    upsert_schedule(rt.db, ScheduleSpec(
+        name="down", endpoint="churn", baseline="shap", expression="rate(1 hour)",
+        monitor_type="ModelExplainability", config={"model": url}))
+    ex = run_scheduled(rt, "down", T0 + timedelta(hours=1))
+    assert ex is not None and ex.status == "Failed"
+    assert url in (ex.failure_reason or ""), ex.failure_reason
