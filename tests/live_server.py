@@ -10,15 +10,17 @@ Use it from a test module with ``from live_server import LiveServer, free_port``
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, Any
 
 import httpx
 import uvicorn
@@ -53,6 +55,22 @@ def wait_for_health(url: str, seconds: float, alive: Callable[[], bool] = lambda
         assert alive(), f"the server at {url} stopped before it answered /health"
         assert time.monotonic() < deadline, f"the server at {url} did not start in {seconds} s"
         time.sleep(0.05)
+
+
+class Hook(BaseHTTPRequestHandler):
+    """A loopback webhook receiver's handler: every POSTed JSON body with its arrival time in
+    :attr:`received` (reset it before a test; serve it with ``ThreadingHTTPServer``)."""
+
+    received: list[tuple[float, dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        Hook.received.append((time.time(), json.loads(body)))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
 
 
 class LiveServer:

@@ -4,35 +4,21 @@ over HTTP and a loopback webhook. The drift ALARM arrives within a minute and a 
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 import threading
 import time
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import numpy as np
 
 from conftest import sagemaker_columns
-from live_server import free_port, start_vigil_server
+from live_server import Hook, free_port, start_vigil_server
 from test_runtime import cli
-
-
-class Hook(BaseHTTPRequestHandler):
-    received: list[tuple[float, dict]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        Hook.received.append((time.time(), json.loads(body)))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 def _drifting(cols: dict[str, list[float]], n: int, seed: int) -> bytes:

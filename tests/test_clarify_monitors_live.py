@@ -16,7 +16,7 @@ import subprocess
 import threading
 import time
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -24,23 +24,10 @@ import joblib
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from live_server import VIGIL, free_port, start_vigil_server
+from live_server import VIGIL, Hook, free_port, start_vigil_server
 from test_runtime import cli
 
 HEADERS = ["group", "income", "age"]
-
-
-class Hook(BaseHTTPRequestHandler):
-    received: list[tuple[float, dict]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        Hook.received.append((time.time(), json.loads(body)))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 def _people(rng: np.random.Generator, n: int, shifted: bool) -> np.ndarray:
