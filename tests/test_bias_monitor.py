@@ -230,7 +230,10 @@ def test_a_small_window_keeps_the_baselines_categorical_facet(scenario: dict):
     base = AnalysisDocument.load(scenario["rt"].settings.baselines_root + "/fair")
     merged = pa.table({"_c0": [0, 1, 1, 0, 1], "_c1": [1.0] * 5, "_c2": [30] * 5,
                        "_o0": ["0.9", "0.2", "0.7", "0.4", "0.6"], "label": [1, 0, 1, 0, 1]})
-    table, cfg = bias_table(merged, AnalysisConfig.from_dict(CONFIG), {}, base)
+    training = {**CONFIG, "headers": [*CONFIG["headers"], "score"],
+                "predictor": {"probability": "score"}}  # the training config, as it was
+    table, cfg = bias_table(merged, AnalysisConfig.from_dict(training), {}, base)
+    assert table.column_names[:3] == ["group", "income", "age"]
     assert pa.types.is_dictionary(table.schema.field("group").type)
     assert table.column(cfg.predicted_label).to_pylist() == [1, 0, 1, 0, 1]
     doc = bias_drift_check(table, cfg, base, stages=["post_training"]).analysis.to_dict()

@@ -147,7 +147,9 @@ def bias_table(
     names = list(table.column_names)
     headers = analysis.headers
     if headers and all(_CSV_FEATURE.match(c) for c in features):
-        feature_headers = [h for h in headers if h != analysis.label]
+        # a training config's headers also name the label, prediction and score columns
+        skip = {analysis.label, analysis.predicted_label, analysis.probability}
+        feature_headers = [h for h in headers if h not in skip]
         if len(feature_headers) == len(features):
             order = {c: int(_CSV_FEATURE.match(c).group(1)) for c in features}  # type: ignore[union-attr]
             names = [feature_headers[order[c]] if c in order else c for c in names]
