@@ -209,3 +209,20 @@ def test_a_serving_endpoint_that_does_not_answer_fails_the_execution_naming_it(s
     ex = run_scheduled(rt, "down", T0 + timedelta(hours=1))
     assert ex is not None and ex.status == "Failed"
     assert url in (ex.failure_reason or ""), ex.failure_reason
+
+
+def test_a_damaged_line_of_the_records_is_skipped_not_a_server_error(scenario: dict):
+    from vigil.app.explanations import find_explanation
+    from vigil.errors import NotFoundError
+
+    rt = scenario["rt"]
+    records = Path(scenario["executions"][-1].output_uri) / "explanations_shap" / "records.jsonl"
+    text = records.read_text()
+    records.write_text('{"inference_id": "r-broken", tru\n' + text)
+    try:
+        i = (HOURS - 1) * PER_HOUR + 1
+        assert find_explanation(rt.db, "churn", f"r{i}")["inference_id"] == f"r{i}"
+        with pytest.raises(NotFoundError):
+            find_explanation(rt.db, "churn", "r-broken")
+    finally:
+        records.write_text(text)

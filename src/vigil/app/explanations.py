@@ -57,7 +57,12 @@ def find_explanation(db: Database, endpoint: str, record_id: str) -> dict[str, A
             for line in f:
                 if needle not in line:  # cheap test before parsing
                     continue
-                doc = orjson.loads(line)
+                try:
+                    doc = orjson.loads(line)
+                except orjson.JSONDecodeError:  # not a record: a damaged line is skipped
+                    continue
+                if not isinstance(doc, dict):
+                    continue
                 if record_id in (doc.get("inference_id"), doc.get("event_id")):
                     return {
                         "endpoint": endpoint,

@@ -22,6 +22,7 @@ ids, read by ``GET /endpoints/{name}/explanations/{id}``).
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -177,7 +178,10 @@ def execute_model_explainability(
     local = bool(config.shap.save_local_shap_values)
     save_explanation(explanation, out, local=local)
     if local:
-        (out / RECORDS_FILE).write_bytes(_records(window, x, explanation))
+        records = out / RECORDS_FILE
+        partial = records.with_name(records.name + ".partial")
+        partial.write_bytes(_records(window, x, explanation))
+        os.replace(partial, records)  # a reader sees the old file or the whole new one
     write_atomic(
         out / "constraint_violations.json",
         json.dumps({"version": "1.0", "violations": violations}, indent=4) + "\n",
