@@ -226,14 +226,17 @@ def test_a_small_window_keeps_the_baselines_categorical_facet(scenario: dict):
     from vigil.formats.clarify_analysis import AnalysisDocument
     from vigil.formats.clarify_config import AnalysisConfig
     from vigil.monitor.bias import bias_table
+    from vigil.monitor.windows import named_features
 
     base = AnalysisDocument.load(scenario["rt"].settings.baselines_root + "/fair")
-    merged = pa.table({"_c0": [0, 1, 1, 0, 1], "_c1": [1.0] * 5, "_c2": [30] * 5,
+    training = AnalysisConfig.from_dict({**CONFIG, "headers": [*CONFIG["headers"], "score"],
+                                         "predictor": {"probability": "score"}})
+    # the training config's headers name the captured inputs, less label and score
+    assert named_features({}, training.headers, training.label, training.predicted_label,
+                          training.probability) == {"feature_names": ["group", "income", "age"]}
+    merged = pa.table({"group": [0, 1, 1, 0, 1], "income": [1.0] * 5, "age": [30] * 5,
                        "_o0": ["0.9", "0.2", "0.7", "0.4", "0.6"], "label": [1, 0, 1, 0, 1]})
-    training = {**CONFIG, "headers": [*CONFIG["headers"], "score"],
-                "predictor": {"probability": "score"}}  # the training config, as it was
-    table, cfg = bias_table(merged, AnalysisConfig.from_dict(training), {}, base)
-    assert table.column_names[:3] == ["group", "income", "age"]
+    table, cfg = bias_table(merged, training, {}, base)
     assert pa.types.is_dictionary(table.schema.field("group").type)
     assert table.column(cfg.predicted_label).to_pylist() == [1, 0, 1, 0, 1]
     doc = bias_drift_check(table, cfg, base, stages=["post_training"]).analysis.to_dict()

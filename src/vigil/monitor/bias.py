@@ -25,7 +25,6 @@ One execution:
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -44,7 +43,7 @@ from vigil.monitor.emission_clarify import bias_data
 from vigil.monitor.lifecycle import FAILED, fail_empty, figure_time, finish, outcome
 from vigil.monitor.model_quality import join_labels, no_labels_reason, output_columns
 from vigil.monitor.runtime import Runtime
-from vigil.monitor.windows import read_execution_window
+from vigil.monitor.windows import named_features, read_execution_window
 from vigil.report.clarify import render_bias_report
 from vigil.store.artifacts import output_dir
 from vigil.store.models import Endpoint, Execution, Schedule
@@ -52,7 +51,6 @@ from vigil.store.models import Endpoint, Execution, Schedule
 __all__ = ["bias_config", "bias_table", "execute_model_bias", "load_analysis_baseline"]
 
 CONFIG_FILE = "analysis_config.json"
-_CSV_FEATURE = re.compile(r"_c(\d+)$")
 _PREDICTED = "predicted_label"
 
 
@@ -141,18 +139,7 @@ def bias_table(
     ``baseline``, facets and labels it treated as categorical stay categorical."""
     table = merged.drop_columns([c for c in merged.column_names if c.startswith("__")])
     outputs = output_columns(table.column_names, "BinaryClassification", config)
-    out_names = {outputs.prediction, outputs.probability} - {None}
-    out_names |= {c for c in table.column_names if c.startswith("_o")}
-    features = [c for c in table.column_names if c not in out_names and c != LABEL_COLUMN]
     names = list(table.column_names)
-    headers = analysis.headers
-    if headers and all(_CSV_FEATURE.match(c) for c in features):
-        # a training config's headers also name the label, prediction and score columns
-        skip = {analysis.label, analysis.predicted_label, analysis.probability}
-        feature_headers = [h for h in headers if h not in skip]
-        if len(feature_headers) == len(features):
-            order = {c: int(_CSV_FEATURE.match(c).group(1)) for c in features}  # type: ignore[union-attr]
-            names = [feature_headers[order[c]] if c in order else c for c in names]
     label = analysis.label if isinstance(analysis.label, str) else LABEL_COLUMN
     if label != LABEL_COLUMN and label in names:
         raise ConfigError(
@@ -218,7 +205,11 @@ def execute_model_bias(
     baseline = load_analysis_baseline(baseline_uri)
     analysis_config = bias_config(cfg, baseline_uri)
     bootstrap = _bootstrap(cfg)
-    window = read_execution_window(rt, schedule, ex, endpoint, content="both")
+    window = read_execution_window(
+        rt, schedule, ex, endpoint, content="both",
+        **named_features(cfg, analysis_config.headers, analysis_config.label,
+                         analysis_config.predicted_label, analysis_config.probability),
+    )
     if window.table.num_rows == 0:
         return fail_empty(rt, ex, window)
     labels = join_labels(rt, ex, window)

@@ -23,14 +23,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import orjson
-import pyarrow as pa
 
 from vigil.analysis.explain import Explanation, explain_matrix, read_features, save_explanation
 from vigil.capture.window import Window
@@ -43,21 +41,20 @@ from vigil.metrics import contract as mc
 from vigil.monitor.emission_clarify import explainability_data
 from vigil.monitor.lifecycle import fail_empty, figure_time, finish, outcome
 from vigil.monitor.runtime import Runtime
-from vigil.monitor.windows import read_execution_window
+from vigil.monitor.windows import named_features, read_execution_window
 from vigil.net.predictors import load_model
 from vigil.report.clarify import render_explainability_report
 from vigil.store.artifacts import output_dir
 from vigil.store.code_policy import CodePolicy
 from vigil.store.models import Endpoint, Execution, Schedule
 
-__all__ = ["RECORDS_FILE", "execute_model_explainability", "explain_config", "window_features"]
+__all__ = ["RECORDS_FILE", "execute_model_explainability", "explain_config"]
 
 CONFIG_FILE = "analysis_config.json"
 #: Vigil's per-record explanations of an execution, beside Clarify's out.csv
 RECORDS_FILE = Path("explanations_shap") / "records.jsonl"
 DEFAULT_NDCG_THRESHOLD = 0.9
 DEFAULT_TIME_BUDGET = 3600.0
-_CSV_FEATURE = re.compile(r"_c(\d+)$")
 #: a label's expected value in records.jsonl: the same word as Clarify's metric name
 _EXPECTED_KEY = mc.EXPECTED_VALUE
 
@@ -81,20 +78,6 @@ def explain_config(config: Mapping[str, Any], baseline_uri: str) -> ExplainConfi
         except (ConfigError, orjson.JSONDecodeError) as exc:
             raise ConfigError(f"{beside}: {getattr(exc, 'message', exc)}") from None
     return parse_explain_config({})
-
-
-def window_features(window: Window, config: ExplainConfig) -> pa.Table:
-    """The window's input columns, named by ``headers`` when the CSV gave ``_c0``..."""
-    table = window.features()
-    names = list(table.column_names)
-    headers = config.headers
-    if headers and names and all(_CSV_FEATURE.match(c) for c in names):
-        features = [h for h in headers if h != config.label]
-        if len(features) == len(names):
-            table = table.rename_columns(
-                [features[int(_CSV_FEATURE.match(c).group(1))] for c in names]  # type: ignore[union-attr]
-            )
-    return table
 
 
 def _number(config: Mapping[str, Any], key: str, default: float | None) -> float | None:
@@ -157,10 +140,13 @@ def execute_model_explainability(
     config = explain_config(cfg, baseline_uri)
     policy = CodePolicy.from_settings(rt.settings)
     resolved = policy.model_reference(spec, field="config.model")  # a file: its real path
-    window = read_execution_window(rt, schedule, ex, endpoint, content="input")
+    window = read_execution_window(
+        rt, schedule, ex, endpoint, content="input",
+        **named_features(cfg, config.headers, config.label),
+    )
     if window.table.num_rows == 0:
         return fail_empty(rt, ex, window)
-    table = window_features(window, config)
+    table = window.features()
     loaded = load_model(resolved, config.predictor, policy=policy)
     x, names = read_features(table, config)
     explanation = explain_matrix(

@@ -9,6 +9,7 @@ are read with the options of the schedule's ``config`` named in :data:`WINDOW_OP
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +19,7 @@ from vigil.schedule import parse_schedule, window_for
 from vigil.store.code_policy import CodePolicy
 from vigil.store.models import Endpoint, Execution, Schedule
 
-__all__ = ["WINDOW_OPTIONS", "execution_window", "read_execution_window"]
+__all__ = ["WINDOW_OPTIONS", "execution_window", "named_features", "read_execution_window"]
 
 #: the keys of a schedule's ``config`` passed on to :func:`~vigil.capture.window.read_window`
 WINDOW_OPTIONS = (
@@ -37,6 +38,24 @@ def execution_window(schedule: Schedule, scheduled_time: datetime) -> tuple[date
     start = schedule.window_start_offset or None
     end = schedule.window_end_offset or None
     return window_for(parse_schedule(schedule.expression), scheduled_time, start, end)
+
+
+def named_features(
+    config: Mapping[str, Any], headers: Sequence[str] | None, *not_features: object
+) -> dict[str, Any]:
+    """The reading option that names positional (CSV) inputs by a Clarify config's
+    ``headers``, less the columns that are not inputs (label, prediction, score); nothing when
+    there are no headers or the schedule names its features itself (``feature_names``).
+
+    >>> named_features({}, ["group", "age", "approved"], "approved")
+    {'feature_names': ['group', 'age']}
+    >>> named_features({"feature_names": ["a"]}, ["group"])
+    {}
+    """
+    if not headers or config.get("feature_names") is not None:
+        return {}
+    skip = {n for n in not_features if n is not None}
+    return {"feature_names": [h for h in headers if h not in skip]}
 
 
 def read_execution_window(
