@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import sys
 import threading
@@ -145,6 +146,11 @@ def run(output: Path, port: int = 8080, keep_running: bool = True) -> int:
     """Run the demo; returns 0 when the executions turned out as expected."""
     started = time.monotonic()
     data_dir = output / "data"
+    if data_dir.exists():
+        # the demo's own state from an earlier run (whose server kept running and went on
+        # scheduling real hours) would show up among this run's executions: start afresh
+        shutil.rmtree(data_dir)
+        print(f"removed the previous demo's data in {data_dir}")
     # the retrain workflow's one command: the only code this installation may run; the demo
     # evaluates its alarms itself at simulated times (the server's loop, evaluating at the real
     # time, would race it)
