@@ -21,6 +21,10 @@ def test_platform_demo_runs_end_to_end(tmp_path: Path):
         os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p
     )}  # fmt: skip
     cwd, tmp_path = tmp_path, tmp_path / "demo-output"
+    # a previous demo's state (a damaged database here) is replaced, not reused: its
+    # executions would show up among this run's
+    (tmp_path / "data").mkdir(parents=True)
+    (tmp_path / "data" / "vigil.db").write_bytes(b"left over by an earlier demo")
     done = subprocess.run(
         [
             sys.executable,
@@ -42,6 +46,7 @@ def test_platform_demo_runs_end_to_end(tmp_path: Path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert time.monotonic() - started < 120
     out = done.stdout
+    assert "removed the previous demo's data" in out
     assert "created 6, updated 0, unchanged 0" in out
     assert out.count("Completed                ") == 4
     assert out.count("CompletedWithViolations") == 3
