@@ -47,6 +47,7 @@ bench: $(STAMP)
 	bash bench/setup_peers.sh
 	$(PY) bench/run_bench.py --repeat $(BENCH_REPEAT)
 	$(PY) bench/bench_capture.py
+	$(PY) bench/bench_telemetry.py
 	$(PY) bench/bench_window.py
 	$(PY) bench/bench_metrics.py
 	$(PY) bench/bench_ingest.py

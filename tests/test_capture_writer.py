@@ -65,6 +65,9 @@ def test_public_names() -> None:
     assert set(vigil.capture.__all__) == {
         "CaptureMiddleware", "CaptureStats", "CaptureWriter", "WSGICaptureMiddleware",
         "close_all", "flush_all", "install_sigterm_flush", "recover", "Window", "read_window",
+        # serving telemetry (issue 11)
+        "HttpSink", "MetricSink", "ServingTelemetry", "TelemetryMiddleware", "TelemetryStats",
+        "WSGITelemetryMiddleware", "prometheus_text", "store_sink",
     }
 
 

@@ -25,6 +25,8 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ lo
     from vigil.app.explain import explain
     from vigil.capture.ground_truth import write_ground_truth
     from vigil.capture.middleware import CaptureMiddleware, WSGICaptureMiddleware
+    from vigil.capture.publisher import ServingTelemetry
+    from vigil.capture.telemetry import TelemetryMiddleware, WSGITelemetryMiddleware
     from vigil.capture.window import read_window
     from vigil.capture.writer import CaptureWriter
     from vigil.checks.drift import DriftResult
@@ -80,6 +82,9 @@ _LAZY = {
     "CaptureWriter": "vigil.capture.writer",
     "CaptureMiddleware": "vigil.capture.middleware",
     "WSGICaptureMiddleware": "vigil.capture.middleware",
+    "ServingTelemetry": "vigil.capture.publisher",
+    "TelemetryMiddleware": "vigil.capture.telemetry",
+    "WSGITelemetryMiddleware": "vigil.capture.telemetry",
     "read_window": "vigil.capture.window",
     "write_ground_truth": "vigil.capture.ground_truth",
     "Database": "vigil.store.db",
@@ -123,11 +128,14 @@ __all__ = [
     "KLLSketch",
     "MetricDatum",
     "MetricStore",
+    "ServingTelemetry",
     "Settings",
     "Statistics",
+    "TelemetryMiddleware",
     "VigilError",
     "Violation",
     "WSGICaptureMiddleware",
+    "WSGITelemetryMiddleware",
     "__version__",
     "analyze",
     "analyze_model_quality",

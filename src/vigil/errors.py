@@ -50,6 +50,7 @@ which ``tests/test_errors.py`` compares with the classes the code defines::
     ├── OutboundRefusedError           outbound_refused      vigil.net.errors               also PermissionError
     ├── SchemaOutdatedError            schema_outdated       vigil.store.errors             also RuntimeError
     ├── SchemaTooNewError              schema_too_new        vigil.store.errors             also RuntimeError
+    ├── TelemetrySendError            telemetry_send        vigil.capture.errors           also RuntimeError
     └── TimeBudgetError                time_budget           vigil.analysis.explain.budget  also TimeoutError
 
 Two families carry codes of their own beside the class's: :class:`~vigil.server.errors.ApiError`

@@ -9,3 +9,14 @@ class CaptureBodyTypeError(VigilError, TypeError):
     """A request or response body given to ``capture()`` that is neither bytes nor str."""
 
     code = "capture_body_type"
+
+
+class TelemetrySendError(VigilError, RuntimeError):
+    """Serving telemetry that a sink could not deliver. ``retryable`` False means the receiver
+    refused the data itself (a 4xx other than 408 or 429): sending it again cannot help."""
+
+    code = "telemetry_send"
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable

@@ -10,6 +10,12 @@ configured headers. What the client sees is unchanged (streamed responses still 
 failing capture is logged, never raised into the app. Responses with a status of 400 or more
 are not captured unless ``capture_errors=True``.
 
+With ``telemetry=`` (a :class:`~vigil.capture.ServingTelemetry`) they also count every request
+of those routes as SageMaker's endpoint metrics: ``ModelLatency`` is the time spent in the
+wrapped app, ``OverheadLatency`` the middleware's own time (header parsing, the capture
+call's serialisation and enqueueing, counting), with the status the app answered (an
+exception raised by the app counts as a 5xx, and is re-raised).
+
 >>> from vigil.capture.middleware import RouteMatcher
 >>> match = RouteMatcher(("/invocations", "/predict/*"))
 >>> match("/invocations"), match("/predict/churn"), match("/predict"), match("/health")
@@ -20,9 +26,11 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping, Sequence
 from typing import Any
 
+from vigil.capture.publisher import ServingTelemetry
 from vigil.capture.writer import CaptureWriter
 
 log = logging.getLogger(__name__)
@@ -32,6 +40,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+Timer = Callable[[], int]
 
 DEFAULT_ROUTES = ("/invocations",)
 
@@ -58,8 +67,12 @@ class _Capturer:
         inference_id_header: str | None,
         custom_attributes_header: str | None,
         capture_errors: bool,
+        telemetry: ServingTelemetry | None = None,
+        timer: Timer = time.perf_counter_ns,
     ) -> None:
         self.writer = writer
+        self.telemetry = telemetry
+        self.timer = timer
         self.match = RouteMatcher(routes)
         self.id_header = inference_id_header.lower() if inference_id_header else None
         self.attr_header = custom_attributes_header.lower() if custom_attributes_header else None
@@ -104,15 +117,20 @@ class CaptureMiddleware(_Capturer):
         inference_id_header: str | None = "X-Inference-Id",
         custom_attributes_header: str | None = "X-Custom-Attributes",
         capture_errors: bool = False,
+        telemetry: ServingTelemetry | None = None,
+        timer: Timer = time.perf_counter_ns,
     ) -> None:
         super().__init__(writer, routes, inference_id_header, custom_attributes_header,
-                         capture_errors)
+                         capture_errors, telemetry, timer)
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.match(scope.get("path", "")):
             await self.app(scope, receive, send)
             return
+        telemetry, timer = self.telemetry, self.timer
+        entered = timer() if telemetry is not None else 0
+        own = [0]  # ns of our own work inside the app's call (the capture call)
         content_type = inference_id = attributes = None
         for name, value in scope.get("headers") or ():
             key = name.decode("latin-1").lower()
@@ -143,10 +161,26 @@ class CaptureMiddleware(_Capturer):
             if kind == "http.response.body":
                 response.append(message.get("body", b""))
                 if not message.get("more_body", False):
+                    begun = timer() if telemetry is not None else 0
                     self.record(started["status"], b"".join(request), b"".join(response),
                                 content_type, started["accept"], inference_id, attributes)
+                    if telemetry is not None:
+                        own[0] += timer() - begun
 
-        await self.app(scope, receive_copy, send_copy)
+        if telemetry is None:
+            await self.app(scope, receive_copy, send_copy)
+            return
+        called = timer()
+        try:
+            await self.app(scope, receive_copy, send_copy)
+        except BaseException:
+            returned = timer()
+            telemetry.record(returned - called - own[0],
+                             called - entered + own[0] + timer() - returned, 500)
+            raise
+        returned = timer()
+        telemetry.record(returned - called - own[0],
+                         called - entered + own[0] + timer() - returned, started["status"])
 
 
 class WSGICaptureMiddleware(_Capturer):
@@ -160,9 +194,11 @@ class WSGICaptureMiddleware(_Capturer):
         inference_id_header: str | None = "X-Inference-Id",
         custom_attributes_header: str | None = "X-Custom-Attributes",
         capture_errors: bool = False,
+        telemetry: ServingTelemetry | None = None,
+        timer: Timer = time.perf_counter_ns,
     ) -> None:
         super().__init__(writer, routes, inference_id_header, custom_attributes_header,
-                         capture_errors)
+                         capture_errors, telemetry, timer)
         self.app = app
 
     @staticmethod
@@ -174,6 +210,8 @@ class WSGICaptureMiddleware(_Capturer):
     ) -> Iterable[bytes]:
         if not self.match(environ.get("PATH_INFO", "")):
             return self.app(environ, start_response)
+        telemetry, timer = self.telemetry, self.timer
+        entered = timer() if telemetry is not None else 0
         request = _read_body(environ)
         environ["wsgi.input"] = io.BytesIO(request)
         environ["CONTENT_LENGTH"] = str(len(request))
@@ -202,7 +240,15 @@ class WSGICaptureMiddleware(_Capturer):
                         environ.get(id_key) if id_key else None,
                         environ.get(attr_key) if attr_key else None)
 
-        return _CopyingIterable(self.app(environ, start_copy), chunks, done)
+        if telemetry is None:
+            return _CopyingIterable(self.app(environ, start_copy), chunks, done)
+        count = _Counted(telemetry, timer, entered, state)
+        try:
+            body = self.app(environ, start_copy)
+        except BaseException:
+            count.finish(failed=True)
+            raise
+        return _CopyingIterable(body, chunks, done, count)
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
@@ -222,23 +268,68 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     return b""
 
 
+class _Counted:
+    """One WSGI request's telemetry: the app is "in" from its call until its response
+    iterable is exhausted (or closed, or raises); our own work in between is subtracted."""
+
+    def __init__(
+        self, telemetry: ServingTelemetry, timer: Timer, entered: int, state: dict[str, Any]
+    ) -> None:
+        self.telemetry, self.timer, self.entered, self.state = telemetry, timer, entered, state
+        self.called = timer()
+        self.own = 0
+        self.finished = False
+
+    def finish(self, failed: bool = False) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        returned = self.timer()
+        self.telemetry.record(returned - self.called - self.own,
+                              self.called - self.entered + self.own + self.timer() - returned,
+                              500 if failed else self.state["status"])  # fmt: skip
+
+
 class _CopyingIterable:
     """The app's response iterable, keeping a copy; captures once it has been sent whole."""
 
     def __init__(
-        self, inner: Iterable[bytes], chunks: list[bytes], done: Callable[[], None]
+        self,
+        inner: Iterable[bytes],
+        chunks: list[bytes],
+        done: Callable[[], None],
+        count: _Counted | None = None,
     ) -> None:
         self.inner = inner
         self.chunks = chunks
         self.done = done
+        self.count = count
 
     def __iter__(self) -> Iterator[bytes]:
-        for chunk in self.inner:
-            self.chunks.append(chunk)
-            yield chunk
+        count = self.count
+        if count is None:
+            for chunk in self.inner:
+                self.chunks.append(chunk)
+                yield chunk
+            self.done()
+            return
+        try:
+            for chunk in self.inner:
+                self.chunks.append(chunk)
+                yield chunk
+        except Exception:
+            count.finish(failed=True)
+            raise
+        begun = count.timer()
         self.done()
+        count.own += count.timer() - begun
+        count.finish()
 
     def close(self) -> None:
         close = getattr(self.inner, "close", None)
-        if close is not None:
-            close()
+        try:
+            if close is not None:
+                close()
+        finally:
+            if self.count is not None:
+                self.count.finish()
