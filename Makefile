@@ -19,13 +19,15 @@ demo: $(STAMP)
 	$(VENV)/bin/vigil demo --output demo-output
 
 # Debian packages the integration tests run for real: PostgreSQL (a throwaway cluster on
-# 127.0.0.1 per test session) and Alertmanager. Installed once; skipped when already there.
+# 127.0.0.1 per test session), Alertmanager and Prometheus (+ promtool). Installed once; skipped
+# when already there.
 system-deps:
-	@{ ls /usr/lib/postgresql/*/bin/initdb && command -v prometheus-alertmanager; } \
+	@{ ls /usr/lib/postgresql/*/bin/initdb && command -v prometheus-alertmanager \
+	    && command -v prometheus && command -v promtool; } \
 	  >/dev/null 2>&1 || { \
 	  command -v apt-get >/dev/null || { echo "need apt-get to install test services"; exit 1; }; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install \
-	    -y -qq --no-install-recommends postgresql prometheus-alertmanager >/dev/null; }
+	    -y -qq --no-install-recommends postgresql prometheus-alertmanager prometheus >/dev/null; }
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench

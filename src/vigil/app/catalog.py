@@ -37,6 +37,7 @@ from vigil.app.config import (
     VigilConfig,
     diff_config,
 )
+from vigil.app.prom_targets import put_scrape_config, stored_scrape_configs
 from vigil.app.references import action_targets, check_alarm_actions, check_references
 from vigil.app.secrets import stored_form
 from vigil.errors import ConfigError, NotFoundError
@@ -249,6 +250,7 @@ def current_config(db: Database, secrets: str = "diff") -> VigilConfig:
         baselines=baselines,
         schedules=schedules,
         **_alerting_config(db, secrets),
+        scrape_configs=stored_scrape_configs(db, secrets),
     )
 
 
@@ -325,6 +327,7 @@ def apply_config(settings: Settings, db: Database, desired: VigilConfig) -> Plan
         "alarm": lambda spec: put_alarm(db, spec),
         "workflow": lambda spec: put_workflow(db, spec, environ=os.environ),
         "rule": lambda spec: put_rule(db, spec, environ=os.environ),
+        "scrape_config": lambda spec: put_scrape_config(db, spec, environ=os.environ),
     }
     for kind_plan in plan.kinds:
         run = by_kind[kind_plan.kind]

@@ -30,6 +30,7 @@ from vigil.actions.engine import Runner
 from vigil.actions.recovery import recover_runs
 from vigil.alerts.notify import flush_groups, make_outbox, notify_transitions, repush_firing
 from vigil.alerts.service import evaluate_alarms
+from vigil.app.prom_scrape import ScrapeLoop, start_scraping
 from vigil.metrics import contract as mc
 from vigil.metrics.datum import MetricDatum
 from vigil.monitor.runner import rerun, run_scheduled
@@ -179,6 +180,7 @@ class Scheduler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="vigil-scheduler", daemon=True)
         self.outbox: Any = None
+        self.scraping: ScrapeLoop | None = None  # scrape_configs, in a thread of their own
 
     def _outbox(self) -> Any:
         if self.outbox is None:
@@ -187,9 +189,12 @@ class Scheduler:
 
     def start(self) -> None:
         self._thread.start()
+        self.scraping = start_scraping(self.rt, on_error=ErrorCounter(self.rt))
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
+        if self.scraping is not None:
+            self.scraping.stop(timeout)
         if self._thread.is_alive():
             self._thread.join(timeout)
 

@@ -33,6 +33,7 @@ from vigil.server.routes_executions import router as executions_router
 from vigil.server.routes_explanations import router as explanations_router
 from vigil.server.routes_ingest import router as ingest_router
 from vigil.server.routes_metrics import router as metrics_router
+from vigil.server.routes_prometheus import router as prometheus_router
 from vigil.server.routes_tokens import router as tokens_router
 from vigil.server.routes_topics import router as topics_router
 from vigil.server.state import ServerState
@@ -124,6 +125,7 @@ def create_app(
     app.include_router(actions_router, prefix=API_PREFIX, tags=["actions"])
     app.include_router(tokens_router, prefix=API_PREFIX, tags=["tokens"])
     app.include_router(audit_router, prefix=API_PREFIX, tags=["audit"])
+    app.include_router(prometheus_router, tags=["prometheus"])  # GET /metrics, at the root
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AuditMiddleware, db=db)
     return app

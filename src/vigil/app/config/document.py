@@ -18,10 +18,14 @@ from pydantic import ValidationInfo, field_validator, model_validator
 from vigil.app.config.alerting import AlarmItem, RuleItem, TopicSpec, WorkflowItem
 from vigil.app.config.base import CONFIG_VERSION, DEFER_CHECKS, SpecModel, format_loc
 from vigil.app.config.catalog import BaselineSpec, EndpointSpec, ScheduleSpec
+from vigil.app.config.scrape import ScrapeConfigSpec
 from vigil.errors import ConfigError
 
 # every kind of resource, in the order to apply them (and to write them)
-KINDS = ("endpoints", "baselines", "schedules", "topics", "alarms", "workflows", "rules")
+KINDS = (
+    "endpoints", "baselines", "schedules", "topics", "alarms", "workflows", "rules",
+    "scrape_configs",
+)  # fmt: skip
 
 
 class Reference(NamedTuple):
@@ -43,6 +47,7 @@ class VigilConfig(SpecModel):
     alarms: list[AlarmItem] = []
     workflows: list[WorkflowItem] = []
     rules: list[RuleItem] = []
+    scrape_configs: list[ScrapeConfigSpec] = []
 
     @field_validator("version")
     @classmethod
@@ -71,6 +76,7 @@ class VigilConfig(SpecModel):
             ("alarms", self.alarms),
             ("workflows", self.workflows),
             ("rules", self.rules),
+            ("scrape_configs", self.scrape_configs),
         ):
             seen: dict[str, int] = {}
             for i, spec in enumerate(specs):

@@ -58,6 +58,7 @@ class Plan:
     alarms: KindPlan = field(default_factory=lambda: KindPlan("alarm"))
     workflows: KindPlan = field(default_factory=lambda: KindPlan("workflow"))
     rules: KindPlan = field(default_factory=lambda: KindPlan("rule"))
+    scrape_configs: KindPlan = field(default_factory=lambda: KindPlan("scrape_config"))
 
     @property
     def kinds(self) -> tuple[KindPlan, ...]:
@@ -70,6 +71,7 @@ class Plan:
             self.alarms,
             self.workflows,
             self.rules,
+            self.scrape_configs,
         )
 
     @property

@@ -12,6 +12,7 @@ from vigil.actions.secrets import keep_stored_targets
 from vigil.alerts.delivery import secret_fields
 from vigil.app.config.alerting import SubscriptionSpec, TopicSpec
 from vigil.app.config.document import VigilConfig
+from vigil.app.config.scrape import keep_stored_scrape
 from vigil.store.secrets import keep_stored
 
 
@@ -51,5 +52,6 @@ def with_stored_secrets(desired: VigilConfig, current: VigilConfig) -> VigilConf
             "topics": [_subscriptions(t, held) for t in desired.topics],
             "workflows": _actions("workflow", desired.workflows, current.workflows),
             "rules": _actions("rule", desired.rules, current.rules),
+            "scrape_configs": keep_stored_scrape(desired.scrape_configs, current.scrape_configs),
         }
     )

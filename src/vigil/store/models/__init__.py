@@ -31,6 +31,7 @@ from vigil.store.models.notifications import (
     SubscriptionRecord,
     TopicRecord,
 )
+from vigil.store.models.scrape import ScrapeConfigRecord
 from vigil.store.models.tokens import ApiToken
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "OutboxItem",
     "RunStatus",
     "Schedule",
+    "ScrapeConfigRecord",
     "SilenceRecord",
     "StepAttempt",
     "SubscriptionRecord",
