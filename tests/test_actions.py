@@ -200,12 +200,13 @@ def test_pattern_matching(pattern: dict[str, Any], expected: bool) -> None:
     ("pattern", "message"),
     [
         ({"kind": []}, "pattern.kind: an empty list matches nothing"),
-        ({"detail": {"v": [{"numeric": [">"]}]}}, "pattern.detail.v: numeric expects"),
+        ({"detail": {"v": [{"numeric": [">"]}]}}, "pattern.detail.v[0]: numeric expects"),
         ({"detail": {"v": [{"numeric": [">", "1"]}]}}, "bound after '>' must be a number"),
-        ({"a": [{"prefix": 1}]}, "pattern.a: prefix expects a string"),
+        ({"a": [{"prefix": 1}]}, "pattern.a[0]: prefix expects a string"),
         ({"a": [{"exists": "yes"}]}, "exists expects true or false"),
         ({"a": [{"prefix": "x", "suffix": "y"}]}, "exactly one key"),
-        ({"a": [{"wildcard": "x*"}]}, "unknown operator 'wildcard'"),
+        ({"a": [{"wildcard": "x**"}]}, "in a row"),  # wildcard is valid since issue 11
+        ({"a": [{"wildcrd": "x*"}]}, "unknown operator 'wildcrd'"),
     ],
 )
 def test_pattern_errors_name_the_path(pattern: dict[str, Any], message: str) -> None:

@@ -26,9 +26,10 @@ which ``tests/test_errors.py`` compares with the classes the code defines::
     │   ├── CodeNotAllowedError        code_not_allowed      vigil.store.code_policy
     │   ├── ConfigFileError            config_error          vigil.app.config
     │   ├── DataDirectoryError         data_directory        vigil.store.errors
+    │   ├── InputTransformerError      input_transformer     vigil.events.transform
     │   ├── KeyedConfigError           config_error          vigil.app.config.base
     │   ├── LocationNotAllowedError    location_not_allowed  vigil.store.locations
-    │   ├── PatternError               event_pattern         vigil.events.patterns
+    │   ├── PatternError               event_pattern         vigil.events.pattern_compile
     │   ├── RuleSyntaxError            config_error          vigil.alerts.alarms.rule
     │   ├── SecretKeyError             secret_key            vigil.store.secrets
     │   ├── SecretRefError             secret_ref            vigil.store.secrets

@@ -22,7 +22,6 @@ from typing import Any
 from vigil.actions.engine import Runner
 from vigil.actions.spec import Rule, Workflow, check_references
 from vigil.actions.targets import to_jsonable
-from vigil.events.patterns import match
 from vigil.store.db import Database
 from vigil.store.models import ActionRun, Event
 
@@ -53,8 +52,9 @@ def event_to_dict(event: Event | Mapping[str, Any]) -> dict[str, Any]:
 
 
 def matching_rules(rules: Iterable[Rule], event: Mapping[str, Any]) -> list[Rule]:
-    """The enabled rules whose pattern matches ``event`` (a dict from :func:`event_to_dict`)."""
-    return [r for r in rules if r.enabled and match(r.pattern, event)]
+    """The enabled rules whose pattern matches ``event`` (a dict from :func:`event_to_dict`);
+    each rule's pattern is compiled once, when the rule is built."""
+    return [r for r in rules if r.enabled and r.matches(event)]
 
 
 def dispatch(
@@ -67,6 +67,9 @@ def dispatch(
     executor: Executor | None = None,
 ) -> list[ActionRun]:
     """Start every target of every enabled rule that matches ``event``; return the runs.
+
+    A target receives the event, or what the target's (else the rule's) ``input``,
+    ``input_path`` or ``input_transformer`` makes of it (:meth:`Rule.input_for`).
 
     Every run is recorded before this returns. Without ``executor`` the runs execute here, one
     after another, and are returned ended; with one (a ``ThreadPoolExecutor``) they execute
@@ -86,7 +89,12 @@ def dispatch(
     if workflows is not runner.workflows:
         runner.workflows.update(workflows)
     started = [
-        runner.start(target, data, rule=rule.name, event_id=data.get("id"))
+        runner.start(
+            target.without_input(),  # the input is shaped here; the run executes the target
+            rule.input_for(target, data),
+            rule=rule.name,
+            event_id=data.get("id"),
+        )
         for rule in matched
         for target in rule.targets
     ]

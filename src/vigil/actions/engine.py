@@ -111,7 +111,8 @@ def error_output(error: str, cause: str, input: Any, result_path: str | None) ->
 
 def single_step_workflow(target: Target) -> Workflow:
     """The one-step workflow a rule's non-workflow target runs as (step named by its type)."""
-    return Workflow(name=target.type, steps=[Step(name=target.type, target=target)])
+    bare = target.without_input()  # a rule shapes the input before the run (actions.inputs)
+    return Workflow(name=target.type, steps=[Step(name=target.type, target=bare)])
 
 
 class Runner:

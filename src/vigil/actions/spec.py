@@ -34,6 +34,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     Tag,
     field_validator,
     model_validator,
@@ -41,7 +42,8 @@ from pydantic import (
 
 from vigil.actions import errors as E
 from vigil.actions.errors import StepNotFoundError, WorkflowNotFoundError
-from vigil.events.patterns import validate_pattern
+from vigil.actions.inputs import InputSettings
+from vigil.events.patterns import CompiledPattern, compile_pattern, validate_pattern
 from vigil.store.secrets import NO_SECRETS, SecretFields, has_ref
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,254}$")
@@ -57,7 +59,7 @@ def _check_name(value: str, what: str) -> str:
     return value
 
 
-class CommandTarget(_Model):
+class CommandTarget(InputSettings):
     """Run a program. A string runs through ``/bin/sh -c``; a list runs as is.
 
     The input arrives as JSON on stdin and in ``$VIGIL_INPUT``; stdout, when it is JSON (or its
@@ -79,7 +81,7 @@ class CommandTarget(_Model):
         return value
 
 
-class PythonTarget(_Model):
+class PythonTarget(InputSettings):
     """Call ``module:function`` (dotted attributes allowed) with the input as its one argument."""
 
     type: Literal["python"] = "python"
@@ -94,7 +96,7 @@ class PythonTarget(_Model):
         return value
 
 
-class HttpTarget(_Model):
+class HttpTarget(InputSettings):
     """Send the input as a JSON body; the JSON answer (or its text) is the output.
 
     Secret: every ``headers`` value, the URL's userinfo and query values.
@@ -117,7 +119,7 @@ class HttpTarget(_Model):
         return value
 
 
-class WorkflowTarget(_Model):
+class WorkflowTarget(InputSettings):
     """Run the named workflow with the input; its output is this target's output."""
 
     type: Literal["workflow"] = "workflow"
@@ -250,6 +252,11 @@ class Step(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> Step:
+        if self.target.has_input():
+            raise ValueError(
+                f"step {self.name!r}: input, input_path and input_transformer belong to rule "
+                "targets, not to workflow steps"
+            )
         if self.next is not None and self.end:
             raise ValueError(f"step {self.name!r}: set next or end, not both")
         lists: list[tuple[str, Sequence[Retrier | Catcher]]] = [
@@ -321,14 +328,28 @@ class Workflow(_Model):
         return {s.target.workflow for s in self.steps if isinstance(s.target, WorkflowTarget)}
 
 
-class Rule(_Model):
-    """When an event matches ``pattern``, start every target with the event as input."""
+class Rule(InputSettings):
+    """When an event matches ``pattern``, start every target with the event as input.
+
+    A target's ``input``, ``input_path`` or ``input_transformer`` (EventBridge's ``Input``,
+    ``InputPath``, ``InputTransformer``) replaces the event as its input; the rule's own
+    applies to the targets that set none.
+
+    >>> rule = Rule.model_validate({"name": "r", "pattern": {"source": ["aws.codebuild"]},
+    ...     "input_transformer": {"InputPathsMap": {"id": "$.detail.build-id"},
+    ...                           "InputTemplate": "build <id> failed"},
+    ...     "targets": [{"url": "http://x"}, {"url": "http://y", "input_path": "$.detail"}]})
+    >>> event = {"source": "aws.codebuild", "detail": {"build-id": "b1"}}
+    >>> rule.matches(event), [rule.input_for(t, event) for t in rule.targets]
+    (True, ['build b1 failed', {'build-id': 'b1'}])
+    """
 
     name: str
     pattern: dict[str, Any]
     targets: list[Target] = Field(min_length=1)
     enabled: bool = True
     description: str | None = None
+    _compiled: CompiledPattern = PrivateAttr()
 
     @field_validator("name")
     @classmethod
@@ -340,6 +361,24 @@ class Rule(_Model):
     def _pattern(cls, value: dict[str, Any]) -> dict[str, Any]:
         validate_pattern(value)
         return value
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._compiled = compile_pattern(self.pattern)
+
+    @property
+    def compiled(self) -> CompiledPattern:
+        """The rule's pattern, compiled once."""
+        return self._compiled
+
+    def matches(self, event: Mapping[str, Any]) -> bool:
+        """Whether ``event`` (plain JSON data) matches the rule's pattern."""
+        return self._compiled.fn(event)
+
+    def input_for(self, target: Target, event: Mapping[str, Any]) -> Any:
+        """What ``target`` receives for ``event``: its own input setting, else the rule's,
+        else the event."""
+        shaper: InputSettings = target if target.has_input() else self
+        return shaper.shape(event, self.name)
 
 
 def check_references(rules: Iterable[Rule], workflows: Mapping[str, Workflow]) -> None:
