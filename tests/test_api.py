@@ -24,6 +24,7 @@ EXPECTED = {
     "CaptureWriter", "CaptureMiddleware", "WSGICaptureMiddleware", "read_window", "Database",
     "MetricDatum", "MetricStore", "Settings", "create_app", "write_ground_truth",
     "suggest_model_quality_baseline", "analyze_model_quality", "bias", "explain",
+    "training_job",  # issue 11: training jobs
 }
 
 
