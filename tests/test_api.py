@@ -25,6 +25,7 @@ EXPECTED = {
     "MetricDatum", "MetricStore", "Settings", "create_app", "write_ground_truth",
     "suggest_model_quality_baseline", "analyze_model_quality", "bias", "explain",
     "ServingTelemetry", "TelemetryMiddleware", "WSGITelemetryMiddleware",  # serving telemetry
+    "training_job",  # issue 11: training jobs
 }
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ lo
     from vigil.analysis.data_quality import Analysis, analyze
     from vigil.analysis.model_quality import analyze_model_quality, suggest_model_quality_baseline
     from vigil.app.explain import explain
+    from vigil.app.training_sdk import training_job
     from vigil.capture.ground_truth import write_ground_truth
     from vigil.capture.middleware import CaptureMiddleware, WSGICaptureMiddleware
     from vigil.capture.publisher import ServingTelemetry
@@ -65,6 +66,7 @@ _LAZY = {
     "analyze_model_quality": "vigil.analysis.model_quality",
     "DriftResult": "vigil.checks.drift",
     "explain": "vigil.app.explain",
+    "training_job": "vigil.app.training_sdk",
     "BaselineMismatchError": "vigil.errors",
     "ConfigError": "vigil.errors",
     "EmptyInputError": "vigil.errors",
@@ -145,5 +147,6 @@ __all__ = [
     "read_window",
     "suggest_baseline",
     "suggest_model_quality_baseline",
+    "training_job",
     "write_ground_truth",
 ]

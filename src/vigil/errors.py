@@ -29,6 +29,7 @@ which ``tests/test_errors.py`` compares with the classes the code defines::
     │   ├── InputTransformerError      input_transformer     vigil.events.transform
     │   ├── KeyedConfigError           config_error          vigil.app.config.base
     │   ├── LocationNotAllowedError    location_not_allowed  vigil.store.locations
+    │   ├── MetricDefinitionError      metric_definition     vigil.jobs.definitions
     │   ├── PatternError               event_pattern         vigil.events.pattern_compile
     │   ├── RuleSyntaxError            config_error          vigil.alerts.alarms.rule
     │   ├── SecretKeyError             secret_key            vigil.store.secrets
@@ -43,12 +44,17 @@ which ``tests/test_errors.py`` compares with the classes the code defines::
     ├── InputError                     input_error           vigil.errors                   also ValueError
     │   ├── BiasReportError            bias_report           vigil.checks.bias.errors
     │   ├── EmptyInputError            empty_input           vigil.errors
+    │   ├── ExperimentExistsError      experiment_exists     vigil.app.training_mlflow
+    │   ├── JobStatusError             job_status            vigil.jobs.lifecycle
+    │   ├── ParamConflictError         param_conflict        vigil.app.training
     │   └── PreprocessorError          preprocessor_error    vigil.io.capture.preprocessor
     ├── LeaseLostError                 lease_lost            vigil.store.errors             also RuntimeError
     ├── MigrationError                 migration_failed      vigil.store.errors             also RuntimeError
     ├── ModelError                     model_error           vigil.analysis.explain.model   also RuntimeError
     ├── NotFoundError                  not_found             vigil.errors                   also LookupError
-    │   └── ExecutionNotFoundError     execution_not_found   vigil.store.errors
+    │   ├── ExecutionNotFoundError     execution_not_found   vigil.store.errors
+    │   ├── ExperimentNotFoundError    experiment_not_found  vigil.app.training_mlflow
+    │   └── TrainingJobNotFoundError   job_not_found         vigil.app.training
     ├── OutboundRefusedError           outbound_refused      vigil.net.errors               also PermissionError
     ├── SchemaOutdatedError            schema_outdated       vigil.store.errors             also RuntimeError
     ├── SchemaTooNewError              schema_too_new        vigil.store.errors             also RuntimeError

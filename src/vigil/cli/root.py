@@ -80,6 +80,12 @@ COMMANDS: dict[str, LazyCommand] = {
         "Clarify's bias metrics (pre-training, and post-training when the data gives predicted "
         "labels); write analysis.json.",
     ),
+    "run": LazyCommand(
+        "vigil.cli.run",
+        "Run a training program as a training job: stream its output through, apply metric "
+        "definitions to it, record exit status, duration, CPU and memory, and store the log.",
+    ),
+    "jobs": LazyCommand("vigil.cli.jobs", "Training jobs: list and show runs.", group=True),
     "audit": LazyCommand(
         "vigil.cli.audit",
         "Configuration changes, newest first: who, what, when, before and after (redacted).",

@@ -32,7 +32,10 @@ from vigil.server.routes_catalog import router as catalog_router
 from vigil.server.routes_executions import router as executions_router
 from vigil.server.routes_explanations import router as explanations_router
 from vigil.server.routes_ingest import router as ingest_router
+from vigil.server.routes_jobs import router as jobs_router
 from vigil.server.routes_metrics import router as metrics_router
+from vigil.server.routes_mlflow import PREFIXES as MLFLOW_PREFIXES
+from vigil.server.routes_mlflow import router as mlflow_router
 from vigil.server.routes_prometheus import router as prometheus_router
 from vigil.server.routes_tokens import router as tokens_router
 from vigil.server.routes_topics import router as topics_router
@@ -126,6 +129,9 @@ def create_app(
     app.include_router(tokens_router, prefix=API_PREFIX, tags=["tokens"])
     app.include_router(audit_router, prefix=API_PREFIX, tags=["audit"])
     app.include_router(prometheus_router, tags=["prometheus"])  # GET /metrics, at the root
+    app.include_router(jobs_router, prefix=API_PREFIX, tags=["training jobs"])
+    for mlflow_prefix in MLFLOW_PREFIXES:  # MLflow's tracking REST subset (not in OpenAPI)
+        app.include_router(mlflow_router, prefix=mlflow_prefix)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AuditMiddleware, db=db)
     return app

@@ -4,7 +4,8 @@ The storage floor owns the whole schema: importing this package registers every 
 :class:`Base`, so ``Database.create_all()`` creates them all, whichever floor asks. One module
 per area: the catalog (endpoints, baselines, schedules), executions, API tokens, metrics,
 events and detector states, alarms, notifications (topics, subscriptions, silences, groups,
-the delivery outbox) and actions (definitions, runs, step attempts).
+the delivery outbox), actions (definitions, runs, step attempts) and training jobs
+(experiments, runs, step-indexed curves).
 """
 
 from vigil.store.models.actions import (
@@ -21,6 +22,7 @@ from vigil.store.models.base import NAME, Base
 from vigil.store.models.catalog import BaselineRecord, Endpoint, Schedule
 from vigil.store.models.events import DetectorState, Event
 from vigil.store.models.executions import Execution, ExecutionStatus
+from vigil.store.models.jobs import TrainingExperiment, TrainingJob, TrainingMetricPoint
 from vigil.store.models.metrics import Datapoint, MetricSeries
 from vigil.store.models.notifications import (
     STATUSES,
@@ -64,4 +66,7 @@ __all__ = [
     "StepAttempt",
     "SubscriptionRecord",
     "TopicRecord",
+    "TrainingExperiment",
+    "TrainingJob",
+    "TrainingMetricPoint",
 ]
