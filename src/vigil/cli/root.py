@@ -80,6 +80,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "Clarify's bias metrics (pre-training, and post-training when the data gives predicted "
         "labels); write analysis.json.",
     ),
+    "agent": LazyCommand(
+        "vigil.cli.agent",
+        "Collect this host's CPU, memory, disk, network, GPU and named processes' figures every "
+        "interval and push them to the server, spooling to disk while it is unreachable.",
+    ),
     "audit": LazyCommand(
         "vigil.cli.audit",
         "Configuration changes, newest first: who, what, when, before and after (redacted).",
@@ -88,7 +93,7 @@ COMMANDS: dict[str, LazyCommand] = {
 
 # Commands whose changes are not the CLI user's: baseline and analyze touch no database (and
 # must not import it), the server attributes each change to the token of its request.
-NOT_AUDITED_AS_CLI = frozenset({"baseline", "analyze", "server", "bias", "explain"})
+NOT_AUDITED_AS_CLI = frozenset({"baseline", "analyze", "server", "bias", "explain", "agent"})
 
 
 class VigilGroup(LazyGroup):
