@@ -38,6 +38,7 @@ which ``tests/test_errors.py`` compares with the classes the code defines::
     ├── DatabaseURLError               database_url          vigil.store.errors             also ValueError
     ├── DemoError                      demo_error            vigil.demo                     also RuntimeError
     ├── FormatError                    format_error          vigil.errors                   also ValueError
+    │   ├── CgroupFormatError          cgroup_format         vigil.resources.cgroup
     │   └── ExpositionError            exposition_error      vigil.metrics.exposition_parse
     ├── HostNotResolvedError           host_not_resolved     vigil.net.http                 also httpcore.ConnectError
     ├── InUseError                     in_use                vigil.app.lifecycle            also RuntimeError
@@ -58,6 +59,7 @@ which ``tests/test_errors.py`` compares with the classes the code defines::
     ├── OutboundRefusedError           outbound_refused      vigil.net.errors               also PermissionError
     ├── SchemaOutdatedError            schema_outdated       vigil.store.errors             also RuntimeError
     ├── SchemaTooNewError              schema_too_new        vigil.store.errors             also RuntimeError
+    ├── SpoolBusyError                 spool_busy            vigil.agent.spool              also RuntimeError
     ├── TelemetrySendError            telemetry_send        vigil.capture.errors           also RuntimeError
     └── TimeBudgetError                time_budget           vigil.analysis.explain.budget  also TimeoutError
 

@@ -86,6 +86,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "definitions to it, record exit status, duration, CPU and memory, and store the log.",
     ),
     "jobs": LazyCommand("vigil.cli.jobs", "Training jobs: list and show runs.", group=True),
+    "agent": LazyCommand(
+        "vigil.cli.agent",
+        "Collect this host's CPU, memory, disk, network, GPU and named processes' figures every "
+        "interval and push them to the server, spooling to disk while it is unreachable.",
+    ),
     "audit": LazyCommand(
         "vigil.cli.audit",
         "Configuration changes, newest first: who, what, when, before and after (redacted).",
@@ -94,7 +99,7 @@ COMMANDS: dict[str, LazyCommand] = {
 
 # Commands whose changes are not the CLI user's: baseline and analyze touch no database (and
 # must not import it), the server attributes each change to the token of its request.
-NOT_AUDITED_AS_CLI = frozenset({"baseline", "analyze", "server", "bias", "explain"})
+NOT_AUDITED_AS_CLI = frozenset({"baseline", "analyze", "server", "bias", "explain", "agent"})
 
 
 class VigilGroup(LazyGroup):

@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from vigil._version import __version__
+from vigil.agent.selfcollect import SelfCollector
 from vigil.app.bootstrap import open_database, worker_id
 from vigil.app.scheduler import Scheduler
 from vigil.monitor.runtime import Runtime
@@ -80,6 +81,15 @@ def _docs(app: FastAPI) -> None:
         )
 
 
+def _self_collector(settings: Settings, metrics: MetricStore) -> SelfCollector | None:
+    """The server's own host and process figures every ``self_metrics_interval`` (0: none)."""
+    if settings.self_metrics_interval <= 0:
+        return None
+    own = SelfCollector(metrics, settings.self_metrics_interval, paths=[settings.data_dir])
+    own.start()
+    return own
+
+
 def create_app(
     settings: Settings, db: Database | None = None, *, start_scheduler: bool = False, **extras: Any
 ) -> FastAPI:
@@ -94,9 +104,12 @@ def create_app(
         scheduler = Scheduler(runtime, settings.scheduler_interval) if start_scheduler else None
         if scheduler is not None:
             scheduler.start()
+        own = _self_collector(settings, metrics) if start_scheduler else None
         try:
             yield
         finally:
+            if own is not None:
+                own.stop()
             if scheduler is not None:
                 scheduler.stop()
 

@@ -41,6 +41,7 @@ class Settings:
     allowed_roots: tuple[str, ...] = ()
     log_format: str = "text"  # VIGIL_LOG_FORMAT: text | json (the server's log lines)
     log_level: str = "INFO"  # VIGIL_LOG_LEVEL
+    self_metrics_interval: float = 60.0  # VIGIL_SELF_METRICS_INTERVAL (seconds; 0: off)
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -66,6 +67,7 @@ class Settings:
             secret_key=os.environ.get("VIGIL_SECRET_KEY", ""),
             log_format=os.environ.get("VIGIL_LOG_FORMAT", "text"),
             log_level=os.environ.get("VIGIL_LOG_LEVEL", "INFO"),
+            self_metrics_interval=float(os.environ.get("VIGIL_SELF_METRICS_INTERVAL", "60")),
         )
 
 
