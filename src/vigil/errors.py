@@ -36,6 +36,7 @@ which ``tests/test_errors.py`` compares with the classes the code defines::
     ├── DatabaseURLError               database_url          vigil.store.errors             also ValueError
     ├── DemoError                      demo_error            vigil.demo                     also RuntimeError
     ├── FormatError                    format_error          vigil.errors                   also ValueError
+    │   └── EnvelopeError              event_envelope        vigil.events.envelope
     ├── HostNotResolvedError           host_not_resolved     vigil.net.http                 also httpcore.ConnectError
     ├── InUseError                     in_use                vigil.app.lifecycle            also RuntimeError
     ├── InputError                     input_error           vigil.errors                   also ValueError

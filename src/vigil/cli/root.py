@@ -80,6 +80,9 @@ COMMANDS: dict[str, LazyCommand] = {
         "Clarify's bias metrics (pre-training, and post-training when the data gives predicted "
         "labels); write analysis.json.",
     ),
+    "events": LazyCommand(
+        "vigil.cli.events", "Platform events: list them, put some (PutEvents).", group=True
+    ),
     "audit": LazyCommand(
         "vigil.cli.audit",
         "Configuration changes, newest first: who, what, when, before and after (redacted).",

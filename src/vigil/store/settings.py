@@ -41,6 +41,12 @@ class Settings:
     allowed_roots: tuple[str, ...] = ()
     log_format: str = "text"  # VIGIL_LOG_FORMAT: text | json (the server's log lines)
     log_level: str = "INFO"  # VIGIL_LOG_LEVEL
+    # event receivers' secrets (never stored in the database): POST /api/v1/events/github,
+    # /gitlab and /eventbridge; an empty one turns that receiver's own check off (bearer only)
+    github_webhook_secret: str = field(default="", repr=False)  # VIGIL_GITHUB_WEBHOOK_SECRET
+    gitlab_webhook_token: str = field(default="", repr=False)  # VIGIL_GITLAB_WEBHOOK_TOKEN
+    eventbridge_api_key: str = field(default="", repr=False)  # VIGIL_EVENTBRIDGE_API_KEY
+    eventbridge_api_key_header: str = "x-api-key"  # VIGIL_EVENTBRIDGE_API_KEY_HEADER
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -66,6 +72,12 @@ class Settings:
             secret_key=os.environ.get("VIGIL_SECRET_KEY", ""),
             log_format=os.environ.get("VIGIL_LOG_FORMAT", "text"),
             log_level=os.environ.get("VIGIL_LOG_LEVEL", "INFO"),
+            github_webhook_secret=os.environ.get("VIGIL_GITHUB_WEBHOOK_SECRET", ""),
+            gitlab_webhook_token=os.environ.get("VIGIL_GITLAB_WEBHOOK_TOKEN", ""),
+            eventbridge_api_key=os.environ.get("VIGIL_EVENTBRIDGE_API_KEY", ""),
+            eventbridge_api_key_header=os.environ.get(
+                "VIGIL_EVENTBRIDGE_API_KEY_HEADER", "x-api-key"
+            ),
         )
 
 

@@ -15,6 +15,7 @@ from typing import Literal, NamedTuple
 
 from pydantic import ValidationInfo, field_validator, model_validator
 
+from vigil.alerts.notify.platform import PlatformSpec
 from vigil.app.config.alerting import AlarmItem, RuleItem, TopicSpec, WorkflowItem
 from vigil.app.config.base import CONFIG_VERSION, DEFER_CHECKS, SpecModel, format_loc
 from vigil.app.config.catalog import BaselineSpec, EndpointSpec, ScheduleSpec
@@ -43,6 +44,8 @@ class VigilConfig(SpecModel):
     alarms: list[AlarmItem] = []
     workflows: list[WorkflowItem] = []
     rules: list[RuleItem] = []
+    # default failure notifications of platform runs (vigil.alerts.notify.platform)
+    platform: PlatformSpec | None = None
 
     @field_validator("version")
     @classmethod
