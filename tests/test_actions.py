@@ -489,10 +489,12 @@ def test_python_entry_point_receives_the_event(db: Database, steps: Any) -> None
         ("on-drift", "Succeeded", "python")
     ]
     [received] = steps.CALLS
+    # the envelope (issue 11) beside the older keys; time as EventBridge writes it
     assert received == {
-        "id": "evt-1", "kind": "concept_drift", "endpoint_name": "churn",
-        "schedule_name": "churn-hourly", "time": "2024-05-01T12:00:00+00:00",
-        "detail": {"detector": "ADWIN", "index": 412},
+        "version": "0", "id": "evt-1", "detail-type": "Vigil Concept Drift", "source": "vigil",
+        "account": "000000000000", "time": "2024-05-01T12:00:00Z", "region": "local",
+        "resources": [], "kind": "concept_drift", "endpoint_name": "churn",
+        "schedule_name": "churn-hourly", "detail": {"detector": "ADWIN", "index": 412},
     }  # fmt: skip
     assert runs[0].output == {"seen": "concept_drift", "endpoint": "churn"}
 

@@ -39,6 +39,7 @@ which ``tests/test_errors.py`` compares with the classes the code defines::
     ├── DemoError                      demo_error            vigil.demo                     also RuntimeError
     ├── FormatError                    format_error          vigil.errors                   also ValueError
     │   ├── CgroupFormatError          cgroup_format         vigil.resources.cgroup
+    │   ├── EnvelopeError              event_envelope        vigil.events.envelope
     │   └── ExpositionError            exposition_error      vigil.metrics.exposition_parse
     ├── HostNotResolvedError           host_not_resolved     vigil.net.http                 also httpcore.ConnectError
     ├── InUseError                     in_use                vigil.app.lifecycle            also RuntimeError

@@ -14,9 +14,9 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
-from vigil.actions.dispatch import dispatch
+from vigil.actions.dispatch import RuleIndex, dispatch, envelope_dict
 from vigil.actions.engine import Runner
 from vigil.actions.secrets import keep_stored_targets, map_targets
 from vigil.actions.spec import Rule, Workflow, WorkflowTarget
@@ -140,20 +140,24 @@ def dispatch_pending(
     rules, workflows = load(db, on_error)
     with db.session() as s:
         done = select(DispatchedEvent.event_id)
+        table = Event.__table__  # rows, not ORM objects: envelope_of reads either
         events = list(
-            s.scalars(
-                select(Event).where(Event.id.not_in(done)).order_by(Event.created_at).limit(limit)
+            s.execute(
+                select(table).where(table.c.id.not_in(done)).order_by(table.c.created_at)
+                .limit(limit)
             )
         )
-        for e in events:
-            s.add(DispatchedEvent(event_id=e.id))
+        if events:  # one executemany, not one ORM insert per event
+            s.execute(insert(DispatchedEvent), [{"event_id": e.id} for e in events])
     runs: list[ActionRun] = []
     if rules:
         runner = Runner(db, workflows, owner=owner, code_policy=code_policy)
+        index = RuleIndex(rules)
         for event in events:
-            for rule in rules:
+            data = envelope_dict(event)  # once per event; only the matching rules dispatch
+            for rule in index.matching(data):
                 try:
-                    runs.extend(dispatch(db, event, [rule], workflows, runner=runner))
+                    runs.extend(dispatch(db, data, [rule], workflows, runner=runner))
                 except Exception as exc:  # one rule fails alone
                     log.error("rule %s failed on event %s: %s", rule.name, event.id, exc)
                     if on_error is not None:

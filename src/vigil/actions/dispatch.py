@@ -23,38 +23,146 @@ from vigil.actions.engine import Runner
 from vigil.actions.spec import Rule, Workflow, check_references
 from vigil.actions.targets import to_jsonable
 from vigil.store.db import Database
+from vigil.store.event_rows import envelope_of
 from vigil.store.models import ActionRun, Event
+
+#: the kind of the event recorded when an action run ends
+ACTION_RUN_KIND = "action_run_state_change"
 
 log = logging.getLogger(__name__)
 
 
 def event_to_dict(event: Event | Mapping[str, Any]) -> dict[str, Any]:
-    """The form of an event that patterns match and targets receive: plain JSON data.
+    """The form of an event that patterns match and targets receive: plain JSON data, the
+    envelope (``source``, ``detail-type``, ``time``...) and Vigil's older keys (``kind``,
+    ``endpoint_name``, ``schedule_name``) together (:func:`vigil.store.event_rows.envelope_of`).
 
     >>> from datetime import datetime, timezone
     >>> e = Event(id="e1", kind="concept_drift", endpoint_name="churn", schedule_name=None,
     ...           time=datetime(2024, 5, 1, tzinfo=timezone.utc), detail={"drift": True})
-    >>> event_to_dict(e)["time"], event_to_dict(e)["detail"]
-    ('2024-05-01T00:00:00+00:00', {'drift': True})
+    >>> d = event_to_dict(e)
+    >>> d["time"], d["detail"], d["kind"], d["source"], d["detail-type"]
+    ('2024-05-01T00:00:00Z', {'drift': True}, 'concept_drift', 'vigil', 'Vigil Concept Drift')
     """
     if isinstance(event, Event):
-        event = {
-            "id": event.id,
-            "kind": event.kind,
-            "endpoint_name": event.endpoint_name,
-            "schedule_name": event.schedule_name,
-            "time": event.time,
-            "detail": event.detail or {},
-        }
+        event = envelope_of(event)
     result = to_jsonable(dict(event))
     assert isinstance(result, dict)
     return result
 
 
+_UNKNOWN = object()  # an event value the index cannot decide on: the rule is a candidate
+
+
+_COMMON = frozenset({"source", "detail-type", "kind", "account", "region", "version"})
+
+
+def _literal_constraints(
+    pattern: Mapping[str, Any], path: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], frozenset[str]]]:
+    """Every leaf of ``pattern`` that is a list of plain strings (or one string): the event's
+    string at that path must be one of them for the pattern to match."""
+    out = []
+    for key, value in pattern.items():
+        if isinstance(value, Mapping):
+            out.extend(_literal_constraints(value, (*path, key)))
+            continue
+        values = value if isinstance(value, list) else [value]
+        if values and all(isinstance(v, str) for v in values):
+            out.append(((*path, key), frozenset(values)))
+    return out
+
+
+def _literal_constraint(
+    pattern: Mapping[str, Any],
+) -> tuple[tuple[str, ...], frozenset[str]] | None:
+    """The most telling literal leaf: one in ``detail`` (deepest first) before the envelope's
+    few-valued keys (``source``, ``detail-type``, ``kind``...)."""
+    found = _literal_constraints(pattern)
+    if not found:
+        return None
+    return max(found, key=lambda c: (c[0][0] not in _COMMON or len(c[0]) > 1, len(c[0])))
+
+
+def _value_at(event: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    """The event's string at ``path``; ``None`` when it holds none there (a missing key, a
+    number...), :data:`_UNKNOWN` when an array stands in the way (any element may match)."""
+    current: Any = event
+    for key in path:
+        if isinstance(current, list):
+            return _UNKNOWN
+        if not isinstance(current, Mapping):
+            return None
+        current = current.get(key)
+    if isinstance(current, list):
+        return _UNKNOWN
+    return current if isinstance(current, str) else None
+
+
+class RuleIndex:
+    """Rules indexed by one literal leaf each, so that an event is matched in full only
+    against the rules it can match: a rule whose pattern says ``detail.status: ["Failed"]``
+    is skipped for an event whose ``detail.status`` is the string ``"Completed"``. The
+    candidates are always a superset of the matching rules; :func:`match` decides.
+
+    >>> from vigil.actions.spec import PythonTarget
+    >>> idx = RuleIndex([Rule(name="a", pattern={"detail": {"s": ["Failed"]}},
+    ...                       targets=[PythonTarget(entry_point="json:dumps")])])
+    >>> [r.name for r in idx.matching({"detail": {"s": "Failed"}})], idx.matching({"detail": {}})
+    (['a'], [])
+    """
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self.rules = [r for r in rules if r.enabled]
+        self._always: list[int] = []
+        self._by_path: dict[tuple[str, ...], dict[str, list[int]]] = {}
+        self._undecided: dict[tuple[str, ...], list[int]] = {}  # every rule indexed by path
+        for i, rule in enumerate(self.rules):
+            found = _literal_constraint(rule.pattern)
+            if found is None:
+                self._always.append(i)
+                continue
+            path, values = found
+            table = self._by_path.setdefault(path, {})
+            for v in values:
+                table.setdefault(v, []).append(i)
+            self._undecided.setdefault(path, []).append(i)
+
+    def matching(self, event: Mapping[str, Any]) -> list[Rule]:
+        """The enabled rules matching ``event``, in their order (as :func:`matching_rules`)."""
+        candidates = set(self._always)
+        for path, table in self._by_path.items():
+            value = _value_at(event, path)
+            if value is _UNKNOWN:
+                candidates.update(self._undecided[path])
+            elif value is not None:
+                candidates.update(table.get(value, ()))
+        return matching_rules([self.rules[i] for i in sorted(candidates)], event)
+
+
+def envelope_dict(row: Any) -> dict[str, Any]:
+    """:func:`event_to_dict` of a stored event read as a row (``select(Event.__table__)``):
+    its columns are JSON already, so nothing is converted."""
+    return envelope_of(row)
+
+
 def matching_rules(rules: Iterable[Rule], event: Mapping[str, Any]) -> list[Rule]:
-    """The enabled rules whose pattern matches ``event`` (a dict from :func:`event_to_dict`);
-    each rule's pattern is compiled once, when the rule is built."""
-    return [r for r in rules if r.enabled and r.matches(event)]
+    """The enabled rules whose pattern matches ``event`` (a dict from :func:`event_to_dict`).
+
+    The end of an action run (kind ``action_run_state_change``) is not given to the rule that
+    started the run, nor to a rule with an empty pattern (which matches every event): a rule
+    would otherwise start itself again at each run's end. Each rule's pattern is compiled
+    once, when the rule is built."""
+    own = None
+    if event.get("kind") == ACTION_RUN_KIND and isinstance(event.get("detail"), Mapping):
+        own = event["detail"].get("rule") or ""
+    return [
+        r
+        for r in rules
+        if r.enabled
+        and not (own is not None and (r.name == own or not r.pattern))
+        and r.matches(event)
+    ]
 
 
 def dispatch(

@@ -68,7 +68,7 @@ from vigil.events.patterns import match
 from vigil.store.code_policy import CodePolicy
 from vigil.store.db import Database
 from vigil.store.errors import LeaseLostError
-from vigil.store.models import ActionRun, AttemptStatus, RunStatus
+from vigil.store.models import ActionRun, AttemptStatus, Event, RunStatus
 from vigil.store.secrets import box_of
 
 log = logging.getLogger(__name__)
@@ -243,7 +243,35 @@ class Runner:
             beat.join()
         done = records.get_run(self.db, run_id)
         log.info("action run %s ended %s", run_id, done.status, extra={"error": done.error})
+        if done.ended_at is not None:
+            self._record_end(done)
         return done
+
+    def _record_end(self, run: ActionRun) -> None:
+        """The run's end as an event (kind ``action_run_state_change``) on the bus."""
+        try:
+            with self.db.session() as s:
+                s.add(
+                    Event(
+                        kind="action_run_state_change",
+                        time=run.ended_at or self.clock.now(),
+                        detail={
+                            "run_id": run.id,
+                            "rule": run.rule,
+                            "workflow": run.workflow,
+                            "target_type": run.target_type,
+                            "status": run.status,
+                            "error": run.error,
+                            "cause": run.cause,
+                            "started_at": run.started_at.isoformat() if run.started_at else None,
+                            "ended_at": run.ended_at.isoformat() if run.ended_at else None,
+                            "parent_run_id": run.parent_run_id,
+                            "event_id": run.event_id,
+                        },
+                    )
+                )
+        except Exception:  # the run stands even when its event cannot be written
+            log.exception("action run %s: recording its end as an event failed", run.id)
 
     def _heartbeat(self, run_id: str, stop: threading.Event) -> None:
         while not stop.wait(self.heartbeat_seconds):

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from vigil.actions.definitions import put_rule, put_workflow, stored_specs
 from vigil.alerts.defaults import DEFAULT_PREFIX, ensure_default_alarms
 from vigil.alerts.notify import put_topic, subscribe
+from vigil.alerts.notify.platform import put_platform_spec, stored_platform_spec
 from vigil.alerts.service import put_alarm
 from vigil.analysis.baseline import Baseline, suggest_baseline
 from vigil.analysis.estimation import CBPE_FILE
@@ -249,6 +250,7 @@ def current_config(db: Database, secrets: str = "diff") -> VigilConfig:
         endpoints=endpoints,
         baselines=baselines,
         schedules=schedules,
+        platform=stored_platform_spec(db),
         **_alerting_config(db, secrets),
         scrape_configs=stored_scrape_configs(db, secrets),
     )
@@ -335,4 +337,6 @@ def apply_config(settings: Settings, db: Database, desired: VigilConfig) -> Plan
             run(spec)
         for update in kind_plan.update:
             run(update.after)
+    if desired.platform is not None and desired.platform != current.platform:
+        put_platform_spec(db, desired.platform)  # the platform: block (failure notifications)
     return plan

@@ -91,6 +91,9 @@ COMMANDS: dict[str, LazyCommand] = {
         "Collect this host's CPU, memory, disk, network, GPU and named processes' figures every "
         "interval and push them to the server, spooling to disk while it is unreachable.",
     ),
+    "events": LazyCommand(
+        "vigil.cli.events", "Platform events: list them, put some (PutEvents).", group=True
+    ),
     "audit": LazyCommand(
         "vigil.cli.audit",
         "Configuration changes, newest first: who, what, when, before and after (redacted).",

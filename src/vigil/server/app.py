@@ -30,6 +30,7 @@ from vigil.server.routes_actions import router as actions_router
 from vigil.server.routes_alarms import router as alarms_router
 from vigil.server.routes_audit import router as audit_router
 from vigil.server.routes_catalog import router as catalog_router
+from vigil.server.routes_events import router as events_router
 from vigil.server.routes_executions import router as executions_router
 from vigil.server.routes_explanations import router as explanations_router
 from vigil.server.routes_ingest import router as ingest_router
@@ -145,6 +146,7 @@ def create_app(
     app.include_router(jobs_router, prefix=API_PREFIX, tags=["training jobs"])
     for mlflow_prefix in MLFLOW_PREFIXES:  # MLflow's tracking REST subset (not in OpenAPI)
         app.include_router(mlflow_router, prefix=mlflow_prefix)
+    app.include_router(events_router, prefix=API_PREFIX, tags=["events"])
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AuditMiddleware, db=db)
     return app

@@ -42,6 +42,12 @@ class Settings:
     log_format: str = "text"  # VIGIL_LOG_FORMAT: text | json (the server's log lines)
     log_level: str = "INFO"  # VIGIL_LOG_LEVEL
     self_metrics_interval: float = 60.0  # VIGIL_SELF_METRICS_INTERVAL (seconds; 0: off)
+    # event receivers' secrets (never stored in the database): POST /api/v1/events/github,
+    # /gitlab and /eventbridge; an empty one turns that receiver's own check off (bearer only)
+    github_webhook_secret: str = field(default="", repr=False)  # VIGIL_GITHUB_WEBHOOK_SECRET
+    gitlab_webhook_token: str = field(default="", repr=False)  # VIGIL_GITLAB_WEBHOOK_TOKEN
+    eventbridge_api_key: str = field(default="", repr=False)  # VIGIL_EVENTBRIDGE_API_KEY
+    eventbridge_api_key_header: str = "x-api-key"  # VIGIL_EVENTBRIDGE_API_KEY_HEADER
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -68,6 +74,12 @@ class Settings:
             log_format=os.environ.get("VIGIL_LOG_FORMAT", "text"),
             log_level=os.environ.get("VIGIL_LOG_LEVEL", "INFO"),
             self_metrics_interval=float(os.environ.get("VIGIL_SELF_METRICS_INTERVAL", "60")),
+            github_webhook_secret=os.environ.get("VIGIL_GITHUB_WEBHOOK_SECRET", ""),
+            gitlab_webhook_token=os.environ.get("VIGIL_GITLAB_WEBHOOK_TOKEN", ""),
+            eventbridge_api_key=os.environ.get("VIGIL_EVENTBRIDGE_API_KEY", ""),
+            eventbridge_api_key_header=os.environ.get(
+                "VIGIL_EVENTBRIDGE_API_KEY_HEADER", "x-api-key"
+            ),
         )
 
 

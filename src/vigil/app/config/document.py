@@ -15,6 +15,7 @@ from typing import Literal, NamedTuple
 
 from pydantic import ValidationInfo, field_validator, model_validator
 
+from vigil.alerts.notify.platform import PlatformSpec
 from vigil.app.config.alerting import AlarmItem, RuleItem, TopicSpec, WorkflowItem
 from vigil.app.config.base import CONFIG_VERSION, DEFER_CHECKS, SpecModel, format_loc
 from vigil.app.config.catalog import BaselineSpec, EndpointSpec, ScheduleSpec
@@ -48,6 +49,8 @@ class VigilConfig(SpecModel):
     workflows: list[WorkflowItem] = []
     rules: list[RuleItem] = []
     scrape_configs: list[ScrapeConfigSpec] = []
+    # default failure notifications of platform runs (vigil.alerts.notify.platform)
+    platform: PlatformSpec | None = None
 
     @field_validator("version")
     @classmethod

@@ -7,11 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Index,
     String,
 )
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column
 
+from vigil.events.envelope import DEFAULT_ACCOUNT, DEFAULT_REGION, VIGIL_SOURCE, detail_type_of_kind
 from vigil.store.columns import utcnow
 from vigil.store.models.base import NAME, Base
 
@@ -30,14 +33,27 @@ class DetectorState(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+def _detail_type(context: DefaultExecutionContext) -> str:
+    """A Vigil event's detail-type, from its kind (``alarm_state_change`` -> ``Vigil Alarm
+    State Change``)."""
+    return detail_type_of_kind(str(context.get_current_parameters().get("kind") or "event"))
+
+
 class Event(Base):
-    """A state change on the platform (a concept drift detected, a job finished, ...)."""
+    """A state change on the platform (a concept drift detected, a job finished, ...), in
+    EventBridge's envelope: Vigil's own events have source ``vigil`` and a ``kind``
+    (``execution_completed``, ``alarm_state_change``...); external ones their source and
+    detail-type, ``kind`` ``external``. ``dedup_key`` (unique) is one run's state change
+    (:func:`vigil.events.runs.dedup_key`); ``run_*`` are its run facts, for filters."""
 
     __tablename__ = "events"
     __table_args__ = (
         Index("ix_events_kind_time", "kind", "time"),
         # the scheduler's mark of completed executions (count and latest, every tick)
         Index("ix_events_kind_created", "kind", "created_at"),
+        Index("ix_events_source_time", "source", "time"),
+        Index("ix_events_run", "run_kind", "run_name", "time"),
+        Index("ix_events_run_key_status", "run_key", "run_status"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
@@ -47,3 +63,15 @@ class Event(Base):
     time: Mapped[datetime]
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(String(256), default=VIGIL_SOURCE)
+    detail_type: Mapped[str] = mapped_column(String(256), default=_detail_type)
+    account: Mapped[str] = mapped_column(String(64), default=DEFAULT_ACCOUNT)
+    region: Mapped[str] = mapped_column(String(64), default=DEFAULT_REGION)
+    resources: Mapped[list[str]] = mapped_column(JSON, default=list)
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # replay-name, trace-header...
+    dedup_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    run_kind: Mapped[str | None] = mapped_column(String(64))
+    run_name: Mapped[str | None] = mapped_column(String(NAME))
+    run_key: Mapped[str | None] = mapped_column(String(NAME))
+    run_status: Mapped[str | None] = mapped_column(String(16))
