@@ -42,6 +42,7 @@ from pydantic import (
 from vigil.actions import errors as E
 from vigil.actions.errors import StepNotFoundError, WorkflowNotFoundError
 from vigil.events.patterns import validate_pattern
+from vigil.events.severity import DEFAULT_SEVERITY, Severity
 from vigil.store.secrets import NO_SECRETS, SecretFields, has_ref
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,254}$")
@@ -329,6 +330,7 @@ class Rule(_Model):
     targets: list[Target] = Field(min_length=1)
     enabled: bool = True
     description: str | None = None
+    severity: Severity = DEFAULT_SEVERITY  # of the notifications it sends (vigil.events.severity)
 
     @field_validator("name")
     @classmethod

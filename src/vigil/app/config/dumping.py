@@ -69,6 +69,8 @@ def dump_config(config: VigilConfig) -> str:
         specs = getattr(config, kind)
         if specs:
             data[kind] = [_spec_dict(s) for s in specs]
+    if config.defaults is not None:
+        data["defaults"] = config.defaults.model_dump(mode="json")
     body = yaml.dump(
         data,
         Dumper=_Dumper,

@@ -31,6 +31,7 @@ from vigil.store.models.notifications import (
     SubscriptionRecord,
     TopicRecord,
 )
+from vigil.store.models.platform import PlatformSetting
 from vigil.store.models.tokens import ApiToken
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "NotificationGroup",
     "NotifiedState",
     "OutboxItem",
+    "PlatformSetting",
     "RunStatus",
     "Schedule",
     "SilenceRecord",
