@@ -127,9 +127,9 @@ def test_drift_alarm_notifies_by_email_and_webhook_then_resolves(
         assert [r.status for r in runs] == ["Succeeded"] and marker.read_text() == "v2"
         subjects = [m["Subject"] for m in mailbox.messages]
         assert subjects == [
-            'OK: "drift-c0" in vigil',
-            'ALARM: "drift-c0" in vigil',
-            'OK: "drift-c0" in vigil',
+            '[WARNING] OK: "drift-c0" in vigil',
+            '[WARNING] ALARM: "drift-c0" in vigil',
+            '[WARNING] OK: "drift-c0" in vigil',
         ]
         assert "Threshold Crossed" in mailbox.messages[1].get_payload()
         states = []

@@ -183,7 +183,7 @@ def test_unknown_top_level_key(tmp_path: Path):
     assert lines == [
         "vigil.yaml:2: dashboards: unknown key 'dashboards'; "
         "expected one of version, endpoints, baselines, schedules, topics, alarms, workflows, "
-        "rules, scrape_configs, platform"
+        "rules, scrape_configs, platform, defaults"
     ]
 
 

@@ -698,5 +698,7 @@ def test_public_api() -> None:
         "default_channels", "default_policy", "filter_matches", "pagerduty_event", "sign",
         "slack_body", "verify_signature",
         "SECRETS_BY_PROTOCOL", "SubscriptionTakenError", "secret_fields",
+        "SmsChannel", "TeamsChannel", "ChatChannel", "sms_body", "sms_form", "teams_body",
+        "chat_body",
     }
     assert all(hasattr(delivery, n) for n in delivery.__all__)

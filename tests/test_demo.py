@@ -53,16 +53,16 @@ def test_platform_demo_runs_end_to_end(tmp_path: Path):
     assert f"http://127.0.0.1:{port}" in out and "API token (admin): vgl_" in out
     # the schedule's default alarms fire on the drifting hours and notify the webhook
     assert "alarm hourly-drift: OK -> ALARM" in out
-    assert 'webhook received: ALARM: "hourly-drift" in vigil' in out
+    assert 'webhook received: [WARNING] ALARM: "hourly-drift" in vigil' in out
     # ... the drift rule runs the retrain workflow, and the alarm resolves after the drift ends
     assert "alarm hourly-drift: ALARM -> OK" in out
     assert "alarm hourly-violations: ALARM -> OK" in out
     assert re.search(r"workflow retrain run \w+ \(rule retrain-on-drift\): Succeeded", out)
-    assert 'webhook received: OK: "hourly-drift" in vigil' in out
-    assert 'email received by the SMTP server: ALARM: "hourly-drift" in vigil' in out
-    assert out.rindex('email received by the SMTP server: OK: "hourly-drift"') > out.index(
-        'email received by the SMTP server: ALARM: "hourly-drift"'
-    )
+    assert 'webhook received: [WARNING] OK: "hourly-drift" in vigil' in out
+    assert 'email received by the SMTP server: [WARNING] ALARM: "hourly-drift" in vigil' in out
+    assert out.rindex(
+        'email received by the SMTP server: [WARNING] OK: "hourly-drift"'
+    ) > out.index('email received by the SMTP server: [WARNING] ALARM: "hourly-drift"')
     reports = list(
         (tmp_path / "data" / "reports" / "cancer-model" / "hourly").rglob(
             "constraint_violations.json"

@@ -229,13 +229,15 @@ def test_transitions_of_one_call_see_each_other(tmp_path: Path):
     assert notify_transitions(db, outbox, [firing, back], T0) == 3  # hook + pager, then hook
     subjects = [(r.subscription, r.payload["message"]["subject"]) for r in outbox.store.list()]
     assert subjects == [
-        ("ops-hook", 'ALARM: "e3-quality" in vigil'),
-        ("ops-pager", 'ALARM: "e3-quality" in vigil'),
-        ("ops-hook", 'OK: "e3-quality" in vigil'),
+        ("ops-hook", '[WARNING] ALARM: "e3-quality" in vigil'),
+        ("ops-pager", '[WARNING] ALARM: "e3-quality" in vigil'),
+        ("ops-hook", '[WARNING] OK: "e3-quality" in vigil'),
     ]
     with db.session() as s:
         group = s.get(NotificationGroup, ("team", '{"Endpoint":"e3"}'))
-        assert group.members == {"e3-quality": {"state": "OK", "reason": "down"}}
+        assert group.members == {
+            "e3-quality": {"state": "OK", "reason": "down", "severity": "warning"}
+        }
         assert s.get(NotifiedState, ("e3-quality", "ops")).state == "OK"
 
 

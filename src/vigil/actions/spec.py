@@ -44,6 +44,7 @@ from vigil.actions import errors as E
 from vigil.actions.errors import StepNotFoundError, WorkflowNotFoundError
 from vigil.actions.inputs import InputSettings
 from vigil.events.patterns import CompiledPattern, compile_pattern, validate_pattern
+from vigil.events.severity import DEFAULT_SEVERITY, Severity
 from vigil.store.secrets import NO_SECRETS, SecretFields, has_ref
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,254}$")
@@ -349,6 +350,7 @@ class Rule(InputSettings):
     targets: list[Target] = Field(min_length=1)
     enabled: bool = True
     description: str | None = None
+    severity: Severity = DEFAULT_SEVERITY  # of the notifications it sends (vigil.events.severity)
     _compiled: CompiledPattern = PrivateAttr()
 
     @field_validator("name")

@@ -12,6 +12,9 @@ them off; ``config.default_alarm_actions`` names the topics or actions they noti
 - ``{schedule}-attribution`` (feature attribution drift): a label's attributions drifted
   (:data:`~vigil.metrics.contract.ATTRIBUTION_VIOLATIONS` > 0).
 
+Severities (:mod:`vigil.events.severity`): ``-failed`` is ``high`` (a monitor that does not
+run watches nothing), the others ``warning``.
+
 Each reads a figure the monitoring jobs write, by the names, namespaces and dimensions of
 :mod:`vigil.metrics.contract`.
 
@@ -103,6 +106,7 @@ def default_alarms(schedule: Any) -> list[MetricAlarm]:
             alarm_actions=actions,
             ok_actions=actions,
             description=f"{DEFAULT_PREFIX}{schedule.name}",
+            severity="high" if suffix == "failed" else "warning",  # a silent monitor is worse
         )
         for suffix, namespace, metric, statistic in wanted
     ]

@@ -24,6 +24,16 @@ from vigil.actions.definitions import put_rule, put_workflow, stored_specs
 from vigil.alerts.defaults import DEFAULT_PREFIX, ensure_default_alarms
 from vigil.alerts.notify import put_topic, subscribe
 from vigil.alerts.notify.platform import put_platform_spec, stored_platform_spec
+from vigil.alerts.platform import (
+    ENDPOINT_PREFIX,
+    HOST_PREFIX,
+    endpoint_alarms,
+    ensure_endpoint_alarms,
+    ensure_platform_alarms,
+    load_defaults,
+    save_defaults,
+    stored_defaults,
+)
 from vigil.alerts.service import put_alarm
 from vigil.analysis.baseline import Baseline, suggest_baseline
 from vigil.analysis.estimation import CBPE_FILE
@@ -48,6 +58,7 @@ from vigil.schedule import parse_offset, parse_schedule
 from vigil.store.artifacts import baseline_dir
 from vigil.store.db import Database
 from vigil.store.locations import confine_location, confine_tree
+from vigil.store.metrics import MetricStore
 from vigil.store.models import (
     AlarmRecord,
     BaselineRecord,
@@ -96,8 +107,11 @@ def is_model_quality(directory: Path) -> bool:
 def upsert_endpoint(
     db: Database, spec: EndpointSpec, *, confined: Settings | None = None
 ) -> Endpoint:
-    """Create or update an endpoint; with ``confined`` (the server's settings) its
-    ``capture_uri`` must lie in an allowed root, and is stored resolved."""
+    """Create or update an endpoint and its default alarms (:mod:`vigil.alerts.platform`);
+    with ``confined`` (the server's settings) its ``capture_uri`` must lie in an allowed
+    root, and is stored resolved."""
+    defaults = load_defaults(db)
+    endpoint_alarms(spec.name, spec.variant, spec.config, defaults.endpoint_alarms)  # checks
     if confined is not None and spec.capture_uri:
         spec = spec.model_copy(
             update={"capture_uri": confine_location(confined, spec.capture_uri, "capture_uri")}
@@ -108,8 +122,13 @@ def upsert_endpoint(
             row = Endpoint(name=spec.name)
             s.add(row)
         row.variant, row.capture_uri = spec.variant, spec.capture_uri
+        row.config = dict(spec.config) or None
         s.flush()
-        return row
+    ensure_endpoint_alarms(db, spec.name, defaults)
+    with db.session() as s:
+        stored = s.get(Endpoint, spec.name)
+        assert stored is not None
+        return stored
 
 
 _UPLOAD_HINT = "a baseline from elsewhere arrives by upload (POST /api/v1/baselines/upload)"
@@ -220,7 +239,9 @@ def current_config(db: Database, secrets: str = "diff") -> VigilConfig:
     """
     with db.session() as s:
         endpoints = [
-            EndpointSpec(name=e.name, variant=e.variant, capture_uri=e.capture_uri)
+            EndpointSpec(
+                name=e.name, variant=e.variant, capture_uri=e.capture_uri, config=e.config or {}
+            )
             for e in s.scalars(select(Endpoint).order_by(Endpoint.name))
         ]
         baselines = [
@@ -253,6 +274,7 @@ def current_config(db: Database, secrets: str = "diff") -> VigilConfig:
         platform=stored_platform_spec(db),
         **_alerting_config(db, secrets),
         scrape_configs=stored_scrape_configs(db, secrets),
+        defaults=stored_defaults(db),
     )
 
 
@@ -277,6 +299,7 @@ def _alerting_config(db: Database, secrets: str) -> dict[str, Any]:
                         config=shown(x.protocol, x.config or {}),
                         filter_policy=x.filter_policy,
                         retry=x.retry,
+                        min_severity=x.min_severity,
                     )
                     for x in subs
                     if x.topic == t.name
@@ -287,7 +310,9 @@ def _alerting_config(db: Database, secrets: str) -> dict[str, Any]:
         alarms = [
             r.spec
             for r in s.scalars(select(AlarmRecord).order_by(AlarmRecord.name))
-            if not str(r.spec.get("description", "")).startswith(DEFAULT_PREFIX)
+            if not str(r.spec.get("description", "")).startswith(
+                (DEFAULT_PREFIX, ENDPOINT_PREFIX, HOST_PREFIX)
+            )
         ]
     defs = sorted(stored_specs(db), key=lambda d: d.name)
     return {
@@ -310,6 +335,7 @@ def _apply_topic(db: Database, spec: TopicSpec) -> None:
             retry=sub.retry,
             id=sub.id,
             environ=os.environ,  # vigil apply resolves ${env:NAME} references
+            min_severity=sub.min_severity,
         )
 
 
@@ -331,6 +357,8 @@ def apply_config(settings: Settings, db: Database, desired: VigilConfig) -> Plan
         "rule": lambda spec: put_rule(db, spec, environ=os.environ),
         "scrape_config": lambda spec: put_scrape_config(db, spec, environ=os.environ),
     }
+    if desired.defaults is not None and desired.defaults != current.defaults:
+        save_defaults(db, desired.defaults)  # before the endpoints, which read it
     for kind_plan in plan.kinds:
         run = by_kind[kind_plan.kind]
         for spec in kind_plan.create:
@@ -339,4 +367,6 @@ def apply_config(settings: Settings, db: Database, desired: VigilConfig) -> Plan
             run(update.after)
     if desired.platform is not None and desired.platform != current.platform:
         put_platform_spec(db, desired.platform)  # the platform: block (failure notifications)
+    if desired.defaults is not None and desired.defaults != current.defaults:
+        ensure_platform_alarms(db, MetricStore(db))  # every endpoint's and host's, at once
     return plan

@@ -29,6 +29,7 @@ from vigil.actions.definitions import dispatch_pending, load
 from vigil.actions.engine import Runner
 from vigil.actions.recovery import recover_runs
 from vigil.alerts.notify import flush_groups, make_outbox, notify_transitions, repush_firing
+from vigil.alerts.platform import ensure_platform_alarms
 from vigil.alerts.service import evaluate_alarms
 from vigil.app.prom_scrape import ScrapeLoop, start_scraping
 from vigil.metrics import contract as mc
@@ -133,6 +134,10 @@ def alarms_and_notifications(
     """Evaluate every alarm and queue the notifications of its transitions (a faulty alarm
     fails alone, told to ``on_error``)."""
     now = now or datetime.now(timezone.utc)
+    try:  # new endpoints and hosts get their default alarms before the evaluation
+        ensure_platform_alarms(rt.db, rt.metrics)
+    except Exception:  # never in the way of the alarms that exist
+        log.exception("keeping the default alarms of endpoints and hosts failed")
     transitions = evaluate_alarms(rt.db, rt.metrics, now, on_error=on_error)
     notify_transitions(rt.db, outbox, transitions, now)
     flush_groups(rt.db, outbox, now)

@@ -51,6 +51,7 @@ class SubscriptionIn(BaseModel):
     filter_policy: dict[str, Any] | None = None
     retry: dict[str, Any] | None = None
     id: str | None = Field(default=None, pattern=NAME)
+    min_severity: str | None = None
 
 
 def _redacted(protocol: str, config: dict[str, Any]) -> dict[str, Any]:
@@ -97,6 +98,7 @@ def create_subscription(
             filter_policy=body.filter_policy,
             retry=body.retry,
             id=body.id,
+            min_severity=body.min_severity,
         )
     except SubscriptionTakenError as exc:
         raise ApiError(409, "conflict", exc.message) from None
@@ -106,6 +108,7 @@ def create_subscription(
         "protocol": sub.protocol,
         "config": _redacted(sub.protocol, dict(sub.config)),
         "filter_policy": dict(sub.filter_policy) if sub.filter_policy else None,
+        "min_severity": sub.min_severity,
     }
 
 
@@ -119,6 +122,7 @@ def list_subscriptions(name: str, state: ServerState = Depends(get_state)) -> di
                 "protocol": s.protocol,
                 "config": _redacted(s.protocol, dict(s.config)),
                 "filter_policy": dict(s.filter_policy) if s.filter_policy else None,
+                "min_severity": s.min_severity,
             }
             for s in subscriptions_of(state.db, name)
         ]

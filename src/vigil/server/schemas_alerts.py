@@ -100,6 +100,7 @@ class SubscriptionOut(BaseModel):
     protocol: str
     config: dict[str, Any]
     filter_policy: dict[str, Any] | None = None
+    min_severity: str | None = None
 
 
 class SubscriptionList(BaseModel):

@@ -5,8 +5,8 @@ Field names are CloudWatch's in snake case. Validation errors name the field:
 >>> alarm = MetricAlarm(name="drift", namespace="vigil", metric_name="feature_drift",
 ...                     statistic="Maximum", period=300, evaluation_periods=3, threshold=0.1,
 ...                     comparison_operator="GreaterThanThreshold")
->>> alarm.datapoints_to_alarm, alarm.treat_missing_data
-(3, 'missing')
+>>> alarm.datapoints_to_alarm, alarm.treat_missing_data, alarm.severity
+(3, 'missing', 'warning')
 >>> MetricAlarm.parse({"name": "x", "namespace": "n", "metric_name": "m", "statistic": "Mean",
 ...                    "period": 60, "evaluation_periods": 1, "threshold": 1,
 ...                    "comparison_operator": "GreaterThanThreshold"})
@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from vigil.alerts.alarms.rule import parse_rule
 from vigil.alerts.alarms.states import ALARM, INSUFFICIENT_DATA, OK, STATES
 from vigil.errors import ConfigError
+from vigil.events.severity import DEFAULT_SEVERITY, Severity
 
 __all__ = [
     "ALARM",
@@ -105,6 +106,14 @@ class _Alarm(BaseModel):
     alarm_actions: list[str] = Field(default_factory=list)
     ok_actions: list[str] = Field(default_factory=list)
     insufficient_data_actions: list[str] = Field(default_factory=list)
+    #: how urgent its notifications are (critical, high, warning, info): the subject's
+    #: prefix, the ``severity`` attribute subscriptions route by (:mod:`vigil.events.severity`)
+    severity: Severity = DEFAULT_SEVERITY
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _severity(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> Any:

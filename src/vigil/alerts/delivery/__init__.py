@@ -3,17 +3,19 @@
 SNS semantics (``reference/alerting.md`` §3): at-least-once delivery of messages with a
 stable id, per-subscription filter policies and retry policies, and a dead-letter store
 with redrive. Channels: email (SMTP), signed webhooks, Slack, PagerDuty Events v2 and
-Prometheus Alertmanager.
+Prometheus Alertmanager, SMS (Twilio's Messages API), Microsoft Teams and generic chat
+webhooks.
 
 >>> from vigil.alerts import delivery
 >>> sorted(delivery.default_channels())
-['alertmanager', 'email', 'pagerduty', 'slack', 'webhook']
+['alertmanager', 'chat', 'email', 'pagerduty', 'slack', 'sms', 'teams', 'webhook']
 """
 
 from __future__ import annotations
 
 from vigil.alerts.delivery.alertmanager import AlertmanagerChannel, alertmanager_alerts
 from vigil.alerts.delivery.base import Channel, DeliveryResult, HttpChannel, classify_status
+from vigil.alerts.delivery.chat import ChatChannel, chat_body
 from vigil.alerts.delivery.message import Message, filter_matches
 from vigil.alerts.delivery.outbox import DeliveryCounts, Outbox
 from vigil.alerts.delivery.pagerduty import EVENTS_URL, PagerDutyChannel, pagerduty_event
@@ -24,6 +26,7 @@ from vigil.alerts.delivery.retry import (
     default_policy,
 )
 from vigil.alerts.delivery.slack import SlackChannel, slack_body
+from vigil.alerts.delivery.sms import SmsChannel, sms_body, sms_form
 from vigil.alerts.delivery.smtp import EmailChannel, build_email
 from vigil.alerts.delivery.sql import SQLOutboxStore
 from vigil.alerts.delivery.store import MemoryOutboxStore, OutboxRecord, OutboxStore
@@ -34,6 +37,7 @@ from vigil.alerts.delivery.subscription import (
     SubscriptionTakenError,
     secret_fields,
 )
+from vigil.alerts.delivery.teams import TeamsChannel, teams_body
 from vigil.alerts.delivery.webhook import WebhookChannel, sign, verify_signature
 
 
@@ -45,6 +49,9 @@ def default_channels() -> dict[str, Channel]:
         "slack": SlackChannel(),
         "pagerduty": PagerDutyChannel(),
         "alertmanager": AlertmanagerChannel(),
+        "sms": SmsChannel(),
+        "teams": TeamsChannel(),
+        "chat": ChatChannel(),
     }
 
 
@@ -56,6 +63,7 @@ __all__ = [
     "SECRETS_BY_PROTOCOL",
     "AlertmanagerChannel",
     "Channel",
+    "ChatChannel",
     "DeliveryCounts",
     "DeliveryResult",
     "EmailChannel",
@@ -69,11 +77,14 @@ __all__ = [
     "RetryPolicy",
     "SQLOutboxStore",
     "SlackChannel",
+    "SmsChannel",
     "Subscription",
     "SubscriptionTakenError",
+    "TeamsChannel",
     "WebhookChannel",
     "alertmanager_alerts",
     "build_email",
+    "chat_body",
     "classify_status",
     "default_channels",
     "default_policy",
@@ -82,5 +93,8 @@ __all__ = [
     "secret_fields",
     "sign",
     "slack_body",
+    "sms_body",
+    "sms_form",
+    "teams_body",
     "verify_signature",
 ]

@@ -15,7 +15,7 @@ unless ``VIGIL_OUTBOUND_ALLOW`` allows them) is a failed, retried attempt whose 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -79,6 +79,8 @@ def check_destination(protocol: str, config: Mapping[str, Any]) -> None:
     :class:`ConfigError` naming the field. Host names are judged when connecting."""
     if config.get("url"):
         check_url(str(config["url"]), "config.url")
+    if protocol == "sms" and config.get("base_url"):
+        check_url(str(config["base_url"]), "config.base_url")
     if protocol == "email" and config.get("host"):
         check_host(str(config["host"]), "config.host")
 
@@ -135,11 +137,27 @@ def post(
 ) -> DeliveryResult:
     """POST ``body`` as JSON and classify the answer; transport errors are retryable."""
     all_headers = {"Content-Type": "application/json", **headers}
+    return attempt(client, url, {"content": body, "headers": all_headers}, timeout)
+
+
+ErrorText = Callable[[httpx.Response], str]
+
+
+def attempt(
+    client: httpx.Client,
+    url: str,
+    kwargs: Mapping[str, Any],
+    timeout: float | None = None,
+    error_text: ErrorText | None = None,
+) -> DeliveryResult:
+    """POST with httpx's ``kwargs`` (``content``, ``data``, ``headers``, ``auth``) and
+    classify the answer by SNS's rules; ``error_text`` turns a failed response into the
+    reason recorded (by default its text). Transport errors and refusals are retryable."""
     try:
-        kwargs: dict[str, Any] = {"content": body, "headers": all_headers}
+        options: dict[str, Any] = dict(kwargs)
         if timeout is not None:
-            kwargs["timeout"] = float(timeout)
-        response = client.post(url, **kwargs)
+            options["timeout"] = float(timeout)
+        response = client.post(url, **options)
     except OutboundRefusedError as exc:
         return DeliveryResult(ok=False, retryable=True, error=exc.message)
     except httpx.TransportError as exc:
@@ -147,8 +165,17 @@ def post(
     except httpx.InvalidURL as exc:
         shown = redact_url(url)  # never a secret of the URL in an error
         return DeliveryResult(ok=False, retryable=False, error=f"invalid URL {shown!r}: {exc}")
-    text = "" if 200 <= response.status_code < 300 else response.text
-    return classify_status(response.status_code, text)
+    if 200 <= response.status_code < 300:
+        return classify_status(response.status_code)
+    if error_text is None:
+        return classify_status(response.status_code, response.text)
+    failed = classify_status(response.status_code)  # the reason given whole, not cut
+    return DeliveryResult(
+        ok=False,
+        retryable=failed.retryable,
+        status=response.status_code,
+        error=f"HTTP {response.status_code}: {error_text(response)}",
+    )
 
 
 def dumps(obj: Any) -> bytes:

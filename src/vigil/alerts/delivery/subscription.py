@@ -12,6 +12,13 @@ modules); :meth:`Subscription.redacted_config` hides them:
 
 >>> Subscription(id="pd", protocol="pagerduty", config={"routing_key": "R1"}).redacted_config()
 {'routing_key': '***'}
+
+``min_severity`` keeps the messages at least that urgent (a message without a ``severity``
+attribute counts as ``warning``), on top of the filter policy:
+
+>>> pager = Subscription(id="sms", protocol="sms", min_severity="high")
+>>> pager.accepts({"severity": "critical"}), pager.accepts({"severity": "warning"})
+(True, False)
 """
 
 from __future__ import annotations
@@ -20,13 +27,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from vigil.alerts.delivery import alertmanager, pagerduty, slack, smtp, webhook
+from vigil.alerts.delivery import alertmanager, chat, pagerduty, slack, sms, smtp, teams, webhook
 from vigil.alerts.delivery.message import filter_matches
 from vigil.alerts.delivery.retry import RetryPolicy, default_policy
 from vigil.errors import ConfigError
+from vigil.events.severity import at_least, parse_severity
 from vigil.store.secrets import NO_SECRETS, SecretFields, redact
 
-PROTOCOLS = ("email", "webhook", "slack", "pagerduty", "alertmanager")
+PROTOCOLS = ("email", "webhook", "slack", "pagerduty", "alertmanager", "sms", "teams", "chat")
 
 #: The secret settings of each protocol, as its channel module declares them.
 SECRETS_BY_PROTOCOL: dict[str, SecretFields] = {
@@ -35,6 +43,9 @@ SECRETS_BY_PROTOCOL: dict[str, SecretFields] = {
     "slack": slack.SECRETS,
     "pagerduty": pagerduty.SECRETS,
     "alertmanager": alertmanager.SECRETS,
+    "sms": sms.SECRETS,
+    "teams": teams.SECRETS,
+    "chat": chat.SECRETS,
 }
 
 
@@ -62,6 +73,7 @@ class Subscription:
     topic: str = ""
     filter_policy: Mapping[str, Any] | None = None
     retry: RetryPolicy | None = None
+    min_severity: str | None = None
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -71,6 +83,11 @@ class Subscription:
                 f"subscription {self.id!r} protocol: expected one of {', '.join(PROTOCOLS)}, "
                 f"got {self.protocol!r}"
             )
+        if self.min_severity is not None:
+            level = parse_severity(self.min_severity, f"subscription {self.id!r} min_severity")
+            object.__setattr__(self, "min_severity", level)
+        if self.protocol == "chat":
+            chat.validate_config(self.config)
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -78,7 +95,12 @@ class Subscription:
         return self.retry or default_policy(self.protocol)
 
     def accepts(self, attributes: Mapping[str, Any]) -> bool:
-        """Whether a message with ``attributes`` passes the filter policy."""
+        """Whether a message with ``attributes`` passes ``min_severity`` and the filter
+        policy."""
+        if self.min_severity is not None and not at_least(
+            attributes.get("severity"), self.min_severity
+        ):
+            return False
         return filter_matches(self.filter_policy, attributes)
 
     @property
@@ -99,6 +121,7 @@ class Subscription:
             "topic": self.topic,
             "filter_policy": dict(self.filter_policy) if self.filter_policy else None,
             "retry": self.retry.to_dict() if self.retry else None,
+            "min_severity": self.min_severity,
         }
 
     @classmethod
@@ -112,4 +135,5 @@ class Subscription:
             topic=str(data.get("topic") or ""),
             filter_policy=data.get("filter_policy") or None,
             retry=RetryPolicy.from_dict(retry) if retry else None,
+            min_severity=data.get("min_severity") or None,
         )

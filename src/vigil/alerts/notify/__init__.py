@@ -12,13 +12,15 @@ The modules, one concern each: :mod:`~vigil.alerts.notify.topics` (topics, subsc
 the outbox), :mod:`~vigil.alerts.notify.silences`, :mod:`~vigil.alerts.notify.inhibition`,
 :mod:`~vigil.alerts.notify.flapping`, :mod:`~vigil.alerts.notify.grouping` (Alertmanager's
 groups and timers), :mod:`~vigil.alerts.notify.labels` (what matchers match) and
-:mod:`~vigil.alerts.notify.transitions` (the bridge).
+:mod:`~vigil.alerts.notify.transitions` (the bridge) and :mod:`~vigil.alerts.notify.publish`
+(notifications of events, with a severity).
 """
 
 from __future__ import annotations
 
 from vigil.alerts.notify.flapping import FLAP_TRANSITIONS, FLAP_WINDOW
 from vigil.alerts.notify.grouping import flush_groups
+from vigil.alerts.notify.publish import event_message, publish
 from vigil.alerts.notify.silences import active_silences, add_silence
 from vigil.alerts.notify.topics import (
     make_outbox,
@@ -42,10 +44,12 @@ __all__ = [
     "SILENCED",
     "active_silences",
     "add_silence",
+    "event_message",
     "flush_groups",
     "make_outbox",
     "message_for",
     "notify_transitions",
+    "publish",
     "put_topic",
     "repush_firing",
     "subscribe",

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from vigil.alerts.delivery import Message, Outbox, Subscription
 from vigil.alerts.notify.topics import load_subscriptions, load_topics
 from vigil.alerts.service import Transition
+from vigil.events.severity import DEFAULT_SEVERITY, most_severe
 from vigil.store.db import Database
 from vigil.store.models import NotificationGroup
 
@@ -55,6 +56,7 @@ def join_group(
     t: Transition,
     labels: Mapping[str, str],
     now: datetime,
+    severity: str = DEFAULT_SEVERITY,
 ) -> None:
     """Record a transition in its group (durably, when ``s`` commits); ``groups`` holds the
     groups loaded so far and gains the group created. :func:`flush_groups` notifies it."""
@@ -73,7 +75,7 @@ def join_group(
         s.add(group)
         groups[(topic, key)] = group
     members = dict(group.members)
-    members[t.alarm] = {"state": t.new_state, "reason": t.reason}
+    members[t.alarm] = {"state": t.new_state, "reason": t.reason, "severity": severity}
     group.members, group.changed = members, True
 
 
@@ -137,6 +139,8 @@ def _group_message(
     g: NotificationGroup, firing: list[str], resolved: list[str], now: datetime
 ) -> Message:
     status = "firing" if firing else "resolved"
+    # the group's severity: its most urgent alarm of those named in this message
+    severity = most_severe(g.members.get(a, {}).get("severity") for a in firing + resolved)
     names = ", ".join(f"{k}={v}" for k, v in sorted(g.labels.items()))
     lines = [f"{a}: ALARM ({g.members[a]['reason']})" for a in firing]
     lines += [f"{a}: resolved" for a in resolved]
@@ -144,9 +148,11 @@ def _group_message(
         topic=g.topic,
         subject=f"[{status.upper()}:{len(firing) or len(resolved)}] {names}"[:100],
         body="\n".join(lines),
-        attributes={"status": status, **{k: str(v) for k, v in g.labels.items()}},
+        attributes={"status": status, **{k: str(v) for k, v in g.labels.items()},
+                    "severity": severity},
         payload={
             "status": status,
+            "severity": severity,
             "group_key": g.group_key,
             "group_labels": g.labels,
             "alarm": names,

@@ -53,6 +53,7 @@ def subscribe(
     retry: Mapping[str, Any] | None = None,
     id: str | None = None,
     environ: Mapping[str, str] | None = None,
+    min_severity: str | None = None,
 ) -> Subscription:
     """Add a subscriber to a topic, or update one of its own; the configuration is checked
     by building it and its secret settings are stored sealed.
@@ -60,6 +61,7 @@ def subscribe(
     A redaction (``***``) where a secret is stored keeps that secret. ``environ`` (given by
     ``vigil apply``) resolves ``${env:NAME}`` references in secret settings; without it they
     are refused. An id that another topic uses is refused (:class:`SubscriptionTakenError`).
+    ``min_severity`` (critical, high, warning or info) keeps the messages at least that urgent.
     """
     sub_id = id or f"{topic}-{protocol}-{uuid.uuid4().hex[:8]}"
     fields = secret_fields(protocol)
@@ -78,12 +80,14 @@ def subscribe(
             stored = keep_stored(fields, stored, row.config or {}, box)
         stored = seal(fields, stored, box, environ, what=f"subscription {sub_id!r} config")
         sub = _subscription(
-            sub_id, topic, protocol, unseal(fields, stored, box), filter_policy, retry
+            sub_id, topic, protocol, unseal(fields, stored, box), filter_policy, retry,
+            min_severity,
         )
         row = row or SubscriptionRecord(id=sub_id)
         row.topic, row.protocol, row.config = topic, protocol, stored
         row.filter_policy = dict(filter_policy) if filter_policy else None
         row.retry = dict(retry) if retry else None
+        row.min_severity = sub.min_severity
         s.add(row)
     return sub
 
@@ -95,6 +99,7 @@ def _subscription(
     config: dict[str, Any],
     filter_policy: Mapping[str, Any] | None,
     retry: Mapping[str, Any] | None,
+    min_severity: str | None = None,
 ) -> Subscription:
     try:
         return Subscription(
@@ -104,6 +109,7 @@ def _subscription(
             topic=topic,
             filter_policy=filter_policy,
             retry=RetryPolicy.from_dict(retry) if retry else None,
+            min_severity=min_severity,
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"subscription {sub_id!r}: {exc}") from None
@@ -111,7 +117,9 @@ def _subscription(
 
 def _from_row(row: SubscriptionRecord, box: Any) -> Subscription:
     config = unseal(secret_fields(row.protocol), row.config or {}, box)
-    return _subscription(row.id, row.topic, row.protocol, config, row.filter_policy, row.retry)
+    return _subscription(
+        row.id, row.topic, row.protocol, config, row.filter_policy, row.retry, row.min_severity
+    )
 
 
 def subscriptions_of(db: Database, topic: str) -> list[Subscription]:

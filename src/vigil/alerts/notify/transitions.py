@@ -23,26 +23,38 @@ from vigil.alerts.notify.labels import alarm_labels, load_alarms
 from vigil.alerts.notify.silences import load_silences, silenced
 from vigil.alerts.notify.topics import load_subscriptions, load_topics
 from vigil.alerts.service import Transition
+from vigil.events.severity import DEFAULT_SEVERITY, SEVERITIES, subject_prefix
 from vigil.store.db import Database
 from vigil.store.models import AlarmRecord, NotifiedState
 
 SILENCED = "SILENCED"  # the last transition to this topic was muted
+#: before alarms had a severity, a transition's came from its new state (kept for callers)
 SEVERITY = {"ALARM": "critical", "OK": "info", "INSUFFICIENT_DATA": "warning"}
 
 
-def message_for(t: Transition, topic: str) -> Message:
-    """The notification of one alarm transition to one topic."""
+def severity_of(row: AlarmRecord | None) -> str:
+    """The stored alarm's severity (the default for an alarm stored without one)."""
+    value = str(((row.spec or {}) if row is not None else {}).get("severity") or "")
+    return value if value in SEVERITIES else DEFAULT_SEVERITY
+
+
+def message_for(t: Transition, topic: str, severity: str = DEFAULT_SEVERITY) -> Message:
+    """The notification of one alarm transition to one topic; the alarm's ``severity``
+    prefixes the subject (``[CRITICAL] ALARM: "name" in vigil``) and is the ``severity``
+    attribute that filter policies and ``min_severity`` route by (a resolve keeps the
+    alarm's severity, so it reaches whoever heard of the ALARM)."""
     status = "resolved" if t.new_state == "OK" else "firing"
     return Message(
         topic=topic,
-        subject=f'{t.new_state}: "{t.alarm}" in vigil'[:100],
+        subject=f'{subject_prefix(severity)}{t.new_state}: "{t.alarm}" in vigil'[:100],
         body=f"Alarm {t.alarm} changed from {t.old_state} to {t.new_state}.\n\n{t.reason}",
-        attributes={"alarm": t.alarm, "state": t.new_state, "previous_state": t.old_state},
+        attributes={"alarm": t.alarm, "state": t.new_state, "previous_state": t.old_state,
+                    "severity": severity},
         payload={
             "alarm": t.alarm,
             "state": t.new_state,
             "status": status,
-            "severity": SEVERITY.get(t.new_state, "warning"),
+            "severity": severity,
             "source": "vigil",
             "reason": t.reason,
             "reason_data": t.reason_data,
@@ -122,7 +134,10 @@ def notify_transitions(
                 grouping = groupings[name]
                 if grouping:
                     if not muted or t.new_state == "OK":
-                        join_group(s, groups, name, grouping, t, lab, now)
+                        join_group(
+                            s, groups, name, grouping, t, lab, now,
+                            severity_of(records.get(t.alarm)),
+                        )
                     continue
                 last = notified.get((t.alarm, name))
                 if last is None:
@@ -136,7 +151,8 @@ def notify_transitions(
                     last.state = SILENCED if muted else t.new_state
                     continue
                 last.state = t.new_state
-                batch.append((message_for(t, name), subscriptions.get(name, [])))
+                message = message_for(t, name, severity_of(records.get(t.alarm)))
+                batch.append((message, subscriptions.get(name, [])))
     return outbox.enqueue_many(batch)
 
 
@@ -167,5 +183,5 @@ def repush_firing(db: Database, outbox: Outbox, now: datetime) -> int:
                     [topic],
                     row.state_updated_at,
                 )
-                batch.append((message_for(t, topic), subs))
+                batch.append((message_for(t, topic, severity_of(row)), subs))
     return outbox.enqueue_many(batch)

@@ -10,16 +10,21 @@ from pydantic import BeforeValidator, Field, JsonValue
 from vigil.actions.spec import Rule, Workflow
 from vigil.alerts.alarms import CompositeAlarm, MetricAlarm
 from vigil.app.config.base import Name, SpecModel
+from vigil.events.severity import Severity
 
 
 class SubscriptionSpec(SpecModel):
-    """One subscriber of a topic (protocol email, webhook, slack, pagerduty, alertmanager)."""
+    """One subscriber of a topic (protocol email, webhook, slack, pagerduty, alertmanager,
+    sms, teams or chat); ``min_severity`` keeps the notifications at least that urgent."""
 
     id: Name
-    protocol: Literal["email", "webhook", "slack", "pagerduty", "alertmanager"]
+    protocol: Literal[
+        "email", "webhook", "slack", "pagerduty", "alertmanager", "sms", "teams", "chat"
+    ]
     config: dict[str, JsonValue] = {}
     filter_policy: dict[str, JsonValue] | None = None
     retry: dict[str, JsonValue] | None = None
+    min_severity: Severity | None = None
 
 
 class GroupingSpec(SpecModel):

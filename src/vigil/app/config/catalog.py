@@ -17,11 +17,16 @@ _READER_OPTIONS = ("format", "header", "capture_content")
 
 
 class EndpointSpec(SpecModel):
-    """A monitored endpoint (and variant) and where its captured records are stored."""
+    """A monitored endpoint (and variant) and where its captured records are stored.
+
+    ``config`` holds its settings: its default alarms' (``default_alarms: false`` turns
+    them off; ``error_rate``, ``p99_latency_ms``, ``default_alarm_actions``, see
+    :mod:`vigil.alerts.platform`)."""
 
     name: Name
     variant: Name = "AllTraffic"
     capture_uri: str | None = None
+    config: dict[str, JsonValue] = {}
 
 
 class BaselineSpec(SpecModel):

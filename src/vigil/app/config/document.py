@@ -16,6 +16,7 @@ from typing import Literal, NamedTuple
 from pydantic import ValidationInfo, field_validator, model_validator
 
 from vigil.alerts.notify.platform import PlatformSpec
+from vigil.alerts.platform import PlatformDefaults
 from vigil.app.config.alerting import AlarmItem, RuleItem, TopicSpec, WorkflowItem
 from vigil.app.config.base import CONFIG_VERSION, DEFER_CHECKS, SpecModel, format_loc
 from vigil.app.config.catalog import BaselineSpec, EndpointSpec, ScheduleSpec
@@ -38,7 +39,8 @@ class Reference(NamedTuple):
 
 class VigilConfig(SpecModel):
     """The whole file: endpoints, baselines, schedules, topics, alarms, workflows and rules,
-    each unique by name within its kind."""
+    each unique by name within its kind, and ``defaults`` (the default alarms of endpoints
+    and hosts, :class:`~vigil.alerts.platform.PlatformDefaults`)."""
 
     version: int = CONFIG_VERSION
     endpoints: list[EndpointSpec] = []
@@ -51,6 +53,7 @@ class VigilConfig(SpecModel):
     scrape_configs: list[ScrapeConfigSpec] = []
     # default failure notifications of platform runs (vigil.alerts.notify.platform)
     platform: PlatformSpec | None = None
+    defaults: PlatformDefaults | None = None
 
     @field_validator("version")
     @classmethod

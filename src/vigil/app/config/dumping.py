@@ -71,6 +71,8 @@ def dump_config(config: VigilConfig) -> str:
             data[kind] = [_spec_dict(s) for s in specs]
     if config.platform is not None:
         data["platform"] = config.platform.model_dump(mode="json")
+    if config.defaults is not None:
+        data["defaults"] = config.defaults.model_dump(mode="json")
     body = yaml.dump(
         data,
         Dumper=_Dumper,

@@ -33,6 +33,7 @@ from vigil.store.models.notifications import (
     SubscriptionRecord,
     TopicRecord,
 )
+from vigil.store.models.platform import PlatformSetting
 from vigil.store.models.scrape import ScrapeConfigRecord
 from vigil.store.models.tokens import ApiToken
 
@@ -59,6 +60,7 @@ __all__ = [
     "NotificationGroup",
     "NotifiedState",
     "OutboxItem",
+    "PlatformSetting",
     "RunStatus",
     "Schedule",
     "ScrapeConfigRecord",

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     ForeignKey,
     String,
     Text,
@@ -24,6 +25,8 @@ class Endpoint(Base):
     name: Mapped[str] = mapped_column(String(NAME), primary_key=True)
     variant: Mapped[str] = mapped_column(String(NAME), default="AllTraffic")
     capture_uri: Mapped[str | None] = mapped_column(Text)
+    #: its settings, such as its default alarms' (``default_alarms``, ``error_rate``, ...)
+    config: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     baselines: Mapped[list[BaselineRecord]] = relationship(

@@ -69,6 +69,7 @@ class SubscriptionRecord(Base):
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
     filter_policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     retry: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    min_severity: Mapped[str | None] = mapped_column(String(16))  # critical|high|warning|info
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
