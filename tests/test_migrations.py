@@ -89,6 +89,30 @@ def _rows(path: Path) -> dict[str, list[dict[str, Any]]]:
         conn.close()
 
 
+def _added_columns(
+    before: dict[str, list[dict[str, Any]]], after: dict[str, list[dict[str, Any]]]
+) -> dict[str, set[str]]:
+    """Per table, the columns the rows of ``after`` have beyond those of ``before``."""
+    added = {}
+    for table, rows in before.items():
+        if rows and after.get(table):
+            extra = set(after[table][0]) - set(rows[0])
+            if extra:
+                added[table] = extra
+    return added
+
+
+def _without(
+    rows: dict[str, list[dict[str, Any]]], columns: dict[str, set[str]]
+) -> dict[str, list[dict[str, Any]]]:
+    """``rows`` with ``columns`` (per table) left out, sorted as :func:`_rows` sorts."""
+    return {
+        t: sorted(({k: v for k, v in r.items() if k not in columns.get(t, ())} for r in rs),
+                  key=repr)
+        for t, rs in rows.items()
+    }
+
+
 _SEALED_COLUMNS = {"subscriptions": "config", "delivery_outbox": "payload",
                    "action_definitions": "spec"}  # fmt: skip
 
@@ -301,7 +325,24 @@ def test_the_pre_migration_database_is_refused_then_upgraded_with_its_data_intac
         "sealed 16 plain-text secret value(s) with the secret key (2 in subscriptions, "
         "14 in deliveries)",
     ]
-    assert _opened(_rows(path), data) == _opened(before, data)  # the same, secrets sealed
+    after = _rows(path)
+    # the columns later revisions added hold their backfilled values (issue 11: the events'
+    # envelope, endpoint config, subscription min_severity)
+    added = _added_columns(before, after)
+    assert added == {"endpoints": {"config"}, "subscriptions": {"min_severity"}, "events": {
+        "source", "detail_type", "account", "region", "resources", "extra", "dedup_key",
+        "received_at", "run_kind", "run_name", "run_key", "run_status"}}  # fmt: skip
+    assert all(r["config"] is None for r in after["endpoints"])
+    assert all(r["min_severity"] is None for r in after["subscriptions"])
+    for row in after["events"]:
+        assert (row["source"], row["account"], row["region"], json.loads(row["resources"])) == (
+            "vigil", "000000000000", "local", [])
+        assert row["received_at"] == row["created_at"] and row["dedup_key"] is None
+        assert row["detail_type"].startswith("Vigil ") and row["detail_type"] != "Vigil "
+    kinds = {r["kind"]: r["detail_type"] for r in after["events"]}
+    assert kinds.get("execution_completed", "Vigil Monitoring Execution Completed") == (
+        "Vigil Monitoring Execution Completed")
+    assert _opened(_without(after, added), data) == _opened(before, data)  # secrets sealed
     assert differences(Database(f"sqlite:///{path}")) == []
     again = cli("db", "upgrade", "--data-dir", str(data), "--output", "json")
     assert '"changed": false' in again.stdout
