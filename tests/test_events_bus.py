@@ -311,20 +311,22 @@ def test_failed_runs_notify_the_platform_topics_with_the_cause(
     bodies = [b for _, b in Hook.received]
     subjects = sorted(b["subject"] for b in bodies)
     assert subjects == [
-        "FAILED: GitLab pipeline acme/churn",
-        "FAILED: pipeline model-deploy",
-        "FAILED: training job churn-xgb-2020-03-10",
-        "STOPPED: training job churn-xgb-2020-03-12",
+        "[HIGH] FAILED: GitLab pipeline acme/churn",
+        "[HIGH] FAILED: pipeline model-deploy",
+        "[HIGH] FAILED: training job churn-xgb-2020-03-10",
+        "[HIGH] STOPPED: training job churn-xgb-2020-03-12",
     ]
+    # the severity (the platform block's, high by default) routes them as it does alarms
+    assert {b["attributes"]["severity"] for b in bodies} == {"high"}
     by = {b["subject"]: b["message"] for b in bodies}
-    pipeline = by["FAILED: pipeline model-deploy"]
+    pipeline = by["[HIGH] FAILED: pipeline model-deploy"]
     assert "stage Test / action IntegrationTests: JobFailed: Build terminated with state: " \
            "FAILED" in pipeline
     assert "AlgorithmError: ExecuteUserScriptError" in by[
-        "FAILED: training job churn-xgb-2020-03-10"]
-    assert "MaxRuntimeExceeded" in by["STOPPED: training job churn-xgb-2020-03-12"]
+        "[HIGH] FAILED: training job churn-xgb-2020-03-10"]
+    assert "MaxRuntimeExceeded" in by["[HIGH] STOPPED: training job churn-xgb-2020-03-12"]
     assert "job 'train-model' (stage train) failed: script_failure" in by[
-        "FAILED: GitLab pipeline acme/churn"]
+        "[HIGH] FAILED: GitLab pipeline acme/churn"]
     # turned off: nothing more
     put_platform_spec(db, PlatformSpec(failure_topics=["oncall"], enabled=False))
     assert _eventbridge(live, "states_timed_out.json").status_code == 200

@@ -331,13 +331,15 @@ def test_the_pre_migration_database_is_refused_then_upgraded_with_its_data_intac
     added = _added_columns(before, after)
     assert added == {"endpoints": {"config"}, "subscriptions": {"min_severity"}, "events": {
         "source", "detail_type", "account", "region", "resources", "extra", "dedup_key",
-        "received_at", "run_kind", "run_name", "run_key", "run_status"}}  # fmt: skip
+        "received_at", "run_kind", "run_name", "run_key", "run_status", "published_at",
+    }}  # fmt: skip
     assert all(r["config"] is None for r in after["endpoints"])
     assert all(r["min_severity"] is None for r in after["subscriptions"])
     for row in after["events"]:
         assert (row["source"], row["account"], row["region"], json.loads(row["resources"])) == (
             "vigil", "000000000000", "local", [])
-        assert row["received_at"] == row["created_at"] and row["dedup_key"] is None
+        assert row["received_at"] == row["published_at"] == row["created_at"]
+        assert row["dedup_key"] is None
         assert row["detail_type"].startswith("Vigil ") and row["detail_type"] != "Vigil "
     kinds = {r["kind"]: r["detail_type"] for r in after["events"]}
     assert kinds.get("execution_completed", "Vigil Monitoring Execution Completed") == (

@@ -167,13 +167,7 @@ class EventBus:
                 s.connection().execute(insert(Event), [self._row(p, now) for p in new])
             self._join_causes(s, new)
         if new:
-            append_events(self.settings.data_dir, [p.envelope for p in new], now)
-            self.metrics.put(self._figures(new))
-            failures = [p.failure for p in new if p.failure is not None]
-            if failures and self.notify:
-                if self._outbox is None:
-                    self._outbox = make_outbox(self.db)
-                notify_failures(self.db, self._outbox, failures, spec)
+            self._after_storing(new, now, spec)
         return answers
 
     def _prepare(self, envelope: Mapping[str, Any], spec: PlatformSpec) -> _New:
@@ -184,6 +178,50 @@ class EventBus:
         if facts is not None and facts.terminal and facts.status in ("failed", "stopped"):
             p.failure = RunFailure(facts, env["id"], env["source"], t)
         return p
+
+    def publish_own(self, *, limit: int = 1000, now: datetime | None = None) -> int:
+        """Publish Vigil's own events not published yet (training job state changes,
+        monitoring executions, action runs, alarm transitions...: rows written where they
+        happen, ``published_at`` unset) as :meth:`ingest` publishes what arrives: their run
+        facts recorded on the row, counted in ``vigil/Platform`` once per run and status,
+        appended to the day's archive, a failed or stopped run notified to the ``platform:``
+        topics. Oldest first, at most ``limit``; returns how many were published. The
+        server's loop calls it every tick, before the rules see the events."""
+        now = now or datetime.now(timezone.utc)
+        spec = get_platform_spec(self.db)
+        with self.db.session() as s:
+            rows = list(
+                s.scalars(
+                    select(Event)
+                    .where(Event.published_at.is_(None))
+                    .order_by(Event.created_at)
+                    .limit(limit)
+                )
+            )
+            if not rows:
+                return 0
+            new = [self._prepare(envelope_of(r), spec) for r in rows]
+            self._mark_counted(s, new)
+            for row, p in zip(rows, new):
+                f = p.facts
+                if f is not None:
+                    row.run_kind, row.run_name = f.kind, f.name[:255]
+                    row.run_key, row.run_status = f.run_key[:255], f.status
+                row.published_at = now
+            self._join_causes(s, new)
+        self._after_storing(new, now, spec)
+        return len(new)
+
+    def _after_storing(self, new: list[_New], now: datetime, spec: PlatformSpec) -> None:
+        """What follows the storing of ``new``: the archive, the run figures, the failure
+        notifications."""
+        append_events(self.settings.data_dir, [p.envelope for p in new], now)
+        self.metrics.put(self._figures(new))
+        failures = [p.failure for p in new if p.failure is not None]
+        if failures and self.notify:
+            if self._outbox is None:
+                self._outbox = make_outbox(self.db)
+            notify_failures(self.db, self._outbox, failures, spec)
 
     @staticmethod
     def _row(p: _New, now: datetime) -> dict[str, Any]:
@@ -209,6 +247,7 @@ class EventBus:
             "run_name": f.name[:255] if f else None,
             "run_key": f.run_key[:255] if f else None,
             "run_status": f.status if f else None,
+            "published_at": now,
         }
 
     @staticmethod

@@ -31,6 +31,7 @@ from vigil.actions.recovery import recover_runs
 from vigil.alerts.notify import flush_groups, make_outbox, notify_transitions, repush_firing
 from vigil.alerts.platform import ensure_platform_alarms
 from vigil.alerts.service import evaluate_alarms
+from vigil.app.events import EventBus
 from vigil.app.prom_scrape import ScrapeLoop, start_scraping
 from vigil.metrics import contract as mc
 from vigil.metrics.datum import MetricDatum
@@ -185,7 +186,13 @@ class Scheduler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="vigil-scheduler", daemon=True)
         self.outbox: Any = None
+        self.bus: EventBus | None = None
         self.scraping: ScrapeLoop | None = None  # scrape_configs, in a thread of their own
+
+    def _bus(self) -> EventBus:
+        if self.bus is None:
+            self.bus = EventBus(self.rt.settings, self.rt.db, self.rt.metrics)
+        return self.bus
 
     def _outbox(self) -> Any:
         if self.outbox is None:
@@ -235,6 +242,8 @@ class Scheduler:
                 self._step("repush", lambda: repush_firing(self.rt.db, self._outbox(), _now()))
                 last["repush"] = time.monotonic()
             self._step("deliveries", lambda: self._outbox().deliver_due(_now(), on_error=errors))
+            # Vigil's own events archived, counted and (failed runs) notified, then the rules
+            self._step("events", lambda: self._bus().publish_own())
             self._step(
                 "actions", lambda: dispatch_pending(
                     self.rt.db, self.rt.owner, code_policy=self._policy, on_error=errors

@@ -9,9 +9,11 @@ Keras endpoint all call these functions, so a job behaves the same whoever repor
 - every metric value goes to the metric store (namespace ``/aws/sagemaker/TrainingJobs``,
   metric = definition name, dimension ``TrainingJobName``) and, with its step, to the run's
   curve (:class:`~vigil.store.models.TrainingMetricPoint`);
-- the terminal status adds ``vigil/Platform`` run figures (``RunsSucceeded``/``RunsFailed``/
-  ``RunsStopped`` and ``RunDuration`` in seconds; ``Kind=training_job``, ``Name=<job>``),
-  and ``RunsStarted`` is counted at the start.
+- the event bus (:meth:`vigil.app.events.EventBus.publish_own`, on the server's next tick)
+  archives those events, counts them as ``vigil/Platform`` run figures (``RunsStarted``,
+  ``RunsSucceeded``/``RunsFailed``/``RunsStopped`` and ``RunDuration`` in seconds;
+  ``Kind=training_job``, ``Name=<job>``) and notifies a failed or stopped run to the
+  ``platform:`` topics, as it does for every other job and pipeline.
 
 >>> from vigil.store.db import Database
 >>> from vigil.store.metrics import MetricStore
@@ -50,7 +52,6 @@ from vigil.store.settings import Settings
 __all__ = [
     "EVENT_KIND",
     "NAMESPACE",
-    "PLATFORM_NAMESPACE",
     "MetricPoint",
     "ParamConflictError",
     "TrainingJobNotFoundError",
@@ -66,7 +67,6 @@ __all__ = [
 ]
 
 NAMESPACE = "/aws/sagemaker/TrainingJobs"
-PLATFORM_NAMESPACE = "vigil/Platform"
 EVENT_KIND = "training_job_state_change"
 _RUN_ID = re.compile(r"[0-9a-f]{32}\Z")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -154,17 +154,11 @@ def start_job(
         session.flush()
         _event(session, job, now)
         doc = job_document(session, job)
-    metrics.put([_platform(name, "RunsStarted", 1.0, "Count", now)])
     return doc
 
 
 def _transition(status: str, start: datetime) -> dict[str, Any]:
     return {"Status": status, "StartTime": start.isoformat()}
-
-
-def _platform(name: str, metric: str, value: float, unit: str, when: datetime) -> MetricDatum:
-    dims = {"Kind": "training_job", "Name": name}
-    return MetricDatum(PLATFORM_NAMESPACE, metric, dims, when, value, unit=unit)
 
 
 def _event(session: Session, job: TrainingJob, when: datetime) -> None:
@@ -276,10 +270,9 @@ def update_job(
     name: str | None = None,
 ) -> dict[str, Any]:
     """Change a run's status (checked against the lifecycle; the same status again changes
-    nothing) and record its figures; a new status writes its state-change event, a terminal
-    one the run figures too. Returns the run's document."""
+    nothing) and record its figures; a new status writes its state-change event. Returns the
+    run's document."""
     now = utcnow()
-    figures: list[MetricDatum] = []
     with db.session() as session:
         job = _get(session, run_id)
         for attr, value in (
@@ -307,19 +300,10 @@ def update_job(
                 job.ended_at = as_utc(ended, "ended") if ended is not None else now
                 start = job.started_at or job.created_at
                 job.duration_seconds = max(0.0, (job.ended_at - start).total_seconds())
-                figures = [
-                    _platform(job.name, "RunDuration", job.duration_seconds, "Seconds", now),
-                    _platform(job.name, _RUNS[status], 1.0, "Count", now),
-                ]
             session.flush()
             _event(session, job, now)
         doc = job_document(session, job)
-    if figures:
-        metrics.put(figures)
     return doc
-
-
-_RUNS = {"Completed": "RunsSucceeded", "Failed": "RunsFailed", "Stopped": "RunsStopped"}
 
 
 def _final_metrics(session: Session, run_id: str) -> list[dict[str, Any]]:

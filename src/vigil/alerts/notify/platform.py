@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict
 from vigil.alerts.delivery import Message, Outbox, Subscription
 from vigil.alerts.notify.topics import load_subscriptions, load_topics
 from vigil.events.runs import RunFacts
+from vigil.events.severity import Severity, parse_severity, subject_prefix
 from vigil.store.db import Database
 from vigil.store.models import ActionDefinition
 
@@ -64,6 +65,9 @@ class PlatformSpec(BaseModel):
     notify_on: list[Literal["failed", "stopped"]] = ["failed", "stopped"]
     kinds: list[str] = list(DEFAULT_KINDS)
     stopped_is_failure: bool = True
+    #: of the notifications (subject prefix, ``severity`` attribute that subscriptions'
+    #: ``min_severity`` and filter policies route on, PagerDuty and Alertmanager severity)
+    severity: Severity = "high"
 
     def wants(self, kind: str, status: str | None, failure: bool) -> bool:
         """Whether a run of ``kind`` ending ``status`` is notified."""
@@ -117,10 +121,11 @@ _WORDS = {
 }
 
 
-def failure_message(failure: RunFailure, topic: str) -> Message:
+def failure_message(failure: RunFailure, topic: str, severity: str = "high") -> Message:
     """The notification of one failed run to one topic: subject and body name the job or
     pipeline, its status and reason (and a CodePipeline run's failed stage and action)."""
     f = failure.facts
+    level = parse_severity(severity, "platform severity")
     what = _WORDS.get(f.kind, f.kind.replace("_", " "))
     verb = "failed" if f.status == "failed" else "stopped"
     lines = [f"The {what} {f.name} {verb} (status {f.raw_status})."]
@@ -137,14 +142,14 @@ def failure_message(failure: RunFailure, topic: str) -> Message:
     return Message(
         id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"vigil-run/{f.run_key}/{f.status}")),
         topic=topic,
-        subject=f"{verb.upper()}: {what} {f.name}"[:100],
+        subject=f"{subject_prefix(level)}{verb.upper()}: {what} {f.name}"[:100],
         body="\n".join(lines),
         attributes={"kind": f.kind, "name": f.name, "status": f.status or "", "source":
-                    failure.source},
+                    failure.source, "severity": level},
         payload={
             "alarm": f"{f.kind}/{f.name}",
             "status": "firing",
-            "severity": "critical" if f.status == "failed" else "warning",
+            "severity": level,
             "source": failure.source,
             "reason": f.reason,
             "causes": list(failure.causes),
@@ -174,7 +179,9 @@ def notify_failures(
         names = [t for t in spec.failure_topics if t in load_topics(s)]
         subscriptions = load_subscriptions(s, names)
     batch: list[tuple[Message, Iterable[Subscription]]] = [
-        (failure_message(f, name), subscriptions.get(name, [])) for f in wanted for name in names
+        (failure_message(f, name, spec.severity), subscriptions.get(name, []))
+        for f in wanted
+        for name in names
     ]
     return outbox.enqueue_many(batch) if batch else 0
 

@@ -54,6 +54,8 @@ class Event(Base):
         Index("ix_events_source_time", "source", "time"),
         Index("ix_events_run", "run_kind", "run_name", "time"),
         Index("ix_events_run_key_status", "run_key", "run_status"),
+        # Vigil's own events the bus has not published yet (vigil.app.events.EventBus)
+        Index("ix_events_published", "published_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
@@ -75,3 +77,6 @@ class Event(Base):
     run_name: Mapped[str | None] = mapped_column(String(NAME))
     run_key: Mapped[str | None] = mapped_column(String(NAME))
     run_status: Mapped[str | None] = mapped_column(String(16))
+    # when the bus archived, counted and (for a failed run) notified it: at once for events
+    # that arrive from outside, on the server's next tick for Vigil's own (None until then)
+    published_at: Mapped[datetime | None]

@@ -120,15 +120,20 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('run_name', sa.String(length=255), nullable=True))
         batch_op.add_column(sa.Column('run_key', sa.String(length=255), nullable=True))
         batch_op.add_column(sa.Column('run_status', sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column('published_at', sa.DateTime(timezone=True), nullable=True))
     cases = " ".join(f"WHEN '{kind}' THEN '{name}'" for kind, name in _DETAIL_TYPES.items())
     op.execute(
-        f"UPDATE events SET received_at = created_at, detail_type = CASE kind {cases} "
+        # the events stored so far count as published: they are not archived, counted or
+        # notified again
+        f"UPDATE events SET received_at = created_at, published_at = created_at, "
+        f"detail_type = CASE kind {cases} "
         "ELSE 'Vigil ' || kind END"
     )
     with op.batch_alter_table('events', schema=None) as batch_op:
         for name in ('source', 'detail_type', 'account', 'region', 'resources'):
             batch_op.alter_column(name, server_default=None)
         batch_op.alter_column('received_at', nullable=False)
+        batch_op.create_index('ix_events_published', ['published_at'], unique=False)
         batch_op.create_index('ix_events_run', ['run_kind', 'run_name', 'time'], unique=False)
         batch_op.create_index('ix_events_run_key_status', ['run_key', 'run_status'], unique=False)
         batch_op.create_index('ix_events_source_time', ['source', 'time'], unique=False)
@@ -151,6 +156,8 @@ def downgrade() -> None:
         batch_op.drop_index('ix_events_source_time')
         batch_op.drop_index('ix_events_run_key_status')
         batch_op.drop_index('ix_events_run')
+        batch_op.drop_index('ix_events_published')
+        batch_op.drop_column('published_at')
         batch_op.drop_column('run_status')
         batch_op.drop_column('run_key')
         batch_op.drop_column('run_name')
