@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from vigil.demo import BAD_REQUESTS
+
 
 def test_platform_demo_runs_end_to_end(tmp_path: Path):
     with socket.socket() as s:
@@ -87,3 +89,28 @@ def test_platform_demo_runs_end_to_end(tmp_path: Path):
     )  # fmt: skip
     assert again.returncode == 0, again.stdout + again.stderr
     assert "created 0," in again.stdout and "baseline" not in again.stdout, again.stdout
+    # the platform half: a training job's loss curve through the jobs API, the endpoint's
+    # serving figures from the traffic (with its malformed requests and model errors), a
+    # failed CodePipeline run notified to the platform topic, the host's figures
+    curve = re.search(r"training job cancer-train \(vigil.training_job\): Completed in [\d.]+ "
+                      r"s, validation:loss by epoch ((?:[\d.]+ ?){12})\n", out)
+    assert curve, out
+    losses = [float(v) for v in curve.group(1).split()]
+    assert losses[-1] < losses[0]
+    rows = re.findall(r"  \S+  (\d+) invocations, 4XX (\d+), 5XX (\d+) \([\d.]+%\), "
+                      r"ModelLatency p50 (\d+) us, p99 (\d+) us", out)
+    assert len(rows) == 7, out
+    sent = {h: 60 for h in range(7)}
+    for h, bad in BAD_REQUESTS.items():
+        sent[h] += len(bad)
+    assert [int(r[0]) for r in rows] == [sent[h] for h in range(7)]
+    assert sum(int(r[1]) for r in rows) == sum(
+        s == 400 for bad in BAD_REQUESTS.values() for s in bad.values())
+    assert sum(int(r[2]) for r in rows) == sum(
+        s == 500 for bad in BAD_REQUESTS.values() for s in bad.values())
+    assert all(0 < int(p50) <= int(p99) for *_, p50, p99 in rows)
+    assert "webhook received: [HIGH] FAILED: pipeline cancer-model-deploy" in out
+    host = re.search(r"host \S+ \(vigil agent --once\): CPUUtilization ([\d.]+) %, "
+                     r"MemoryUtilization ([\d.]+) %, DiskUtilization of the data directory "
+                     r"([\d.]+) %", out)
+    assert host and 0 < float(host.group(2)) < 100 and 0 < float(host.group(3)) <= 100, out

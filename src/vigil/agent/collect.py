@@ -3,7 +3,8 @@ GPUs, :class:`~vigil.agent.processes.ProcessTracker` for named processes.
 
 CPU and network are rates over the span since the previous collection, so the collector
 takes a first sample when it is made (psutil's ``cpu_percent()`` would answer a meaningless
-0.0 the first time): the first :meth:`Collector.collect` reports them over the span since.
+0.0 the first time): the first :meth:`Collector.collect` reports them over the span since,
+at least :data:`MIN_SPAN` (it waits for the rest).
 CPU is computed from ``psutil.cpu_times()`` as ``cpu_percent`` does (busy = all but idle and
 iowait), on SageMaker's scale (× the vCPUs). Inside a cgroup with a CPU quota the figure is
 the cgroup's own CPU time over the span (0-100 × the quota's vCPUs); with a memory limit
@@ -49,6 +50,10 @@ def mount_of(path: str | Path) -> str:
     while not os.path.ismount(here) and here != here.parent:
         here = here.parent
     return str(here)
+
+
+#: the shortest span (seconds) a reading's rates (CPU, network) are measured over
+MIN_SPAN = 1.0
 
 
 def _cpu_sample() -> tuple[list[float], list[int]]:
@@ -150,7 +155,12 @@ class Collector:
         return disks
 
     def reading(self) -> HostReading:
-        """The host's figures over the span since the previous reading."""
+        """The host's figures over the span since the previous reading, which is at least
+        :data:`MIN_SPAN` (a reading sooner, such as ``vigil agent --once``'s first, waits for
+        the rest: over a few milliseconds the CPU figure is 0 or 100 % of a core by chance)."""
+        short = MIN_SPAN - (time.monotonic() - self._last_time)
+        if short > 0:
+            time.sleep(short)
         now = time.monotonic()
         span = now - self._last_time
         cgroup = self._cgroup()

@@ -37,9 +37,6 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse
 from sklearn.datasets import load_breast_cancer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from vigil.actions import list_runs
 from vigil.actions.definitions import dispatch_pending
@@ -48,8 +45,10 @@ from vigil.app.bootstrap import open_runtime
 from vigil.app.catalog import apply_config
 from vigil.app.config import load_config
 from vigil.app.scheduler import alarms_and_notifications
+from vigil.capture import ServingTelemetry, store_sink
 from vigil.capture.middleware import CaptureMiddleware
 from vigil.capture.writer import CaptureWriter
+from vigil.demo import platform
 from vigil.errors import VigilError
 from vigil.monitor.runner import run_scheduled
 from vigil.net import ENV_ALLOW
@@ -63,6 +62,8 @@ FEATURES = ["mean radius", "mean texture", "mean perimeter", "mean area", "mean 
 SHIFT = {"mean radius": 1.3, "mean texture": 1.4}  # multiplicative drift of the later hours
 HOURS, PER_HOUR = 7, 60
 DRIFT_HOURS = range(3, 6)  # hours 4 to 6 drift; hour 7 is calm again
+#: hour -> {request index: status}: a malformed request (400) or a row the model fails (500)
+BAD_REQUESTS = {1: {10: 400}, 4: {20: 500, 40: 500}, 5: {5: 400}}
 
 
 class DemoError(VigilError, RuntimeError):
@@ -120,15 +121,22 @@ def _mail_server(subjects: list[str]) -> Any:
     return controller
 
 
-def _model_app(model: Any, writer: Any) -> Any:
+def _model_app(model: Any, writer: Any, telemetry: Any) -> Any:
     app = FastAPI()
 
     @app.post("/invocations")
     async def invocations(request: Request) -> PlainTextResponse:
-        row = [float(v) for v in (await request.body()).decode().split(",")]
-        return PlainTextResponse(f"{model.predict_proba([row])[0][1]:.6f}", media_type="text/csv")
+        try:
+            row = [float(v) for v in (await request.body()).decode().split(",")]
+        except ValueError:
+            return PlainTextResponse("expected comma-separated numbers", status_code=400)
+        try:
+            score = model.predict_proba([row])[0][1]
+        except ValueError as exc:  # a row of the wrong width: the model fails
+            return PlainTextResponse(f"model error: {exc}", status_code=500)
+        return PlainTextResponse(f"{score:.6f}", media_type="text/csv")
 
-    return CaptureMiddleware(app, writer, routes=("/invocations",))
+    return CaptureMiddleware(app, writer, routes=("/invocations",), telemetry=telemetry)
 
 
 def _captured(writer: Any, count: int, timeout: float = 5.0) -> None:
@@ -184,14 +192,8 @@ def run(output: Path, port: int = 8080, keep_running: bool = True) -> int:
     frame = cancer.frame[FEATURES]
     train = frame.sample(frac=0.6, random_state=0)
     serve = frame.drop(train.index)
-    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
-    model.fit(train.to_numpy(), cancer.target.loc[train.index])
     (output / "train").mkdir(parents=True, exist_ok=True)
     train.to_csv(output / "train" / "train.csv", index=False, header=False)
-    print(
-        f"trained a logistic regression on {len(train)} real cases "
-        f"(accuracy on the rest {model.score(serve, cancer.target.loc[serve.index]):.3f})"
-    )
 
     (output / "vigil.yaml").write_text(
         f"""version: 1
@@ -220,6 +222,8 @@ topics:
         protocol: email
         config: {{host: 127.0.0.1, port: {smtp.port}, from: vigil@demo, to: [ml-oncall@demo]}}
         filter_policy: {{alarm: [hourly-drift]}}
+platform:
+  failure_topics: [oncall]
 workflows:
   - name: retrain
     steps:
@@ -236,14 +240,26 @@ rules:
     plan = apply_config(settings, db, desired)
     print(f"vigil apply -f {output / 'vigil.yaml'}: {plan.summary()}")
 
+    model = platform.train_with_job(
+        client, api_url, token, train.to_numpy(), cancer.target.loc[train.index].to_numpy()
+    )
+    accuracy = (
+        (model.predict_proba(serve.to_numpy())[:, 1] > 0.5) == cancer.target.loc[serve.index]
+    ).mean()
+    print(f"trained a logistic regression on {len(train)} real cases "
+          f"(accuracy on the rest {accuracy:.3f})")
+
     now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
     first_hour = now - timedelta(hours=HOURS)
     sim = {"t": first_hour.timestamp()}
     writer = CaptureWriter(
         "cancer-model", destination=settings.capture_root, clock=lambda: sim["t"]
     )
+    # the endpoint's serving figures, per simulated minute, into the server's metric store
+    telemetry = ServingTelemetry("cancer-model", sink=store_sink(rt.metrics),
+                                 clock=lambda: sim["t"])
     model_port = _free_port()
-    model_server = _serve(_model_app(model, writer), model_port)
+    model_server = _serve(_model_app(model, writer, telemetry), model_port)
     print(f"model behind the capture middleware: http://127.0.0.1:{model_port}/invocations")
     rows = serve.sample(n=HOURS * PER_HOUR, replace=True, random_state=1).to_numpy()
     with httpx.Client(base_url=f"http://127.0.0.1:{model_port}", timeout=30) as http:
@@ -261,12 +277,19 @@ rules:
                     headers={"content-type": "text/csv"},
                 ).raise_for_status()
                 _captured(writer, h * PER_HOUR + i + 1)
+                if i in BAD_REQUESTS.get(h, ()):  # a client's mistake, or a row the model fails
+                    bad = "n/a" if BAD_REQUESTS[h][i] == 400 else "1.0,2.0"
+                    answer = http.post("/invocations", content=bad,
+                                       headers={"content-type": "text/csv"})
+                    assert answer.status_code == BAD_REQUESTS[h][i], answer.text
             print(
                 f"  hour {h + 1}: sent {PER_HOUR} requests"
                 + (" (mean radius x1.3, mean texture x1.4)" if drift else "")
             )
     writer.close()
+    telemetry.close()
     model_server.should_exit = True
+    platform.print_serving(client, first_hour, HOURS)
 
     print(
         f"vigil monitor backfill hourly --start {first_hour:%Y-%m-%dT%H:%M:%SZ} "
@@ -285,6 +308,9 @@ rules:
     expected = ["CompletedWithViolations" if h in DRIFT_HOURS else "Completed"
                 for h in range(HOURS)]
 
+    platform.fail_pipeline(client)
+    platform.print_host(api_url, token, str(data_dir.resolve()))
+
     outbox = make_outbox(db)
     for h in (3, 6, 7):  # evaluate after the calm hours, the drifting ones, the calm one again
         at = first_hour + timedelta(hours=h, minutes=5)  # the hours before h are complete
@@ -296,7 +322,10 @@ rules:
         print(f"  workflow {run.workflow} run {run.id[:8]} (rule {run.rule}): {run.status}, "
               f"output {run.output}")
     deadline = time.monotonic() + 10  # the server's own loop may be delivering some
-    while time.monotonic() < deadline and sum("ALARM" in n["subject"] for n in received) < 2:
+    while time.monotonic() < deadline and (
+        sum("ALARM" in n["subject"] for n in received) < 2
+        or not any("FAILED" in n["subject"] for n in received)
+    ):
         outbox.deliver_due(datetime.now(timezone.utc))
         time.sleep(0.1)
     while time.monotonic() < deadline and len(mails) < 3:
