@@ -87,6 +87,29 @@ defaults:
     assert _specs(db) == {}
 
 
+def test_default_alarms_notify_the_platform_topics_unless_told_otherwise(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    settings = Settings(data_dir=tmp_path)
+    text = """
+endpoints: [{name: churn}]
+topics: [{name: oncall}, {name: pager}]
+platform: {failure_topics: [oncall]}
+"""
+    cfg = parse_config(text)
+    apply_config(settings, db, cfg)
+    specs = _specs(db)
+    # out of the box: whom a failed job or pipeline notifies
+    assert specs["churn-5xx-errors"]["alarm_actions"] == ["oncall"]
+    assert specs["churn-p99-latency"]["ok_actions"] == ["oncall"]
+    assert "alarm_actions" not in dump_config(current_config(db))  # unset stays unset
+    moved = parse_config(text.replace("[oncall]}", "[pager]}"))
+    apply_config(settings, db, moved)  # the platform topics changed: the alarms follow
+    assert _specs(db)["churn-5xx-errors"]["alarm_actions"] == ["pager"]
+    own = parse_config(text + "defaults: {endpoint_alarms: {alarm_actions: []}}\n")
+    apply_config(settings, db, own)  # told otherwise: nobody
+    assert _specs(db)["churn-5xx-errors"]["alarm_actions"] == []
+
+
 def test_host_alarms_appear_when_a_host_reports_and_go_alarm(tmp_path: Path) -> None:
     db = _db(tmp_path)
     store = MetricStore(db)

@@ -23,8 +23,10 @@ stopped reporting never pages through these alarms (and, as every alarm, one wit
 stays ``INSUFFICIENT_DATA`` and says nothing). Severities: 5xx errors ``critical``, latency,
 memory and disk ``high`` (each configurable).
 
-vigil.yaml's ``defaults`` section changes the thresholds, the severities and the topics
-notified (``alarm_actions``), or turns either family off (``enabled: false``); an
+They notify the topics of the ``platform:`` block's ``failure_topics`` (those a failed job
+or pipeline notifies) unless vigil.yaml's ``defaults`` section names others. That section
+changes the thresholds, the severities and the topics notified (``alarm_actions``), or
+turns either family off (``enabled: false``); an
 endpoint's ``config`` overrides its own: ``default_alarms: false``, ``error_rate``,
 ``p99_latency_ms``, ``default_alarm_actions``. Applying the change updates the alarms
 (keeping their state) or deletes those turned off.
@@ -49,6 +51,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from vigil.alerts.alarms import MetricAlarm
+from vigil.alerts.notify.platform import get_platform_spec
 from vigil.alerts.service import put_alarm
 from vigil.errors import ConfigError
 from vigil.events.severity import Severity
@@ -76,7 +79,8 @@ class EndpointAlarmDefaults(_Defaults):
     p99_latency_ms: float = Field(default=1000.0, gt=0)
     error_severity: Severity = "critical"
     latency_severity: Severity = "high"
-    alarm_actions: list[str] = []
+    #: the topics notified; unset: the ``platform:`` block's ``failure_topics``
+    alarm_actions: list[str] | None = None
 
 
 class HostAlarmDefaults(_Defaults):
@@ -86,7 +90,8 @@ class HostAlarmDefaults(_Defaults):
     memory_percent: float = Field(default=90.0, gt=0, le=100)
     disk_percent: float = Field(default=90.0, gt=0, le=100)
     severity: Severity = "high"
-    alarm_actions: list[str] = []
+    #: the topics notified; unset: the ``platform:`` block's ``failure_topics``
+    alarm_actions: list[str] | None = None
 
 
 class PlatformDefaults(_Defaults):
@@ -118,7 +123,7 @@ def endpoint_alarms(
     if rate > 1:
         raise ConfigError(f"{where} config.error_rate: expected a fraction (0-1], got {rate}")
     latency_ms = _number(config, "p99_latency_ms", defaults.p99_latency_ms, where)
-    actions = config.get("default_alarm_actions", defaults.alarm_actions)
+    actions = config.get("default_alarm_actions", defaults.alarm_actions or [])
     if not isinstance(actions, list):
         raise ConfigError(f"{where} config.default_alarm_actions: expected a list of names")
     actions = [str(a) for a in actions]
@@ -166,8 +171,8 @@ def host_alarms(host: str, mounts: Iterable[str], defaults: HostAlarmDefaults) -
         "namespace": HOST_NAMESPACE,
         "comparison_operator": "GreaterThanThreshold",
         "treat_missing_data": "notBreaching",
-        "alarm_actions": list(defaults.alarm_actions),
-        "ok_actions": list(defaults.alarm_actions),
+        "alarm_actions": list(defaults.alarm_actions or []),
+        "ok_actions": list(defaults.alarm_actions or []),
         "severity": defaults.severity,
         "description": f"{HOST_PREFIX}{host}",
     }
@@ -203,11 +208,20 @@ def host_alarms(host: str, mounts: Iterable[str], defaults: HostAlarmDefaults) -
 
 
 def load_defaults(db: Database) -> PlatformDefaults:
-    """The stored ``defaults`` section (the built-in one when none was applied)."""
+    """The stored ``defaults`` section (the built-in one when none was applied), the topics
+    left unset filled from the ``platform:`` block's ``failure_topics``: out of the box the
+    endpoints' and hosts' alarms notify whom failed jobs and pipelines notify."""
     with db.session() as s:
         row = s.get(PlatformSetting, SETTINGS_KEY)
         value = dict(row.value) if row is not None and row.value else {}
-    return PlatformDefaults.model_validate(value)
+    defaults = PlatformDefaults.model_validate(value)
+    topics = list(get_platform_spec(db).failure_topics)
+    endpoint, host = defaults.endpoint_alarms, defaults.host_alarms
+    if endpoint.alarm_actions is None:
+        endpoint = endpoint.model_copy(update={"alarm_actions": topics})
+    if host.alarm_actions is None:
+        host = host.model_copy(update={"alarm_actions": topics})
+    return defaults.model_copy(update={"endpoint_alarms": endpoint, "host_alarms": host})
 
 
 def stored_defaults(db: Database) -> PlatformDefaults | None:

@@ -365,8 +365,12 @@ def apply_config(settings: Settings, db: Database, desired: VigilConfig) -> Plan
             run(spec)
         for update in kind_plan.update:
             run(update.after)
+    platform_changed = False
     if desired.platform is not None and desired.platform != current.platform:
         put_platform_spec(db, desired.platform)  # the platform: block (failure notifications)
-    if desired.defaults is not None and desired.defaults != current.defaults:
-        ensure_platform_alarms(db, MetricStore(db))  # every endpoint's and host's, at once
+        platform_changed = True
+    if platform_changed or (desired.defaults is not None and desired.defaults != current.defaults):
+        # every endpoint's and host's default alarms at once (their topics default to the
+        # platform block's)
+        ensure_platform_alarms(db, MetricStore(db))
     return plan

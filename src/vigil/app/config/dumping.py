@@ -72,7 +72,7 @@ def dump_config(config: VigilConfig) -> str:
     if config.platform is not None:
         data["platform"] = config.platform.model_dump(mode="json")
     if config.defaults is not None:
-        data["defaults"] = config.defaults.model_dump(mode="json")
+        data["defaults"] = config.defaults.model_dump(mode="json", exclude_none=True)
     body = yaml.dump(
         data,
         Dumper=_Dumper,
