@@ -167,7 +167,12 @@ def test_orm_bulk_statements_are_recorded(live: Live):
 
 def test_get_audit_filters_and_needs_admin(live: Live):
     _configure(live)
-    assert [e["actor"] for e in live.audit(actor="alice")] == ["token:alice"] * 2
+    # alice's endpoint (with its two default alarms, created by her request) and subscription
+    alices = live.audit(actor="alice")
+    assert {e["actor"] for e in alices} == {"token:alice"}
+    assert sorted((e["kind"], e["name"]) for e in alices) == [
+        ("alarm", "churn-5xx-errors"), ("alarm", "churn-p99-latency"), ("endpoint", "churn"),
+        ("subscription", "hook")]
     assert {e["actor"] for e in live.audit(actor="token:bob")} == {"token:bob"}
     assert [e["name"] for e in live.audit(kind="subscription")] == ["chat", "hook"]  # newest first
     assert [e["kind"] for e in live.audit(name="churn")] == ["endpoint"]
@@ -205,6 +210,11 @@ def test_vigil_apply_and_token_commands_are_recorded_as_the_cli_user(tmp_path: P
     assert done.returncode == 0, done.stderr
     entries = json.loads(done.stdout)["entries"]
     actor = cli_actor()
+    # the endpoint's default alarms follow it (their dimensions name the variant)
+    alarms = [(e["action"], e["name"]) for e in entries if e["kind"] == "alarm"]
+    assert sorted(alarms) == [("create", "churn-5xx-errors"), ("create", "churn-p99-latency"),
+                              ("update", "churn-5xx-errors"), ("update", "churn-p99-latency")]
+    entries = [e for e in entries if e["kind"] != "alarm"]
     assert [(e["action"], e["kind"], e["name"]) for e in entries] == [
         ("revoke", "token", "ci"),
         ("create", "token", "ci"),
@@ -227,7 +237,7 @@ def test_vigil_apply_and_token_commands_are_recorded_as_the_cli_user(tmp_path: P
     bad = _vigil("audit", "--since", "yesterday", "--data-dir", str(data))
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
     entries_db = list_entries(open_database(Settings(data_dir=data)), actor=actor)
-    assert len(entries_db) == 4
+    assert len(entries_db) == 8  # 4 of the endpoint and the token, 4 of its default alarms
 
 
 def test_redact_hides_secrets_at_any_depth():

@@ -93,7 +93,7 @@ class JobList(BaseModel):
 class PointIn(BaseModel):
     name: str = Field(min_length=1, max_length=255)
     value: float
-    step: int = Field(default=0, ge=0)
+    step: int = Field(default=0, ge=0, strict=True)  # true is not a step
     timestamp: IsoTime | None = None
 
 
@@ -111,9 +111,9 @@ class StatusIn(BaseModel):
     status: str
     failure_reason: str | None = Field(default=None, max_length=4096)
     ended: IsoTime | None = None
-    exit_code: int | None = None
+    exit_code: int | None = Field(default=None, strict=True)
     cpu_seconds: float | None = Field(default=None, ge=0)
-    peak_rss_bytes: int | None = Field(default=None, ge=0)
+    peak_rss_bytes: int | None = Field(default=None, ge=0, strict=True)
 
 
 class CurvePoint(BaseModel):

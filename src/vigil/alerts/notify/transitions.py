@@ -86,8 +86,9 @@ def notify_transitions(
     an alarm flapping (more than ``FLAP_TRANSITIONS`` changes in ``FLAP_WINDOW``), except a
     return to OK of an alarm whose ALARM was notified: that resolve is owed and always sent.
     The return to OK of an alarm whose ALARM was muted is not sent either (nobody heard of
-    the ALARM). ``now`` is the evaluation time (silences are checked at it); deliveries are
-    due at once.
+    the ALARM), nor an OK after INSUFFICIENT_DATA that the topic was not told of (a new
+    alarm's first data: platform.md's answer to alarm noise). ``now`` is the evaluation time
+    (silences are checked at it); deliveries are due at once.
     """
     now = now or datetime.now(timezone.utc)
     batch: list[tuple[Message, list[Subscription]]] = []
@@ -147,6 +148,15 @@ def notify_transitions(
                     s.add(last)
                 owed = t.new_state == "OK" and last.state == "ALARM"
                 unseen = t.new_state == "OK" and last.state == SILENCED  # its ALARM was muted
+                # a new alarm's first data (INSUFFICIENT_DATA -> OK) is news to nobody unless
+                # the topic heard of the missing data (its insufficient_data_actions)
+                first_ok = (
+                    t.new_state == "OK" and t.old_state == "INSUFFICIENT_DATA"
+                    and last.state in ("", "OK")
+                )
+                if first_ok:
+                    last.state = "OK"
+                    continue
                 if (muted and not owed) or unseen:
                     last.state = SILENCED if muted else t.new_state
                     continue
