@@ -1,7 +1,8 @@
 """Matching platform events against 100 EventBridge rules.
 
 Vigil: :class:`vigil.events.ruleset.RuleSet` (patterns compiled once into closures, an index
-on a top-level literal such as ``source`` / ``detail-type``), and the compiled patterns
+on one literal leaf per pattern at any depth, the rarest: ``detail.TrainingJobName`` before
+``source``; the one index ``dispatch_pending`` uses), and the compiled patterns
 checked one by one (:func:`vigil.events.patterns.compile_pattern`, no index). Peers in the
 same run: a plain Python interpreter of the same semantics walking the pattern dicts for every
 event (:func:`naive_match`, below), and moto's EventBridge matcher

@@ -142,10 +142,10 @@ def test_public_names() -> None:
         "ActionError", "ActionRun", "ActionSpecError", "AttemptStatus", "Catcher", "Clock",
         "CommandTarget", "HttpTarget", "PatternError", "PythonTarget", "Retrier", "Rule",
         "Runner", "RunNotFoundError", "RunStatus", "Step", "StepAttempt", "StepError",
-        "SystemClock", "Target", "Workflow", "WorkflowNotFoundError", "WorkflowTarget",
-        "check_references", "dispatch", "event_to_dict", "get_run", "list_attempts",
-        "list_runs", "match", "matching_rules", "recover_runs", "retry_delay", "run_to_dict",
-        "validate_pattern",
+        "SystemClock", "Target", "TopicNotFoundError", "TopicTarget", "Workflow",
+        "WorkflowNotFoundError", "WorkflowTarget", "check_references", "dispatch",
+        "event_to_dict", "get_run", "list_attempts", "list_runs", "match", "matching_rules",
+        "Publisher", "recover_runs", "retry_delay", "run_to_dict", "validate_pattern",
     }  # fmt: skip
     assert all(hasattr(actions, name) for name in actions.__all__)
 

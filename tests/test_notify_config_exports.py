@@ -25,6 +25,7 @@ EXPORTS = {
         "repush_firing",
         "subscribe",
         "subscriptions_of",
+        "topic_publisher",
         "topics",
     },
     "vigil.app.config": {

@@ -13,6 +13,7 @@ which ``tests/test_errors.py`` compares with the classes the code defines::
     ├── ActionError                    action_error          vigil.actions.errors
     │   ├── ActionSpecError            action_spec           vigil.actions.errors           also ConfigError
     │   │   ├── StepNotFoundError      step_not_found        vigil.actions.errors           also LookupError
+    │   │   ├── TopicNotFoundError     topic_not_found       vigil.actions.errors           also LookupError
     │   │   └── WorkflowNotFoundError  workflow_not_found    vigil.actions.errors           also LookupError
     │   ├── RunNotFoundError           action_run_not_found  vigil.actions.errors           also NotFoundError
     │   └── StepError                  step_failed           vigil.actions.errors

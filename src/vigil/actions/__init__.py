@@ -1,7 +1,8 @@
 """Actions and workflows: rules match platform events and start targets.
 
 A :class:`Rule` holds an EventBridge-style pattern and targets: a command, a Python entry
-point, an HTTP call or a :class:`Workflow` of steps with AWS Step Functions' retry and catch
+point, an HTTP call, a notification to a topic (:class:`TopicTarget`, routed by the rule's
+``severity``) or a :class:`Workflow` of steps with AWS Step Functions' retry and catch
 semantics. Every run and every step attempt is recorded (:class:`ActionRun`,
 :class:`StepAttempt`); :func:`recover_runs` resumes or fails the runs a dead worker left.
 
@@ -19,6 +20,7 @@ from vigil.actions.errors import (
     ActionSpecError,
     RunNotFoundError,
     StepError,
+    TopicNotFoundError,
     WorkflowNotFoundError,
 )
 from vigil.actions.records import (
@@ -37,10 +39,12 @@ from vigil.actions.spec import (
     Rule,
     Step,
     Target,
+    TopicTarget,
     Workflow,
     WorkflowTarget,
     check_references,
 )
+from vigil.actions.topics import Publisher
 from vigil.events.patterns import PatternError, match, validate_pattern
 from vigil.store.models import ActionRun, AttemptStatus, RunStatus, StepAttempt
 
@@ -54,6 +58,7 @@ __all__ = [
     "CommandTarget",
     "HttpTarget",
     "PatternError",
+    "Publisher",
     "PythonTarget",
     "Retrier",
     "Rule",
@@ -65,6 +70,8 @@ __all__ = [
     "StepError",
     "SystemClock",
     "Target",
+    "TopicNotFoundError",
+    "TopicTarget",
     "Workflow",
     "WorkflowNotFoundError",
     "WorkflowTarget",

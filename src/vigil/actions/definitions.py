@@ -14,15 +14,17 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
-from vigil.actions.dispatch import RuleIndex, dispatch, envelope_dict
+from vigil.actions.dispatch import dispatch, envelope_dict, matching_rules, rule_set
 from vigil.actions.engine import Runner
+from vigil.actions.pending import claim_pending
 from vigil.actions.secrets import keep_stored_targets, map_targets
 from vigil.actions.spec import Rule, Workflow, WorkflowTarget
+from vigil.actions.topics import Publisher
 from vigil.store.code_policy import CodePolicy
 from vigil.store.db import Database
-from vigil.store.models import ActionDefinition, ActionRun, DispatchedEvent, Event
+from vigil.store.models import ActionDefinition, ActionRun
 from vigil.store.secrets import box_of, seal, unseal
 
 log = logging.getLogger(__name__)
@@ -130,32 +132,26 @@ def dispatch_pending(
     *,
     code_policy: CodePolicy | None = None,
     on_error: ErrorHook | None = None,
+    publish: Publisher | None = None,
 ) -> list[ActionRun]:
     """Dispatch the events not dispatched yet to the stored rules; return the runs started
-    (their command and Python targets limited by ``code_policy``).
+    (their command and Python targets limited by ``code_policy``; their topic targets
+    published by ``publish``, see :mod:`vigil.actions.topics`).
 
     Each rule is dispatched on its own: a rule that fails (a workflow it names is missing, a
     target that cannot start) fails alone, logged and told to ``on_error``; the other rules
     and events go on."""
     rules, workflows = load(db, on_error)
-    with db.session() as s:
-        done = select(DispatchedEvent.event_id)
-        table = Event.__table__  # rows, not ORM objects: envelope_of reads either
-        events = list(
-            s.execute(
-                select(table).where(table.c.id.not_in(done)).order_by(table.c.created_at)
-                .limit(limit)
-            )
-        )
-        if events:  # one executemany, not one ORM insert per event
-            s.execute(insert(DispatchedEvent), [{"event_id": e.id} for e in events])
+    events = claim_pending(db, limit)
     runs: list[ActionRun] = []
     if rules:
-        runner = Runner(db, workflows, owner=owner, code_policy=code_policy)
-        index = RuleIndex(rules)
+        runner = Runner(
+            db, workflows, owner=owner, code_policy=code_policy, publish=publish
+        )
+        index = rule_set(rules)
         for event in events:
             data = envelope_dict(event)  # once per event; only the matching rules dispatch
-            for rule in index.matching(data):
+            for rule in matching_rules(index, data):
                 try:
                     runs.extend(dispatch(db, data, [rule], workflows, runner=runner))
                 except Exception as exc:  # one rule fails alone

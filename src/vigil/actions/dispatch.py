@@ -22,6 +22,8 @@ from typing import Any
 from vigil.actions.engine import Runner
 from vigil.actions.spec import Rule, Workflow, check_references
 from vigil.actions.targets import to_jsonable
+from vigil.actions.topics import Publisher
+from vigil.events.ruleset import RuleSet
 from vigil.store.db import Database
 from vigil.store.event_rows import envelope_of
 from vigil.store.models import ActionRun, Event
@@ -51,93 +53,20 @@ def event_to_dict(event: Event | Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
-_UNKNOWN = object()  # an event value the index cannot decide on: the rule is a candidate
-
-
-_COMMON = frozenset({"source", "detail-type", "kind", "account", "region", "version"})
-
-
-def _literal_constraints(
-    pattern: Mapping[str, Any], path: tuple[str, ...] = ()
-) -> list[tuple[tuple[str, ...], frozenset[str]]]:
-    """Every leaf of ``pattern`` that is a list of plain strings (or one string): the event's
-    string at that path must be one of them for the pattern to match."""
-    out = []
-    for key, value in pattern.items():
-        if isinstance(value, Mapping):
-            out.extend(_literal_constraints(value, (*path, key)))
-            continue
-        values = value if isinstance(value, list) else [value]
-        if values and all(isinstance(v, str) for v in values):
-            out.append(((*path, key), frozenset(values)))
-    return out
-
-
-def _literal_constraint(
-    pattern: Mapping[str, Any],
-) -> tuple[tuple[str, ...], frozenset[str]] | None:
-    """The most telling literal leaf: one in ``detail`` (deepest first) before the envelope's
-    few-valued keys (``source``, ``detail-type``, ``kind``...)."""
-    found = _literal_constraints(pattern)
-    if not found:
-        return None
-    return max(found, key=lambda c: (c[0][0] not in _COMMON or len(c[0]) > 1, len(c[0])))
-
-
-def _value_at(event: Mapping[str, Any], path: tuple[str, ...]) -> Any:
-    """The event's string at ``path``; ``None`` when it holds none there (a missing key, a
-    number...), :data:`_UNKNOWN` when an array stands in the way (any element may match)."""
-    current: Any = event
-    for key in path:
-        if isinstance(current, list):
-            return _UNKNOWN
-        if not isinstance(current, Mapping):
-            return None
-        current = current.get(key)
-    if isinstance(current, list):
-        return _UNKNOWN
-    return current if isinstance(current, str) else None
-
-
-class RuleIndex:
-    """Rules indexed by one literal leaf each, so that an event is matched in full only
-    against the rules it can match: a rule whose pattern says ``detail.status: ["Failed"]``
-    is skipped for an event whose ``detail.status`` is the string ``"Completed"``. The
-    candidates are always a superset of the matching rules; :func:`match` decides.
+def rule_set(rules: Iterable[Rule]) -> RuleSet[Rule]:
+    """The enabled ``rules``, indexed (:class:`~vigil.events.ruleset.RuleSet`: one literal
+    leaf per pattern, the rarest) so that an event is matched in full only against the rules
+    it can match; :func:`matching_rules` takes it in place of a list.
 
     >>> from vigil.actions.spec import PythonTarget
-    >>> idx = RuleIndex([Rule(name="a", pattern={"detail": {"s": ["Failed"]}},
-    ...                       targets=[PythonTarget(entry_point="json:dumps")])])
-    >>> [r.name for r in idx.matching({"detail": {"s": "Failed"}})], idx.matching({"detail": {}})
-    (['a'], [])
+    >>> rules = rule_set([Rule(name="a", pattern={"detail": {"s": ["Failed"]}},
+    ...                        targets=[PythonTarget(entry_point="json:dumps")])])
+    >>> [r.name for r in matching_rules(rules, {"detail": {"s": "Failed"}})]
+    ['a']
+    >>> matching_rules(rules, {"detail": {"s": "Completed"}})
+    []
     """
-
-    def __init__(self, rules: Iterable[Rule]) -> None:
-        self.rules = [r for r in rules if r.enabled]
-        self._always: list[int] = []
-        self._by_path: dict[tuple[str, ...], dict[str, list[int]]] = {}
-        self._undecided: dict[tuple[str, ...], list[int]] = {}  # every rule indexed by path
-        for i, rule in enumerate(self.rules):
-            found = _literal_constraint(rule.pattern)
-            if found is None:
-                self._always.append(i)
-                continue
-            path, values = found
-            table = self._by_path.setdefault(path, {})
-            for v in values:
-                table.setdefault(v, []).append(i)
-            self._undecided.setdefault(path, []).append(i)
-
-    def matching(self, event: Mapping[str, Any]) -> list[Rule]:
-        """The enabled rules matching ``event``, in their order (as :func:`matching_rules`)."""
-        candidates = set(self._always)
-        for path, table in self._by_path.items():
-            value = _value_at(event, path)
-            if value is _UNKNOWN:
-                candidates.update(self._undecided[path])
-            elif value is not None:
-                candidates.update(table.get(value, ()))
-        return matching_rules([self.rules[i] for i in sorted(candidates)], event)
+    return RuleSet([(r, r.compiled) for r in rules if r.enabled])
 
 
 def envelope_dict(row: Any) -> dict[str, Any]:
@@ -146,8 +75,11 @@ def envelope_dict(row: Any) -> dict[str, Any]:
     return envelope_of(row)
 
 
-def matching_rules(rules: Iterable[Rule], event: Mapping[str, Any]) -> list[Rule]:
-    """The enabled rules whose pattern matches ``event`` (a dict from :func:`event_to_dict`).
+def matching_rules(
+    rules: Iterable[Rule] | RuleSet[Rule], event: Mapping[str, Any]
+) -> list[Rule]:
+    """The enabled rules whose pattern matches ``event`` (a dict from :func:`event_to_dict`),
+    in their order; ``rules`` a list, or a :func:`rule_set` (the same answer, faster).
 
     The end of an action run (kind ``action_run_state_change``) is not given to the rule that
     started the run, nor to a rule with an empty pattern (which matches every event): a rule
@@ -156,13 +88,13 @@ def matching_rules(rules: Iterable[Rule], event: Mapping[str, Any]) -> list[Rule
     own = None
     if event.get("kind") == ACTION_RUN_KIND and isinstance(event.get("detail"), Mapping):
         own = event["detail"].get("rule") or ""
-    return [
-        r
-        for r in rules
-        if r.enabled
-        and not (own is not None and (r.name == own or not r.pattern))
-        and r.matches(event)
-    ]
+    if isinstance(rules, RuleSet):
+        found = rules.matching(event)
+    else:
+        found = [r for r in rules if r.enabled and r.matches(event)]
+    if own is None:
+        return found
+    return [r for r in found if r.name != own and r.pattern]
 
 
 def dispatch(
@@ -173,6 +105,7 @@ def dispatch(
     *,
     runner: Runner | None = None,
     executor: Executor | None = None,
+    publish: Publisher | None = None,
 ) -> list[ActionRun]:
     """Start every target of every enabled rule that matches ``event``; return the runs.
 
@@ -184,7 +117,8 @@ def dispatch(
     there and are returned as started (``Running``): follow them with
     :func:`~vigil.actions.records.get_run`. Raises
     :class:`~vigil.actions.errors.WorkflowNotFoundError` before starting anything when a
-    matching rule names an undefined workflow.
+    matching rule names an undefined workflow. ``publish`` (for a runner made here) queues
+    the notifications of topic targets, which take the rule's ``severity`` unless they set one.
     """
     rules = list(rules)
     workflows = dict(workflows or (runner.workflows if runner else {}))
@@ -193,7 +127,7 @@ def dispatch(
     if not matched:
         return []
     check_references(matched, workflows)
-    runner = runner or Runner(db, workflows)
+    runner = runner or Runner(db, workflows, publish=publish)
     if workflows is not runner.workflows:
         runner.workflows.update(workflows)
     started = [
@@ -202,6 +136,7 @@ def dispatch(
             rule.input_for(target, data),
             rule=rule.name,
             event_id=data.get("id"),
+            severity=rule.severity,
         )
         for rule in matched
         for target in rule.targets

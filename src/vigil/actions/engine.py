@@ -52,6 +52,7 @@ from vigil.actions.spec import (
     Retrier,
     Step,
     Target,
+    TopicTarget,
     Workflow,
     WorkflowTarget,
     workflow_closure,
@@ -64,11 +65,14 @@ from vigil.actions.targets import (
     run_python,
     to_jsonable,
 )
+from vigil.actions.topics import Publisher, bind_severity, run_topic, stored_event
+from vigil.actions.topics import workflow_with_severity as with_severity
 from vigil.events.patterns import match
+from vigil.events.severity import Severity
 from vigil.store.code_policy import CodePolicy
 from vigil.store.db import Database
 from vigil.store.errors import LeaseLostError
-from vigil.store.models import ActionRun, AttemptStatus, Event, RunStatus
+from vigil.store.models import ActionRun, AttemptStatus, RunStatus
 from vigil.store.secrets import box_of
 
 log = logging.getLogger(__name__)
@@ -121,6 +125,7 @@ class Runner:
     ``workflows`` are the defined workflows (for workflow targets). A run snapshots the
     workflows it uses, so later edits do not change a run in flight or one being resumed.
     While a run executes, a thread renews its heartbeat every ``heartbeat_seconds``.
+    ``publish`` queues the notifications of topic targets (:mod:`vigil.actions.topics`).
     """
 
     def __init__(
@@ -135,8 +140,9 @@ class Runner:
         output_limit: int = OUTPUT_LIMIT,
         http_client: httpx.Client | None = None,
         code_policy: CodePolicy | None = None,  # what command/Python targets may run (None: all)
+        publish: Publisher | None = None,  # for topic targets (None: they fail, NoPublisher)
     ) -> None:
-        self.db, self.code_policy = db, code_policy
+        self.db, self.code_policy, self.publish = db, code_policy, publish
         self.workflows: dict[str, Workflow] = dict(workflows or {})
         self.owner = owner or default_owner()
         self.clock: Clock = clock or SystemClock()
@@ -156,9 +162,15 @@ class Runner:
         event_id: str | None = None,
         parent_run_id: str | None = None,
         workflows: Mapping[str, Workflow] | None = None,
+        severity: Severity | None = None,
     ) -> ActionRun:
-        """Record a new ``Running`` run of ``target`` with ``input``; :meth:`execute` runs it."""
+        """Record a new ``Running`` run of ``target`` with ``input``; :meth:`execute` runs it.
+        ``severity`` (a rule's) is given to the topic targets that set none."""
         known = self.workflows if workflows is None else workflows
+        if severity is not None:
+            target = bind_severity(target, severity)
+            if isinstance(target, WorkflowTarget):
+                known = {name: with_severity(wf, severity) for name, wf in known.items()}
         if isinstance(target, WorkflowTarget):
             if target.workflow not in known:
                 raise WorkflowNotFoundError(
@@ -244,34 +256,8 @@ class Runner:
         done = records.get_run(self.db, run_id)
         log.info("action run %s ended %s", run_id, done.status, extra={"error": done.error})
         if done.ended_at is not None:
-            self._record_end(done)
+            records.record_end(self.db, done, self.clock.now())
         return done
-
-    def _record_end(self, run: ActionRun) -> None:
-        """The run's end as an event (kind ``action_run_state_change``) on the bus."""
-        try:
-            with self.db.session() as s:
-                s.add(
-                    Event(
-                        kind="action_run_state_change",
-                        time=run.ended_at or self.clock.now(),
-                        detail={
-                            "run_id": run.id,
-                            "rule": run.rule,
-                            "workflow": run.workflow,
-                            "target_type": run.target_type,
-                            "status": run.status,
-                            "error": run.error,
-                            "cause": run.cause,
-                            "started_at": run.started_at.isoformat() if run.started_at else None,
-                            "ended_at": run.ended_at.isoformat() if run.ended_at else None,
-                            "parent_run_id": run.parent_run_id,
-                            "event_id": run.event_id,
-                        },
-                    )
-                )
-        except Exception:  # the run stands even when its event cannot be written
-            log.exception("action run %s: recording its end as an event failed", run.id)
 
     def _heartbeat(self, run_id: str, stop: threading.Event) -> None:
         while not stop.wait(self.heartbeat_seconds):
@@ -477,6 +463,11 @@ class Runner:
             return run_python(target, data, policy=self.code_policy)
         if isinstance(target, HttpTarget):
             return run_http(target, data, context=context, client=self.http_client)
+        if isinstance(target, TopicTarget):
+            event = stored_event(self.db, run.event_id)
+            key = f"{run.event_id or run.id}/{run.rule or ''}/{run.workflow or ''}/{step.name}"
+            return run_topic(target, data, event=event, publisher=self.publish, rule=run.rule,
+                             key=key)
         child = self.start(
             target,
             data,

@@ -18,6 +18,8 @@ name                              raised when
 ``<ExceptionClass>``              a Python entry point raised, e.g. ``ValueError``
 ``Vigil.Interrupted``             the worker running the step died (see ``recover_runs``)
 ``Vigil.MaxStepsExceeded``        a looping workflow took more transitions than ``max_steps``
+``Vigil.NoPublisher``             a topic target ran where no publisher is configured
+``Vigil.PublishFailed``           a topic target's publication failed (unknown topic...)
 ================================  ===========================================================
 
 A step signals its own error name:
@@ -107,6 +109,12 @@ class WorkflowNotFoundError(ActionSpecError, LookupError):
     """A workflow target naming a workflow that is not defined."""
 
     code = "workflow_not_found"
+
+
+class TopicNotFoundError(ActionSpecError, LookupError):
+    """A topic target naming a topic that is not defined."""
+
+    code = "topic_not_found"
 
 
 class StepNotFoundError(ActionSpecError, LookupError):

@@ -30,7 +30,7 @@ from sqlalchemy import func, select, update
 from vigil.actions.errors import RunNotFoundError
 from vigil.store.db import Database, affected_rows
 from vigil.store.errors import LeaseLostError
-from vigil.store.models import ActionRun, AttemptStatus, RunStatus, StepAttempt
+from vigil.store.models import ActionRun, AttemptStatus, Event, RunStatus, StepAttempt
 
 log = logging.getLogger(__name__)
 
@@ -229,3 +229,31 @@ def run_to_dict(run: ActionRun, attempts: list[StepAttempt] | None = None) -> di
     if attempts is not None:
         out["attempts"] = [attempt_to_dict(a) for a in attempts]
     return out
+
+
+def record_end(db: Database, run: ActionRun, now: datetime) -> None:
+    """The run's end as an event (kind ``action_run_state_change``) on the bus; the run
+    stands even when its event cannot be written."""
+    try:
+        with db.session() as s:
+            s.add(
+                Event(
+                    kind="action_run_state_change",
+                    time=run.ended_at or now,
+                    detail={
+                        "run_id": run.id,
+                        "rule": run.rule,
+                        "workflow": run.workflow,
+                        "target_type": run.target_type,
+                        "status": run.status,
+                        "error": run.error,
+                        "cause": run.cause,
+                        "started_at": _iso(run.started_at),
+                        "ended_at": _iso(run.ended_at),
+                        "parent_run_id": run.parent_run_id,
+                        "event_id": run.event_id,
+                    },
+                )
+            )
+    except Exception:
+        log.exception("action run %s: recording its end as an event failed", run.id)

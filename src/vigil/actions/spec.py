@@ -44,7 +44,7 @@ from vigil.actions import errors as E
 from vigil.actions.errors import StepNotFoundError, WorkflowNotFoundError
 from vigil.actions.inputs import InputSettings
 from vigil.events.patterns import CompiledPattern, compile_pattern, validate_pattern
-from vigil.events.severity import DEFAULT_SEVERITY, Severity
+from vigil.events.severity import DEFAULT_SEVERITY, Severity, parse_severity
 from vigil.store.secrets import NO_SECRETS, SecretFields, has_ref
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,254}$")
@@ -127,7 +127,34 @@ class WorkflowTarget(InputSettings):
     workflow: str
 
 
-_KEYS = {"command": "command", "entry_point": "python", "url": "http", "workflow": "workflow"}
+class TopicTarget(InputSettings):
+    """Publish a notification to the named topic (EventBridge's SNS target): its subscribers
+    get it through the durable outbox, routed by ``severity`` (their ``min_severity`` and
+    filter policies on the ``severity`` attribute). ``severity`` defaults to the rule's;
+    ``subject`` to the event's detail type; the body is the target's input when an input
+    setting shapes it (a string as is, other data as JSON), else the event's detail as JSON.
+    The output: ``{"message_id", "deliveries"}`` (the number of deliveries queued)."""
+
+    type: Literal["topic"] = "topic"
+    topic: str
+    subject: str | None = Field(None, max_length=100)
+    severity: Severity | None = None
+
+    @field_validator("topic")
+    @classmethod
+    def _topic(cls, value: str) -> str:
+        return _check_name(value, "topic name")
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _severity(cls, value: Any) -> Any:
+        return value if value is None else parse_severity(value, "topic target severity")
+
+
+_KEYS = {
+    "command": "command", "entry_point": "python", "url": "http", "workflow": "workflow",
+    "topic": "topic",
+}
 
 #: The secret settings of each target type, as the target models declare them.
 TARGET_SECRETS: dict[str, SecretFields] = {
@@ -135,6 +162,7 @@ TARGET_SECRETS: dict[str, SecretFields] = {
     "python": NO_SECRETS,
     "http": HttpTarget.secrets,
     "workflow": NO_SECRETS,
+    "topic": NO_SECRETS,
 }
 
 
@@ -153,13 +181,14 @@ Target = Annotated[
     Annotated[CommandTarget, Tag("command")]
     | Annotated[PythonTarget, Tag("python")]
     | Annotated[HttpTarget, Tag("http")]
-    | Annotated[WorkflowTarget, Tag("workflow")],
+    | Annotated[WorkflowTarget, Tag("workflow")]
+    | Annotated[TopicTarget, Tag("topic")],
     Discriminator(
         _target_kind,
         custom_error_type="target_type",
         custom_error_message=(
-            "expected a target with type command, python, http or workflow "
-            "(or exactly one of the keys command, entry_point, url, workflow)"
+            "expected a target with type command, python, http, workflow or topic "
+            "(or exactly one of the keys command, entry_point, url, workflow, topic)"
         ),
     ),
 ]
@@ -363,6 +392,11 @@ class Rule(InputSettings):
     def _pattern(cls, value: dict[str, Any]) -> dict[str, Any]:
         validate_pattern(value)
         return value
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _severity(cls, value: Any) -> Any:
+        return parse_severity(value, "rule severity")
 
     def model_post_init(self, context: Any, /) -> None:
         self._compiled = compile_pattern(self.pattern)

@@ -7,7 +7,8 @@ One place decides what a reference must name, so the API, ``vigil apply`` and
   the file being applied or in Vigil);
 - an alarm's ``alarm_actions``, ``ok_actions`` and ``insufficient_data_actions``, and a
   schedule's ``config.default_alarm_actions`` (the actions of its default alarms), name
-  topics, workflows or rules: each must exist.
+  topics, workflows or rules: each must exist;
+- a rule's or a workflow step's topic target (``targets: [{topic: oncall}]``) names a topic.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from vigil.actions.spec import Rule, Workflow
+from vigil.actions.topics import check_topics, missing_topics
 from vigil.app.config import VigilConfig
 from vigil.errors import ConfigError
 from vigil.store.db import Database
@@ -32,6 +35,18 @@ def action_targets(db: Database) -> set[str]:
         topics = set(s.scalars(select(TopicRecord.name)))
         actions = set(s.scalars(select(ActionDefinition.name)))
     return topics | actions
+
+
+def topic_names(db: Database) -> set[str]:
+    """The names of the stored topics."""
+    with db.session() as s:
+        return set(s.scalars(select(TopicRecord.name)))
+
+
+def check_stored_topics(db: Database, definition: Rule | Workflow) -> None:
+    """:class:`~vigil.actions.errors.TopicNotFoundError` (a ConfigError) when a topic target
+    of ``definition`` names no stored topic (the API's check)."""
+    check_topics([definition], topic_names(db))
 
 
 def _field(alarm: Any, name: str) -> list[str]:
@@ -104,5 +119,7 @@ def check_references(current: VigilConfig, desired: VigilConfig) -> None:
                 f"schedules[{i}] ({schedule.name}).config.default_alarm_actions"
                 f"{', '.join(bad)}: no topic, workflow or rule of that name"
             )
+    topics = {str(_name(t)) for doc in (current, desired) for t in doc.topics}
+    problems.extend(missing_topics([*desired.rules, *desired.workflows], topics))
     if problems:
         raise ConfigError("; ".join(problems))

@@ -28,7 +28,13 @@ from sqlalchemy import func, select
 from vigil.actions.definitions import dispatch_pending, load
 from vigil.actions.engine import Runner
 from vigil.actions.recovery import recover_runs
-from vigil.alerts.notify import flush_groups, make_outbox, notify_transitions, repush_firing
+from vigil.alerts.notify import (
+    flush_groups,
+    make_outbox,
+    notify_transitions,
+    repush_firing,
+    topic_publisher,
+)
 from vigil.alerts.platform import ensure_platform_alarms
 from vigil.alerts.service import evaluate_alarms
 from vigil.app.events import EventBus
@@ -194,6 +200,10 @@ class Scheduler:
             self.bus = EventBus(self.rt.settings, self.rt.db, self.rt.metrics)
         return self.bus
 
+    def _publisher(self) -> Any:
+        """What rules' topic targets publish with (the outbox of the alarms' notifications)."""
+        return topic_publisher(self.rt.db, self._outbox())
+
     def _outbox(self) -> Any:
         if self.outbox is None:
             self.outbox = make_outbox(self.rt.db)
@@ -217,7 +227,8 @@ class Scheduler:
             log.exception("recovering interrupted executions failed")
         try:
             _, workflows = load(self.rt.db)
-            runner = Runner(self.rt.db, workflows, owner=self.rt.owner, code_policy=self._policy)
+            runner = Runner(self.rt.db, workflows, owner=self.rt.owner, code_policy=self._policy,
+                            publish=self._publisher())
             recover_runs(self.rt.db, self.rt.owner, runner=runner)
         except Exception:
             log.exception("recovering interrupted action runs failed")
@@ -246,7 +257,8 @@ class Scheduler:
             self._step("events", lambda: self._bus().publish_own())
             self._step(
                 "actions", lambda: dispatch_pending(
-                    self.rt.db, self.rt.owner, code_policy=self._policy, on_error=errors
+                    self.rt.db, self.rt.owner, code_policy=self._policy, on_error=errors,
+                    publish=self._publisher(),
                 )
             )
             if time.monotonic() - last["retention"] > 3600:

@@ -1,9 +1,16 @@
-"""Many patterns against one event: an index on top-level literals, then the compiled checks.
+"""Many patterns against one event: an index on one literal leaf per pattern, then the
+compiled checks.
 
-Each pattern is indexed under one top-level key whose values are plain strings (preferring
-``detail-type``, ``source``, ``kind``): an event is only checked against the patterns indexed
-under its own value of that key, plus the patterns with no such key. The answer is the same
-as checking every pattern, in the order the entries were given.
+Each pattern is indexed under one of its leaves whose values are all plain strings, at any
+depth (``source``, ``detail.TrainingJobName``...): the event's string at that path must be
+one of them for the pattern to match, so an event is checked only against the patterns
+indexed under its own value there, plus the patterns with no such leaf. Of a pattern's
+literal leaves the index takes the rarest one (the one whose values the fewest patterns
+share: a job name before a status, a status before ``source: aws.sagemaker``), so the
+candidates stay few when many rules watch one source. Where the event holds an array, any
+element may match; where an array stands in the way of the path, every pattern indexed on
+that path is a candidate. The answer is the same as checking every pattern, in the order
+the entries were given.
 
 >>> rules = RuleSet([
 ...     ("failed-training", {"source": ["aws.sagemaker"],
@@ -14,10 +21,13 @@ as checking every pattern, in the order the entries were given.
 ['failed-training', 'all']
 >>> rules.matching({"source": "aws.codebuild"})
 ['any-build', 'all']
+>>> rules.path_of(0), rules.candidates({"source": "aws.sagemaker", "detail": {}})
+(('detail', 'TrainingJobStatus'), [2])
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
@@ -26,23 +36,39 @@ from vigil.events.patterns import CompiledPattern, compile_pattern
 
 T = TypeVar("T")
 
-#: The top-level keys an index prefers, most selective first.
-PREFERRED_KEYS = ("detail-type", "source", "kind")
+Path = tuple[str, ...]
+_UNKNOWN = object()  # the index cannot decide (an array on the path): every entry is a candidate
 
 
-def _index_key(pattern: Mapping[str, Any]) -> tuple[str, list[str]] | None:
-    """A top-level key whose values are all plain strings, and those strings."""
-    candidates: dict[str, list[str]] = {}
+def literal_leaves(pattern: Mapping[str, Any], path: Path = ()) -> list[tuple[Path, list[str]]]:
+    """Every leaf of ``pattern`` whose values are all plain strings, with its path (``$or``
+    branches left out: they are alternatives, not requirements).
+
+    >>> literal_leaves({"source": ["a"], "detail": {"s": ["x", "y"], "n": [{"exists": True}]}})
+    [(('source',), ['a']), (('detail', 's'), ['x', 'y'])]
+    """
+    out: list[tuple[Path, list[str]]] = []
     for key, value in pattern.items():
         if key == "$or" and is_or_list(value):
             continue
+        if isinstance(value, Mapping):
+            out.extend(literal_leaves(value, (*path, key)))
+            continue
         values = value if isinstance(value, list) else [value]
-        if values and not isinstance(value, Mapping) and all(isinstance(v, str) for v in values):
-            candidates[key] = values
-    for key in PREFERRED_KEYS:
-        if key in candidates:
-            return key, candidates[key]
-    return next(iter(candidates.items()), None)
+        if values and all(type(v) is str for v in values):
+            out.append(((*path, key), list(values)))
+    return out
+
+
+def _value_at(event: Mapping[str, Any], path: Path) -> Any:
+    """The event's value at ``path``: ``None`` when there is none, :data:`_UNKNOWN` when an
+    array stands in the way."""
+    current: Any = event
+    for key in path:
+        if not isinstance(current, Mapping):
+            return _UNKNOWN if isinstance(current, list) else None
+        current = current.get(key)
+    return current
 
 
 class RuleSet(Generic[T]):
@@ -55,32 +81,57 @@ class RuleSet(Generic[T]):
     def __init__(self, entries: Iterable[tuple[T, Mapping[str, Any] | CompiledPattern]]) -> None:
         self._names: list[T] = []
         self._compiled: list[CompiledPattern] = []
-        self._always: list[int] = []
-        self._index: dict[str, dict[str, list[int]]] = {}
-        for i, (name, pattern) in enumerate(entries):
+        for name, pattern in entries:
             compiled = pattern if isinstance(pattern, CompiledPattern) else compile_pattern(pattern)
             self._names.append(name)
             self._compiled.append(compiled)
-            found = _index_key(compiled.pattern)
-            if found is None:
+        found = [literal_leaves(c.pattern) for c in self._compiled]
+        shared = Counter((path, v) for leaves_ in found for path, vs in leaves_ for v in set(vs))
+        self._always: list[int] = []
+        self._paths: list[Path] = []
+        self._tables: list[dict[str, list[int]]] = []  # per path: value -> entries
+        self._everyone: list[list[int]] = []  # per path: every entry indexed on it
+        self._path_of: dict[int, Path] = {}
+        where: dict[Path, int] = {}
+        for i, leaves_ in enumerate(found):
+            if not leaves_:
                 self._always.append(i)
                 continue
-            key, values = found
-            table = self._index.setdefault(key, {})
+            path, values = min(
+                leaves_, key=lambda leaf: (max(shared[(leaf[0], v)] for v in leaf[1]),
+                                           len(leaf[1]), -len(leaf[0]))
+            )  # fmt: skip
+            if path not in where:
+                where[path] = len(self._paths)
+                self._paths.append(path)
+                self._tables.append({})
+                self._everyone.append([])
+            k = where[path]
             for value in set(values):
-                table.setdefault(value, []).append(i)
+                self._tables[k].setdefault(value, []).append(i)
+            self._everyone[k].append(i)
+            self._path_of[i] = path
 
     def __len__(self) -> int:
         return len(self._names)
 
+    def path_of(self, position: int) -> Path | None:
+        """The path entry ``position`` is indexed on (``None``: it is checked on every event)."""
+        return self._path_of.get(position)
+
     def candidates(self, event: Mapping[str, Any]) -> list[int]:
         """Positions of the entries the index cannot rule out, in order."""
         found = list(self._always)
-        for key, table in self._index.items():
-            value = event.get(key)
+        for path, table, everyone in zip(self._paths, self._tables, self._everyone, strict=True):
+            value = event.get(path[0]) if len(path) == 1 else _value_at(event, path)
             if type(value) is str:
                 found.extend(table.get(value, ()))
+            elif value is _UNKNOWN:
+                found.extend(everyone)
             elif isinstance(value, list):
+                if any(isinstance(x, Mapping) for x in value):
+                    found.extend(everyone)  # objects in the array: left to the full check
+                    continue
                 for item in leaves(value):
                     if type(item) is str:
                         found.extend(table.get(item, ()))

@@ -12,6 +12,7 @@ from vigil.actions.records import get_run, list_attempts, list_runs, run_to_dict
 from vigil.actions.spec import Rule, Workflow, check_references
 from vigil.actions.targets import http_target_urls
 from vigil.app.lifecycle import delete_object
+from vigil.app.references import check_stored_topics
 from vigil.app.secrets import redact
 from vigil.errors import ConfigError, VigilError
 from vigil.net import check_urls
@@ -64,6 +65,13 @@ def _validated(model: Any, body: dict[str, Any]) -> Any:
     return definition
 
 
+def _check_topics(state: ServerState, definition: Rule | Workflow) -> None:
+    try:
+        check_stored_topics(state.db, definition)
+    except VigilError as exc:
+        raise ApiError(422, "validation_error", exc.message) from None
+
+
 @router.post(
     "/workflows",
     status_code=201,
@@ -78,6 +86,7 @@ def create_workflow(
     steps need the ``admin`` scope and the operator's code policy."""
     workflow = _validated(Workflow, body)
     check_workflow(request, state, workflow)
+    _check_topics(state, workflow)
     put_workflow(state.db, workflow)
     return redact("workflow", workflow.model_dump(mode="json"))
 
@@ -99,6 +108,7 @@ def create_rule(
     _, workflows = load(state.db)
     try:
         check_references([rule], workflows)
+        check_stored_topics(state.db, rule)
     except VigilError as exc:
         raise ApiError(422, "validation_error", exc.message) from None
     put_rule(state.db, rule)

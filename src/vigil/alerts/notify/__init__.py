@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from vigil.alerts.notify.flapping import FLAP_TRANSITIONS, FLAP_WINDOW
 from vigil.alerts.notify.grouping import flush_groups
-from vigil.alerts.notify.publish import event_message, publish
+from vigil.alerts.notify.publish import event_message, publish, topic_publisher
 from vigil.alerts.notify.silences import active_silences, add_silence
 from vigil.alerts.notify.topics import (
     make_outbox,
@@ -54,5 +54,6 @@ __all__ = [
     "repush_firing",
     "subscribe",
     "subscriptions_of",
+    "topic_publisher",
     "topics",
 ]

@@ -19,8 +19,9 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -28,8 +29,10 @@ import orjson
 
 from vigil.alerts.delivery import Message, Outbox, Subscription
 from vigil.alerts.notify.topics import load_subscriptions
+from vigil.errors import NotFoundError
 from vigil.events.severity import DEFAULT_SEVERITY, parse_severity, subject_prefix
 from vigil.store.db import Database
+from vigil.store.models import TopicRecord
 
 _NAMESPACE = uuid.UUID("5d1f4f9e-3c55-4f4b-9a52-7a0e0f3b1c11")
 
@@ -103,3 +106,50 @@ def publish(db: Database, outbox: Outbox, messages: Iterable[Message]) -> int:
         (m, subscriptions.get(m.topic, [])) for m in wanted
     ]
     return outbox.enqueue_many(batch)
+
+
+TopicPublisher = Callable[..., tuple[str, int]]
+"""``(topic, event, *, severity, rule, subject, body, key) -> (message id, deliveries)``:
+what :class:`vigil.actions.Runner` calls for a rule's topic target
+(:class:`vigil.actions.topics.Publisher`)."""
+
+
+def topic_publisher(db: Database, outbox: Outbox) -> TopicPublisher:
+    """The publisher of the actions' topic targets: :func:`event_message` of the event,
+    its id derived from the topic and ``key`` (the event, rule and step: a retried step gives
+    the same id and the outbox queues it once), queued by :func:`publish`. An unknown topic
+    raises :class:`~vigil.errors.NotFoundError` (the run fails ``Vigil.PublishFailed``).
+
+    >>> from vigil.alerts.notify.topics import make_outbox, put_topic
+    >>> db = Database("sqlite://"); db.create_all(); _ = put_topic(db, "oncall")
+    >>> send = topic_publisher(db, make_outbox(db))
+    >>> mid, queued = send("oncall", {"id": "e1", "detail": {}}, severity="high", rule="r",
+    ...                    subject=None, body="hi", key="e1/r")
+    >>> len(mid), queued  # no subscription yet
+    (36, 0)
+    >>> send("nope", {}, severity="high", rule="r", subject=None, body=None, key="k")
+    Traceback (most recent call last):
+    ...
+    vigil.errors.NotFoundError: [not_found] no topic named 'nope'
+    """
+
+    def publish_one(
+        topic: str,
+        event: Mapping[str, Any],
+        *,
+        severity: str,
+        rule: str | None,
+        subject: str | None,
+        body: str | None,
+        key: str,
+    ) -> tuple[str, int]:
+        with db.session() as s:
+            if s.get(TopicRecord, topic) is None:
+                raise NotFoundError(f"no topic named {topic!r}")
+        message = event_message(
+            topic, event, severity=severity, subject=subject, body=body, rule=rule
+        )
+        message = dataclasses.replace(message, id=str(uuid.uuid5(_NAMESPACE, f"{topic}\n{key}")))
+        return message.id, publish(db, outbox, [message])
+
+    return publish_one
