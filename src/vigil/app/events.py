@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import select, tuple_
 
 from vigil.alerts.notify.platform import (
     PlatformSpec,
@@ -36,7 +36,7 @@ from vigil.events.runs import RunFacts, dedup_key, run_facts
 from vigil.metrics.datum import MetricDatum
 from vigil.store.db import Database
 from vigil.store.event_archive import append_events
-from vigil.store.event_rows import EXTERNAL_KIND, envelope_of
+from vigil.store.event_rows import EXTERNAL_KIND, envelope_of, insert_events
 from vigil.store.metrics import MetricStore
 from vigil.store.models import Event
 from vigil.store.settings import Settings
@@ -164,7 +164,7 @@ class EventBus:
             self._mark_counted(s, new)
             if new:
                 # Core's executemany: one statement for the batch
-                s.connection().execute(insert(Event), [self._row(p, now) for p in new])
+                insert_events(s.connection(), [self._row(p, now) for p in new])
             self._join_causes(s, new)
         if new:
             self._after_storing(new, now, spec)

@@ -40,7 +40,7 @@ from sklearn.datasets import load_breast_cancer
 
 from vigil.actions import list_runs
 from vigil.actions.definitions import dispatch_pending
-from vigil.alerts.notify import make_outbox
+from vigil.alerts.notify import make_outbox, topic_publisher
 from vigil.app.bootstrap import open_runtime
 from vigil.app.catalog import apply_config
 from vigil.app.config import load_config
@@ -317,7 +317,8 @@ rules:
         for t in alarms_and_notifications(rt, outbox, at):
             print(f"  alarm {t.alarm}: {t.old_state} -> {t.new_state}")
         outbox.deliver_due(datetime.now(timezone.utc))
-        dispatch_pending(db, "demo", code_policy=CodePolicy.from_settings(settings))
+        dispatch_pending(db, "demo", code_policy=CodePolicy.from_settings(settings),
+                         publish=topic_publisher(db, outbox))
     for run in list_runs(db, workflow="retrain"):
         print(f"  workflow {run.workflow} run {run.id[:8]} (rule {run.rule}): {run.status}, "
               f"output {run.output}")
