@@ -41,7 +41,7 @@ def test_fast_rows_read_back_as_orm_rows(tmp_path: Path) -> None:
         rows = {r.id: r for r in s.scalars(select(Event))}
         for i in range(2):
             orm, fast = rows[f"e{i}"], rows[f"f{i}"]
-            for column in Event.__table__.columns.keys():
+            for column in [c.name for c in Event.__table__.columns]:
                 if column in ("id", "dedup_key"):
                     continue
                 assert getattr(fast, column) == getattr(orm, column), column
