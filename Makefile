@@ -50,6 +50,10 @@ bench: $(STAMP)
 	$(PY) bench/run_bench.py --repeat $(BENCH_REPEAT)
 	$(PY) bench/bench_capture.py
 	$(PY) bench/bench_telemetry.py
+	$(PY) bench/bench_patterns.py
+	$(PY) bench/bench_events.py --events 20000 --batch 500
+	$(PY) bench/bench_agent.py
+	$(PY) bench/bench_prom.py
 	$(PY) bench/bench_window.py
 	$(PY) bench/bench_metrics.py
 	$(PY) bench/bench_ingest.py

@@ -230,6 +230,8 @@ class PlatformExporter:
         self._last_point = 0
         self._totals: dict[int, float] = {}  # counter series -> sum of Sum
         self._hist: dict[int, list[float]] = {}  # histogram series -> bucket counts + [sum]
+        self._latest: dict[int, tuple[datetime, float]] = {}  # gauge series -> last (time, value)
+        self._gauge_point: int | None = None  # the last datapoint id the gauges have seen
         self.dropped = 0  # generic series left out at the last scrape (over max_generic)
 
     def _load_series(self, conn: Any) -> None:
@@ -285,18 +287,24 @@ class PlatformExporter:
         self._last_point = top
 
     def _gauges(self, conn: Any) -> dict[int, tuple[datetime, float]]:
+        """The last value of each gauge series within its window. The first scrape reads the
+        window's datapoints by time (one scan); later ones only the datapoints stored since
+        (a primary-key range), so a scrape's cost follows what changed, not the store's size."""
         d, s = Datapoint, MetricSeries
         now = self.clock()
-        training = select(s.id).where(s.namespace == TRAINING)
-        rows = conn.execute(
-            select(d.series_id, d.timestamp, d.value, d.sample_count, d.sum).where(
-                or_(
-                    d.timestamp >= now - self.window,
-                    (d.timestamp >= now - self.training_window) & d.series_id.in_(training),
-                )
+        top = conn.scalar(select(func.max(d.id))) or 0
+        if self._gauge_point is None:
+            training = select(s.id).where(s.namespace == TRAINING)
+            where: Any = or_(
+                d.timestamp >= now - self.window,
+                (d.timestamp >= now - self.training_window) & d.series_id.in_(training),
             )
+        else:
+            where = (d.id > self._gauge_point) & (d.id <= top)
+        rows = conn.execute(
+            select(d.series_id, d.timestamp, d.value, d.sample_count, d.sum).where(where)
         )
-        last: dict[int, tuple[datetime, float]] = {}
+        last = self._latest
         for sid, ts, value, count, total in rows:
             sid = int(sid)
             if sid in self._totals or sid in self._hist:
@@ -305,7 +313,14 @@ class PlatformExporter:
             held = last.get(sid)
             if held is None or ts >= held[0]:
                 last[sid] = (ts, v)
-        return last
+        self._gauge_point = top
+        recent, day = now - self.window, now - self.training_window
+        for sid in [k for k, (ts, _) in last.items() if ts < day]:
+            del last[sid]  # older than any window: gone for good
+        return {
+            sid: held for sid, held in last.items()
+            if held[0] >= (day if self._series.get(sid, ("",))[0] == TRAINING else recent)
+        }  # fmt: skip
 
     def families(self) -> list[MetricFamily]:
         """Every platform family, with the datapoints stored up to now."""
