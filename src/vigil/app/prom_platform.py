@@ -254,36 +254,39 @@ class PlatformExporter:
         top = conn.scalar(select(func.max(d.id))) or 0
         if top <= self._last_point:
             return
+        # the datapoints stored since the last scrape, by primary key (a range SQLite reads
+        # directly: a series filter here would make it walk each series' whole index)
         span = (d.id > self._last_point, d.id <= top)
-        counters = self._ids("counter")
-        for i in range(0, len(counters), 500):
-            rows = conn.execute(
-                select(d.series_id, func.sum(func.coalesce(d.sum, d.value)))
-                .where(*span, d.series_id.in_(counters[i : i + 500]))
-                .group_by(d.series_id)
-            )
-            for sid, total in rows:
+        counters = set(self._ids("counter"))
+        rows = conn.execute(
+            select(d.series_id, func.sum(func.coalesce(d.sum, d.value)))
+            .where(*span)
+            .group_by(d.series_id)
+        )
+        for sid, total in rows:
+            if int(sid) in counters:
                 self._totals[int(sid)] = self._totals.get(int(sid), 0.0) + float(total or 0)
-        hists = self._ids("histogram")
-        for i in range(0, len(hists), 500):
-            point = func.coalesce(d.maximum, d.value)
-            rows = conn.execute(
-                select(
-                    d.series_id, d.unit, point,
-                    func.sum(func.coalesce(d.sample_count, 1.0)),
-                    func.sum(func.coalesce(d.sum, d.value)),
-                )
-                .where(*span, d.series_id.in_(hists[i : i + 500]))
-                .group_by(d.series_id, d.unit, point)
-            )  # fmt: skip
-            for sid, unit, value, count, total in rows:
-                ns, name, _ = self._series[int(sid)]
-                m = KNOWN[(ns, name)]
-                scale = _UNIT_SCALE.get(unit, m.scale) if m.scale != 1.0 else 1.0
-                held = self._hist.setdefault(int(sid), [0.0] * (len(m.bounds) + 2))
-                # bisect_left: a value equal to a bound belongs to that bound's bucket (le)
-                held[bisect.bisect_left(m.bounds, float(value) * scale * (1 - 1e-12))] += count
-                held[-1] += float(total) * scale
+        hists = set(self._ids("histogram"))
+        point = func.coalesce(d.maximum, d.value)
+        rows = conn.execute(
+            select(
+                d.series_id, d.unit, point,
+                func.sum(func.coalesce(d.sample_count, 1.0)),
+                func.sum(func.coalesce(d.sum, d.value)),
+            )
+            .where(*span)
+            .group_by(d.series_id, d.unit, point)
+        )  # fmt: skip
+        for sid, unit, value, count, total in rows:
+            if int(sid) not in hists:
+                continue
+            ns, name, _ = self._series[int(sid)]
+            m = KNOWN[(ns, name)]
+            scale = _UNIT_SCALE.get(unit, m.scale) if m.scale != 1.0 else 1.0
+            held = self._hist.setdefault(int(sid), [0.0] * (len(m.bounds) + 2))
+            # bisect_left: a value equal to a bound belongs to that bound's bucket (le)
+            held[bisect.bisect_left(m.bounds, float(value) * scale * (1 - 1e-12))] += count
+            held[-1] += float(total) * scale
         self._last_point = top
 
     def _gauges(self, conn: Any) -> dict[int, tuple[datetime, float]]:
