@@ -37,6 +37,10 @@ from vigil.store.settings import Settings
 __all__ = ["Backend", "LocalBackend", "RemoteBackend", "TrainingJobRun", "backend", "training_job"]
 
 
+#: the most metric values ``POST /api/v1/jobs/{job}/metrics`` takes (MLflow's log-batch: 1000)
+POINTS_PER_REQUEST = 1000
+
+
 class Backend(Protocol):
     """Where a job reports: the local installation or a server."""
 
@@ -127,7 +131,9 @@ class RemoteBackend:
             }
             for p in points
         ]
-        self._call("POST", f"/jobs/{run_id}/metrics", json={"metrics": data})
+        for i in range(0, len(data), POINTS_PER_REQUEST):  # what the jobs API takes at once
+            self._call("POST", f"/jobs/{run_id}/metrics",
+                       json={"metrics": data[i : i + POINTS_PER_REQUEST]})
 
     def status(self, run_id: str, status: str, **fields: Any) -> dict[str, Any]:
         body = {

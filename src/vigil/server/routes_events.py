@@ -130,7 +130,7 @@ def _one(state: ServerState, event: dict[str, Any]) -> dict[str, Any]:
     "/events",
     response_model=PutEventsOut,
     response_model_exclude_none=True,
-    responses=errors(413),
+    responses=errors(400, 413),
     dependencies=[INGEST],
 )
 def put_events(body: PutEventsIn, state: ServerState = Depends(get_state)) -> dict[str, Any]:
@@ -139,7 +139,13 @@ def put_events(body: PutEventsIn, state: ServerState = Depends(get_state)) -> di
     entries: list[Any] = []
     too_big: dict[int, str] = {}
     for i, entry in enumerate(body.Entries):
-        if len(orjson.dumps(entry)) > MAX_ENTRY_BYTES:
+        try:
+            size = len(orjson.dumps(entry))
+        except TypeError as exc:  # a number JSON allows that no event may hold (2**64...)
+            too_big[i] = f"entry: {exc} (integers must fit 64 bits)"
+            entries.append(None)
+            continue
+        if size > MAX_ENTRY_BYTES:
             too_big[i] = f"entry over {MAX_ENTRY_BYTES} bytes"
             entries.append(None)
         else:
@@ -148,7 +154,8 @@ def put_events(body: PutEventsIn, state: ServerState = Depends(get_state)) -> di
     if too_big:
         it = iter(answer["Entries"])
         answer["Entries"] = [
-            {"ErrorCode": "EntryTooLarge", "ErrorMessage": too_big[i]} if i in too_big
+            {"ErrorCode": "EntryTooLarge" if "over" in too_big[i] else "InvalidArgument",
+             "ErrorMessage": too_big[i]} if i in too_big
             else next(it)
             for i in range(len(entries))
         ]

@@ -26,7 +26,7 @@ from vigil.server.state import INGEST, READ, ServerState, get_state
 from vigil.store.models import TrainingJob
 
 router = APIRouter(responses=errors(401, 403, 422))
-MAX_POINTS = 10_000
+MAX_POINTS = 1000  # per request, as MLflow's log-batch (the SDK sends more in several)
 MAX_LOG_BYTES = 256 << 20
 
 
@@ -92,7 +92,7 @@ class JobList(BaseModel):
 
 class PointIn(BaseModel):
     name: str = Field(min_length=1, max_length=255)
-    value: float
+    value: float = Field(strict=True)  # true is not a number
     step: int = Field(default=0, ge=0, strict=True)  # true is not a step
     timestamp: IsoTime | None = None
 
@@ -112,7 +112,7 @@ class StatusIn(BaseModel):
     failure_reason: str | None = Field(default=None, max_length=4096)
     ended: IsoTime | None = None
     exit_code: int | None = Field(default=None, strict=True)
-    cpu_seconds: float | None = Field(default=None, ge=0)
+    cpu_seconds: float | None = Field(default=None, ge=0, strict=True)
     peak_rss_bytes: int | None = Field(default=None, ge=0, strict=True)
 
 
@@ -146,7 +146,10 @@ class LogStored(BaseModel):
     bytes: int
 
 
-@router.post("/jobs", response_model=JobOut, status_code=201, dependencies=[INGEST])
+@router.post(
+    "/jobs", response_model=JobOut, status_code=201, responses=errors(400),
+    dependencies=[INGEST],
+)
 def create_job(body: JobIn, state: ServerState = Depends(get_state)) -> dict[str, Any]:
     """Start a run of a training job (``InProgress``)."""
     return training.start_job(
@@ -183,7 +186,7 @@ def get_job(job: str, state: ServerState = Depends(get_state)) -> dict[str, Any]
 @router.post(
     "/jobs/{job}/metrics",
     response_model=PointsStored,
-    responses=errors(400, 404),
+    responses=errors(400, 404, 413),
     dependencies=[INGEST],
 )
 def post_metrics(job: str, body: PointsIn, state: ServerState = Depends(get_state)) -> dict:

@@ -32,7 +32,13 @@ def exporter_of(state: ServerState) -> Exporter:
     "/metrics",
     response_class=PlainTextResponse,
     dependencies=[READ],
-    responses={200: {"content": {CONTENT_TYPE: {}}, "description": "Text exposition 0.0.4"}},
+    responses={
+        200: {"content": {CONTENT_TYPE: {}}, "description": "Text exposition 0.0.4"},
+        # the errors are JSON, whatever the route's own media type
+        **{status: {"description": why["description"], "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+           for status, why in errors(401, 403).items()},
+    },
 )
 async def metrics(state: ServerState = Depends(get_state)) -> PlainTextResponse:
     """Vigil's own operation and the platform figures in the text exposition format."""
