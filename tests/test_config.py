@@ -523,7 +523,7 @@ def test_applying_twice_is_idempotent(example_file: Path):
     desired = load_config(example_file)
     first = diff_config(VigilConfig(), desired)
     assert first.summary() == "created 6, updated 0, unchanged 0"
-    assert [len(k.create) for k in first.kinds] == [2, 2, 2, 0, 0, 0, 0, 0]
+    assert [len(k.create) for k in first.kinds] == [2, 2, 2, 0, 0, 0, 0, 0, 0, 0]
     assert first.lines()[:2] == ["+ endpoint churn", "+ endpoint fraud"]
     assert first.has_changes
     state = apply(VigilConfig(), first)

@@ -49,7 +49,7 @@ def test_platform_demo_runs_end_to_end(tmp_path: Path):
     assert time.monotonic() - started < 120
     out = done.stdout
     assert "removed the previous demo's data" in out
-    assert "created 6, updated 0, unchanged 0" in out
+    assert "created 7, updated 0, unchanged 0" in out  # 6 objects and the platform: block
     assert out.count("Completed                ") == 4
     assert out.count("CompletedWithViolations") == 3
     assert f"http://127.0.0.1:{port}" in out and "API token (admin): vgl_" in out

@@ -17,7 +17,7 @@ from vigil.alerts.platform import (
 )
 from vigil.alerts.service import evaluate_alarms
 from vigil.app.catalog import apply_config, current_config, upsert_endpoint
-from vigil.app.config import EndpointSpec, dump_config, parse_config
+from vigil.app.config import EndpointSpec, diff_config, dump_config, parse_config
 from vigil.metrics.datum import MetricDatum
 from vigil.store.db import Database
 from vigil.store.metrics import MetricStore
@@ -96,13 +96,15 @@ topics: [{name: oncall}, {name: pager}]
 platform: {failure_topics: [oncall]}
 """
     cfg = parse_config(text)
-    apply_config(settings, db, cfg)
+    plan = apply_config(settings, db, cfg)
+    assert "+ platform:" in plan.lines()  # the section is a line of the plan, as objects are
     specs = _specs(db)
     # out of the box: whom a failed job or pipeline notifies
     assert specs["churn-5xx-errors"]["alarm_actions"] == ["oncall"]
     assert specs["churn-p99-latency"]["ok_actions"] == ["oncall"]
     assert "alarm_actions" not in dump_config(current_config(db))  # unset stays unset
     moved = parse_config(text.replace("[oncall]}", "[pager]}"))
+    assert diff_config(current_config(db), moved).lines() == ["~ platform: (failure_topics)"]
     apply_config(settings, db, moved)  # the platform topics changed: the alarms follow
     assert _specs(db)["churn-5xx-errors"]["alarm_actions"] == ["pager"]
     own = parse_config(text + "defaults: {endpoint_alarms: {alarm_actions: []}}\n")

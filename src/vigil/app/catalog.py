@@ -360,7 +360,9 @@ def apply_config(settings: Settings, db: Database, desired: VigilConfig) -> Plan
     if desired.defaults is not None and desired.defaults != current.defaults:
         save_defaults(db, desired.defaults)  # before the endpoints, which read it
     for kind_plan in plan.kinds:
-        run = by_kind[kind_plan.kind]
+        run = by_kind.get(kind_plan.kind)
+        if run is None:  # the platform: and defaults: sections, applied below
+            continue
         for spec in kind_plan.create:
             run(spec)
         for update in kind_plan.update:

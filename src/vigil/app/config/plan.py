@@ -28,6 +28,14 @@ class Update:
 
 
 @dataclass(frozen=True)
+class Block:
+    """A one-of-a-kind section of the file (``platform:``, ``defaults:``) as a plan entry."""
+
+    name: str
+    spec: Any
+
+
+@dataclass(frozen=True)
 class KindPlan:
     """What applying a config does to one kind of resource.
 
@@ -59,6 +67,8 @@ class Plan:
     workflows: KindPlan = field(default_factory=lambda: KindPlan("workflow"))
     rules: KindPlan = field(default_factory=lambda: KindPlan("rule"))
     scrape_configs: KindPlan = field(default_factory=lambda: KindPlan("scrape_config"))
+    platform: KindPlan = field(default_factory=lambda: KindPlan("platform"))
+    defaults: KindPlan = field(default_factory=lambda: KindPlan("defaults"))
 
     @property
     def kinds(self) -> tuple[KindPlan, ...]:
@@ -72,6 +82,8 @@ class Plan:
             self.workflows,
             self.rules,
             self.scrape_configs,
+            self.platform,
+            self.defaults,
         )
 
     @property
@@ -90,9 +102,14 @@ class Plan:
         """One line per change, for a dry run: ``+ schedule s1``, ``~ schedule s2 (status)``."""
         out: list[str] = []
         for k in self.kinds:
-            out.extend(f"+ {k.kind} {s.name}" for s in k.create)
-            out.extend(f"~ {k.kind} {u.name} ({', '.join(u.fields)})" for u in k.update)
+            out.extend(f"+ {_what(k.kind, s.name)}" for s in k.create)
+            out.extend(f"~ {_what(k.kind, u.name)} ({', '.join(u.fields)})" for u in k.update)
         return out
+
+
+def _what(kind: str, name: str) -> str:
+    """``schedule s1``; a section (named as its kind) by its key alone: ``platform:``."""
+    return f"{kind}:" if kind == name else f"{kind} {name}"
 
 
 def _plan_kind(
@@ -120,6 +137,18 @@ def _plan_kind(
     return KindPlan(kind, tuple(create), tuple(update), tuple(unchanged), absent)
 
 
+def _plan_block(kind: str, before: Any, after: Any) -> KindPlan:
+    """The plan of a one-of-a-kind section: nothing when the file leaves it out."""
+    if after is None:
+        return KindPlan(kind)
+    if before is None:
+        return KindPlan(kind, create=(Block(kind, after),))
+    if before == after:
+        return KindPlan(kind, unchanged=(Block(kind, after),))
+    changed = tuple(f for f in type(after).model_fields if getattr(before, f) != getattr(after, f))
+    return KindPlan(kind, update=(Update(Block(kind, before), Block(kind, after), changed),))
+
+
 def diff_config(current: VigilConfig, desired: VigilConfig) -> Plan:
     """What applying ``desired`` over ``current`` creates, updates and leaves unchanged.
 
@@ -130,6 +159,15 @@ def diff_config(current: VigilConfig, desired: VigilConfig) -> Plan:
     >>> plan.summary(), plan.lines()
     ('created 1, updated 1, unchanged 0', ['+ endpoint e2', '~ endpoint e1 (variant)'])
 
+    The ``platform:`` and ``defaults:`` sections are one entry each, named for the section:
+
+    >>> from vigil.alerts.notify.platform import PlatformSpec
+    >>> c = VigilConfig(platform=PlatformSpec(failure_topics=["oncall"]))
+    >>> diff_config(a, c).lines(), diff_config(c, c).summary()
+    (['+ platform:'], 'created 0, updated 0, unchanged 1')
+    >>> diff_config(c, VigilConfig(platform=PlatformSpec(enabled=False))).lines()
+    ['~ platform: (enabled, failure_topics)']
+
     A redaction (``***``) in ``desired`` where ``current`` holds a secret keeps that secret.
     """
     desired = with_stored_secrets(desired, current)
@@ -137,5 +175,7 @@ def diff_config(current: VigilConfig, desired: VigilConfig) -> Plan:
         **{
             kind: _plan_kind(kind[:-1], getattr(current, kind), getattr(desired, kind))
             for kind in KINDS
-        }
+        },
+        platform=_plan_block("platform", current.platform, desired.platform),
+        defaults=_plan_block("defaults", current.defaults, desired.defaults),
     )
