@@ -145,7 +145,8 @@ def test_platform_watched_live(tmp_path: Path) -> None:
         # 5. the host, as `vigil agent --once` reports it
         agent = subprocess.run(
             [*VIGIL, "agent", "--once", "--server", url, "--token", tokens["ci"],
-             "--output", "json"], capture_output=True, text=True, timeout=60, env=env,
+             "--spool", str(tmp_path / "spool"), "--output", "json"],
+            capture_output=True, text=True, timeout=60, env=env,
         )  # fmt: skip
         assert agent.returncode == 0, agent.stderr
         listed = viewer.get("/metrics", params={"namespace": "vigil/Host"}).json()
