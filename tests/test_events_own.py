@@ -50,9 +50,9 @@ def test_publishing_counts_each_run_and_status_once(tmp_path: Path) -> None:
     db.create_all()
     store = MetricStore(db)
     bus = EventBus(settings, db, store)
-    job = start_job(db, store, "nightly")
+    job = start_job(db, "nightly")
     assert bus.publish_own() == 1
-    done = update_job(db, store, job["run_id"], status="Completed")
+    done = update_job(db, job["run_id"], status="Completed")
     assert (bus.publish_own(), bus.publish_own()) == (1, 0)  # published once
     assert (_sums(store, "RunsStarted", "nightly"), _sums(store, "RunsSucceeded", "nightly")) == (
         1.0, 1.0)

@@ -188,7 +188,6 @@ class EventBus:
         topics. Oldest first, at most ``limit``; returns how many were published. The
         server's loop calls it every tick, before the rules see the events."""
         now = now or datetime.now(timezone.utc)
-        spec = get_platform_spec(self.db)
         with self.db.session() as s:
             rows = list(
                 s.scalars(
@@ -199,7 +198,8 @@ class EventBus:
                 )
             )
             if not rows:
-                return 0
+                return 0  # the usual tick: one indexed query
+            spec = get_platform_spec(self.db)
             new = [self._prepare(envelope_of(r), spec) for r in rows]
             self._mark_counted(s, new)
             for row, p in zip(rows, new):

@@ -18,11 +18,11 @@ Keras endpoint all call these functions, so a job behaves the same whoever repor
 >>> from vigil.store.db import Database
 >>> from vigil.store.metrics import MetricStore
 >>> db = Database("sqlite://"); db.create_all(); store = MetricStore(db)
->>> job = start_job(db, store, "churn-train", hyperparameters={"lr": 0.1})
+>>> job = start_job(db, "churn-train", hyperparameters={"lr": 0.1})
 >>> log_metrics(db, store, job["run_id"], [MetricPoint("validation:loss", 0.5, step=1),
 ...                                        MetricPoint("validation:loss", 0.31, step=2)])
 2
->>> done = update_job(db, store, job["run_id"], status="Completed")
+>>> done = update_job(db, job["run_id"], status="Completed")
 >>> done["status"], [(m["MetricName"], m["Value"]) for m in done["final_metrics"]]
 ('Completed', [('validation:loss', 0.31)])
 """
@@ -125,7 +125,6 @@ def _name(name: str) -> str:
 
 def start_job(
     db: Database,
-    metrics: MetricStore,
     name: str,
     *,
     hyperparameters: Mapping[str, Any] | None = None,
@@ -257,7 +256,6 @@ def set_tags(
 
 def update_job(
     db: Database,
-    metrics: MetricStore,
     run_id: str,
     *,
     status: str | None = None,

@@ -4,10 +4,9 @@ InProgress/Completed/Failed/Stopped. Experiment ``"0"`` is MLflow's ``Default``,
 use. Times are epoch milliseconds, as MLflow writes them.
 
 >>> from vigil.store.db import Database
->>> from vigil.store.metrics import MetricStore
->>> db = Database("sqlite://"); db.create_all(); store = MetricStore(db)
+>>> db = Database("sqlite://"); db.create_all()
 >>> exp = create_experiment(db, "churn")
->>> run = create_run(db, store, exp, run_name="first", start_time=None, tags={})
+>>> run = create_run(db, exp, run_name="first", start_time=None, tags={})
 >>> run["info"]["status"], run["info"]["run_name"], get_experiment(db, exp)["name"]
 ('RUNNING', 'first', 'churn')
 """
@@ -24,7 +23,6 @@ from vigil.app import training
 from vigil.errors import InputError, NotFoundError
 from vigil.jobs import STATUS_TO_MLFLOW
 from vigil.store.db import Database
-from vigil.store.metrics import MetricStore
 from vigil.store.models import TrainingExperiment, TrainingJob, TrainingMetricPoint
 
 __all__ = [
@@ -145,7 +143,6 @@ def search_experiments(db: Database, max_results: int = 1000) -> list[dict[str, 
 
 def create_run(
     db: Database,
-    metrics: MetricStore,
     experiment_id: str,
     *,
     run_name: str | None,
@@ -158,7 +155,6 @@ def create_run(
     name = run_name or tags.get(RUN_NAME_TAG) or ""
     doc = training.start_job(
         db,
-        metrics,
         name or experiment["name"],
         tags=tags,
         source="mlflow",
@@ -168,7 +164,7 @@ def create_run(
     run_id = doc["run_id"]
     if not name:
         name = f"{experiment['name']}/{run_id}"
-        training.update_job(db, metrics, run_id, name=name)
+        training.update_job(db, run_id, name=name)
     training.set_tags(db, run_id, {RUN_NAME_TAG: name})
     return get_run(db, run_id)
 

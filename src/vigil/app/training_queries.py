@@ -4,7 +4,7 @@
 >>> from vigil.store.metrics import MetricStore
 >>> from vigil.app.training import MetricPoint, log_metrics, start_job
 >>> db = Database("sqlite://"); db.create_all(); store = MetricStore(db)
->>> run = start_job(db, store, "churn-train")["run_id"]
+>>> run = start_job(db, "churn-train")["run_id"]
 >>> _ = log_metrics(db, store, run, [MetricPoint("loss", v, step=s) for s, v in [(2, .4), (1, .5)]])
 >>> [(p["step"], p["value"]) for p in curve(db, "churn-train", "loss")]
 [(1, 0.5), (2, 0.4)]

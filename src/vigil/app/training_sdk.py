@@ -71,7 +71,7 @@ class LocalBackend:
         self, name: str, hyperparameters: Mapping[str, Any], tags: Mapping[str, Any], source: str
     ) -> str:
         doc = training.start_job(
-            self.db, self.store, name, hyperparameters=hyperparameters, tags=tags, source=source
+            self.db, name, hyperparameters=hyperparameters, tags=tags, source=source
         )
         return str(doc["run_id"])
 
@@ -79,14 +79,14 @@ class LocalBackend:
         training.log_metrics(self.db, self.store, run_id, points)
 
     def status(self, run_id: str, status: str, **fields: Any) -> dict[str, Any]:
-        return training.update_job(self.db, self.store, run_id, status=status, **fields)
+        return training.update_job(self.db, run_id, status=status, **fields)
 
     def log_file(self, run_id: str, name: str) -> Path | None:
         """The log's final place: written there as it comes."""
         return training.log_path(self.settings, name, run_id)
 
     def upload_log(self, run_id: str, path: Path) -> None:
-        training.update_job(self.db, self.store, run_id, log_path=str(path))
+        training.update_job(self.db, run_id, log_path=str(path))
 
     def close(self) -> None:
         self.db.dispose()

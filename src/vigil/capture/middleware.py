@@ -170,17 +170,14 @@ class CaptureMiddleware(_Capturer):
         if telemetry is None:
             await self.app(scope, receive_copy, send_copy)
             return
-        called = timer()
+        called, status = timer(), 500  # an exception raised by the app counts as a 5xx
         try:
             await self.app(scope, receive_copy, send_copy)
-        except BaseException:
+            status = started["status"]
+        finally:
             returned = timer()
             telemetry.record(returned - called - own[0],
-                             called - entered + own[0] + timer() - returned, 500)
-            raise
-        returned = timer()
-        telemetry.record(returned - called - own[0],
-                         called - entered + own[0] + timer() - returned, started["status"])
+                             called - entered + own[0] + timer() - returned, status)
 
 
 class WSGICaptureMiddleware(_Capturer):

@@ -103,16 +103,14 @@ class TelemetryMiddleware:
                 status[0] = message["status"]
             await send(message)
 
-        called = timer()
+        called, failed = timer(), True
         try:
             await self.app(scope, receive, send_status)
-        except BaseException:
+            failed = False
+        finally:  # an exception raised by the app counts as a 5xx
             returned = timer()
-            self.telemetry.record(returned - called, called - entered + timer() - returned, 500)
-            raise
-        returned = timer()
-        self.telemetry.record(returned - called, called - entered + timer() - returned,
-                              int(status[0]))  # fmt: skip
+            self.telemetry.record(returned - called, called - entered + timer() - returned,
+                                  500 if failed else int(status[0]))
 
 
 class WSGITelemetryMiddleware:

@@ -154,7 +154,6 @@ def create_job(body: JobIn, state: ServerState = Depends(get_state)) -> dict[str
     """Start a run of a training job (``InProgress``)."""
     return training.start_job(
         state.db,
-        state.metrics,
         body.name,
         hyperparameters=body.hyperparameters,
         tags=body.tags,
@@ -204,7 +203,6 @@ def post_status(job: str, body: StatusIn, state: ServerState = Depends(get_state
     run_id = training.find_run(state.db, job)
     return training.update_job(
         state.db,
-        state.metrics,
         run_id,
         status=body.status,
         failure_reason=body.failure_reason,
@@ -321,4 +319,4 @@ def _running_run(state: ServerState, name: str) -> str:
                 return run_id
     except training.TrainingJobNotFoundError:
         pass
-    return str(training.start_job(state.db, state.metrics, name, source="keras")["run_id"])
+    return str(training.start_job(state.db, name, source="keras")["run_id"])

@@ -192,7 +192,6 @@ def create_run(body: CreateRun, state: ServerState = Depends(get_state)) -> dict
         tags.setdefault("mlflow.user", body.user_id)
     run = mf.create_run(
         state.db,
-        state.metrics,
         body.experiment_id,
         run_name=body.run_name,
         start_time=body.start_time,
@@ -222,7 +221,6 @@ def update_run(body: UpdateRun, state: ServerState = Depends(get_state)) -> dict
     reason = "the MLflow run ended FAILED" if status == "Failed" else None
     training.update_job(
         state.db,
-        state.metrics,
         run_id,
         status=status,
         failure_reason=reason,
