@@ -29,7 +29,7 @@ from typing import Any, cast
 import orjson
 from sqlalchemy import JSON, DateTime, Table, insert, select
 
-from vigil.store.columns import UTC, utcnow
+from vigil.store.columns import UTC, sqlite_text, utcnow
 from vigil.store.db import Database
 from vigil.store.models import DispatchedEvent, Event
 
@@ -105,6 +105,6 @@ def _claim_sqlite(db: Database, limit: int) -> list[Any]:
                 row[name] = convert(row[name])
             events.append(SimpleNamespace(**row))
         if events:
-            now = utcnow().isoformat(" ", "microseconds")[:26]  # as SQLAlchemy stores it
+            now = sqlite_text(utcnow())  # as SQLAlchemy stores it
             conn.exec_driver_sql(mark, [(e.id, now) for e in events])
     return events

@@ -16,12 +16,24 @@ from sqlalchemy.types import TypeDecorator
 
 from vigil.metrics.datum import UTC, as_utc
 
-__all__ = ["UTC", "UTCDateTime", "as_utc", "utcnow"]
+__all__ = ["UTC", "UTCDateTime", "as_utc", "sqlite_text", "utcnow"]
 
 
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC."""
     return datetime.now(UTC)
+
+
+def sqlite_text(timestamp: datetime) -> str:
+    """An aware datetime as :class:`UTCDateTime` stores it on SQLite, for the writers that
+    bind values to the driver themselves (the metric store, the event bus, the dispatcher):
+    its UTC ISO form cut before the offset, at a fraction of SQLAlchemy's converter's cost.
+
+    >>> from datetime import timedelta, timezone
+    >>> sqlite_text(datetime(2024, 5, 1, 14, 0, tzinfo=timezone(timedelta(hours=2))))
+    '2024-05-01 12:00:00.000000'
+    """
+    return as_utc(timestamp).isoformat(" ", "microseconds")[:26]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -28,7 +28,7 @@ from vigil.events.envelope import (
     detail_type_of_kind,
     format_time,
 )
-from vigil.metrics.datum import as_utc
+from vigil.store.columns import sqlite_text
 from vigil.store.models import Event
 
 __all__ = ["EXTERNAL_KIND", "envelope_of", "insert_events"]
@@ -72,7 +72,7 @@ def _sqlite_value(column: str, value: Any) -> Any:
     if column in _JSON_COLUMNS:
         return orjson.dumps(value).decode()
     if column in _TIME_COLUMNS and value is not None:
-        return as_utc(value).isoformat(" ", "microseconds")[:26]
+        return sqlite_text(value)
     return value
 
 

@@ -103,7 +103,7 @@ class MetricStore:
                         )
                 ids = self._series_ids(conn, batch, created)
                 rows: list[tuple[Any, ...]]
-                if sqlite:  # the hot loop, with _sqlite_text inlined
+                if sqlite:  # the hot loop, with columns.sqlite_text inlined (datums are UTC)
                     rows = [
                         (ids[(d.namespace, d.name, d.dimensions_key)],
                          d.timestamp.isoformat(" ", "microseconds")[:26],
@@ -351,21 +351,6 @@ class MetricStore:
             )
         log.info("metric retention: deleted %d datapoints older than %s", deleted, cutoff)
         return deleted
-
-
-def _sqlite_text(timestamp: datetime) -> str:
-    """UTC timestamp as SQLAlchemy's SQLite text (what :meth:`MetricStore.put` writes).
-
-    UTCDateTime stores SQLAlchemy's fixed-width ``YYYY-MM-DD HH:MM:SS.ffffff`` on SQLite. A
-    datum's timestamp is already aware UTC and >= 1970, so its ISO form cut before the offset
-    is that text, at a fraction of the cost of SQLAlchemy's converter (tests/test_store.py
-    checks that these rows and ORM rows compare equal).
-
-    >>> from datetime import timezone
-    >>> _sqlite_text(datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc))
-    '2024-05-01 12:00:00.000000'
-    """
-    return timestamp.isoformat(" ", "microseconds")[:26]
 
 
 def _batches(data: Iterable[MetricDatum], size: int) -> Iterator[list[MetricDatum]]:
