@@ -19,15 +19,17 @@ demo: $(STAMP)
 	$(VENV)/bin/vigil demo --output demo-output
 
 # Debian packages the integration tests run for real: PostgreSQL (a throwaway cluster on
-# 127.0.0.1 per test session), Alertmanager and Prometheus (+ promtool). Installed once; skipped
+# 127.0.0.1 per test session), Alertmanager and Prometheus (+ promtool), Chromium (the
+# dashboard's browser tests, driven by Playwright). Installed once; skipped
 # when already there.
 system-deps:
 	@{ ls /usr/lib/postgresql/*/bin/initdb && command -v prometheus-alertmanager \
-	    && command -v prometheus && command -v promtool; } \
+	    && command -v prometheus && command -v promtool && command -v chromium; } \
 	  >/dev/null 2>&1 || { \
 	  command -v apt-get >/dev/null || { echo "need apt-get to install test services"; exit 1; }; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install \
-	    -y -qq --no-install-recommends postgresql prometheus-alertmanager prometheus >/dev/null; }
+	    -y -qq --no-install-recommends postgresql prometheus-alertmanager prometheus \
+	    chromium fonts-dejavu-core >/dev/null; }
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench

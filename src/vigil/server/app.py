@@ -23,7 +23,7 @@ from vigil.agent.selfcollect import SelfCollector
 from vigil.app.bootstrap import open_database, worker_id
 from vigil.app.scheduler import Scheduler
 from vigil.monitor.runtime import Runtime
-from vigil.server import errors
+from vigil.server import errors, ui
 from vigil.server.audit_middleware import AuditMiddleware
 from vigil.server.limits import BodyLimitMiddleware
 from vigil.server.routes_actions import router as actions_router
@@ -127,6 +127,7 @@ def create_app(
     )
     errors.install(app)
     _docs(app)
+    ui.install(app)  # the dashboard at /
 
     @app.get("/health", tags=["health"], response_model=Health)
     def health() -> dict[str, str]:

@@ -48,6 +48,9 @@ class Settings:
     gitlab_webhook_token: str = field(default="", repr=False)  # VIGIL_GITLAB_WEBHOOK_TOKEN
     eventbridge_api_key: str = field(default="", repr=False)  # VIGIL_EVENTBRIDGE_API_KEY
     eventbridge_api_key_header: str = "x-api-key"  # VIGIL_EVENTBRIDGE_API_KEY_HEADER
+    # the dashboard's address as people reach it (VIGIL_PUBLIC_URL, e.g.
+    # https://vigil.example.com): notifications link to their alarm, execution and report there
+    public_url: str = ""
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -77,6 +80,7 @@ class Settings:
             github_webhook_secret=os.environ.get("VIGIL_GITHUB_WEBHOOK_SECRET", ""),
             gitlab_webhook_token=os.environ.get("VIGIL_GITLAB_WEBHOOK_TOKEN", ""),
             eventbridge_api_key=os.environ.get("VIGIL_EVENTBRIDGE_API_KEY", ""),
+            public_url=os.environ.get("VIGIL_PUBLIC_URL", "").rstrip("/"),
             eventbridge_api_key_header=os.environ.get(
                 "VIGIL_EVENTBRIDGE_API_KEY_HEADER", "x-api-key"
             ),

@@ -1,0 +1,57 @@
+"""The web dashboard served by ``vigil server`` at ``/``: server-rendered pages (Jinja2) with
+a little JavaScript (``/static/ui/vigil.js``) drawing charts with uPlot, every script, style and
+font shipped in the package (no CDN: it works offline).
+
+Pages read through the same application functions as the API routes (no SQL of their own),
+need a signed-in session (:mod:`vigil.server.ui.session`), and offer only what the session's
+token scopes allow. Each page module holds one router; :func:`install` mounts them all.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from vigil.server.ui import (
+    pages_alarms,
+    pages_dashboards,
+    pages_endpoint,
+    pages_execution,
+    pages_explore,
+    pages_hosts,
+    pages_jobs,
+    pages_notifications,
+    pages_overview,
+    pages_signin,
+)
+from vigil.server.ui.render import page
+from vigil.server.ui.session import CsrfRejected, SignInRequired, signin_url, viewer_of
+
+ROUTERS = (
+    pages_signin.router,
+    pages_overview.router,
+    pages_endpoint.router,
+    pages_execution.router,
+    pages_alarms.router,
+    pages_notifications.router,
+    pages_jobs.router,
+    pages_hosts.router,
+    pages_explore.router,
+    pages_dashboards.router,
+)
+
+
+def install(app: FastAPI) -> None:
+    """Mount the dashboard's pages on ``app`` (its assets are under ``/static/ui``)."""
+
+    @app.exception_handler(SignInRequired)
+    async def _signin(request: Request, exc: SignInRequired) -> RedirectResponse:
+        return RedirectResponse(signin_url(exc.next_path), status_code=303)
+
+    @app.exception_handler(CsrfRejected)
+    async def _csrf(request: Request, exc: CsrfRejected) -> HTMLResponse:
+        return page(request, viewer_of(request), "error.html", "Refused", status_code=403,
+                    message=f"Refused: {exc}. Reload the page and try again.")
+
+    for router in ROUTERS:
+        app.include_router(router)
