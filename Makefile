@@ -56,6 +56,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_events.py --events 20000 --batch 500
 	$(PY) bench/bench_agent.py
 	$(PY) bench/bench_prom.py
+	$(PY) bench/bench_dashboard.py
 	$(PY) bench/bench_window.py
 	$(PY) bench/bench_metrics.py
 	$(PY) bench/bench_ingest.py

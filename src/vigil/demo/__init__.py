@@ -345,6 +345,8 @@ rules:
     print(f"API token (admin): {token}")
     print(f"try: curl -H 'Authorization: Bearer {token}' {api_url}/api/v1/executions")
     print(f"demo took {time.monotonic() - started:.1f} s")
+    print(f"\ndashboard: {api_url}/  sign in with this link (the token stays in the browser):")
+    print(f"  {api_url}/signin#token={token}")
     ok = statuses == expected
     if not ok:
         print(f"unexpected statuses: {statuses}")
