@@ -53,6 +53,9 @@ def test_platform_demo_runs_end_to_end(tmp_path: Path):
     assert out.count("Completed                ") == 4
     assert out.count("CompletedWithViolations") == 3
     assert f"http://127.0.0.1:{port}" in out and "API token (admin): vgl_" in out
+    # it ends with the dashboard and a sign-in link carrying the token in its fragment
+    token = re.search(r"API token \(admin\): (vgl_\S+)", out).group(1)  # type: ignore[union-attr]
+    assert f"http://127.0.0.1:{port}/signin#token={token}" in out.splitlines()[-1]
     # the schedule's default alarms fire on the drifting hours and notify the webhook
     assert "alarm hourly-drift: OK -> ALARM" in out
     assert 'webhook received: [WARNING] ALARM: "hourly-drift" in vigil' in out
