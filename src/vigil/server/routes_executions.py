@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -10,17 +9,18 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
+from vigil.app import schedules
 from vigil.app.documents import execution_document
+from vigil.app.schedules import run_window_error
 from vigil.metrics.contract import EXECUTION_STATUSES
-from vigil.monitor.runner import run_scheduled
 from vigil.monitor.runtime import Runtime
 from vigil.server.errors import ApiError
 from vigil.server.schemas_common import IsoTime, errors
 from vigil.server.schemas_runs import ExecutionList, ExecutionOut
 from vigil.server.state import READ, WRITE, ServerState, get_state
-from vigil.store.errors import LeaseLostError
+from vigil.store.errors import LeaseLostError, NotFoundError
 from vigil.store.executions import get_execution, list_executions, stop_execution
-from vigil.store.models import Execution, Schedule
+from vigil.store.models import Execution
 
 router = APIRouter(responses=errors(401, 403, 422))
 OUTPUT_FILES = (
@@ -137,21 +137,19 @@ def run_now(
 ) -> dict[str, Any]:
     """Run one execution now, over the given window or the schedule's default one."""
     body = body or RunIn()
-    with state.db.session() as s:
-        if s.get(Schedule, name) is None:
-            raise ApiError(404, "not_found", f"no schedule named {name!r}")
-    if (body.window_start is None) != (body.window_end is None):
-        raise ApiError(422, "validation_error", "give both window_start and window_end, or none")
+    problem = run_window_error(body.window_start, body.window_end)
+    if problem is not None:
+        raise ApiError(422, "validation_error", problem)
     window = (
         (body.window_start, body.window_end)
         if body.window_start is not None and body.window_end is not None
         else None
     )
     runtime: Runtime = state.extras["runtime"]
-    now = datetime.now(timezone.utc)
-    done = run_scheduled(
-        runtime, name, window[1] if window else now, window=window, retry_failed=True
-    )
+    try:
+        done = schedules.run_now(runtime, name, window)
+    except NotFoundError:
+        raise ApiError(404, "not_found", f"no schedule named {name!r}") from None
     if done is None:
         raise ApiError(409, "conflict", f"an execution of {name!r} for that window exists already")
     return execution_out(done)

@@ -22,6 +22,7 @@ from vigil.server.ui import (
     pages_jobs,
     pages_notifications,
     pages_overview,
+    pages_schedules,
     pages_signin,
 )
 from vigil.server.ui.render import page
@@ -32,6 +33,7 @@ ROUTERS = (
     pages_overview.router,
     pages_endpoint.router,
     pages_execution.router,
+    pages_schedules.router,
     pages_alarms.router,
     pages_notifications.router,
     pages_jobs.router,
