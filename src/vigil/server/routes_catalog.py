@@ -14,6 +14,7 @@ from sqlalchemy import select
 from vigil.app.catalog import is_model_quality, register_baseline, upsert_endpoint
 from vigil.app.catalog import upsert_schedule as catalog_upsert_schedule
 from vigil.app.config import BaselineSpec, EndpointSpec, ScheduleSpec
+from vigil.app.endpoint_queries import list_endpoints as endpoint_rows
 from vigil.app.lifecycle import delete_object
 from vigil.checks.model_quality import suggest_model_quality_constraints
 from vigil.checks.suggest import suggest_constraints
@@ -100,8 +101,7 @@ def _get(session: Any, model: type, name: str, what: str) -> Any:
 
 @router.get("/endpoints", response_model=EndpointList, dependencies=[READ])
 def list_endpoints(state: ServerState = Depends(get_state)) -> dict[str, Any]:
-    with state.db.session() as s:
-        return {"endpoints": [endpoint_out(e) for e in s.scalars(select(Endpoint))]}
+    return {"endpoints": [endpoint_out(e) for e in endpoint_rows(state.db)]}
 
 
 @router.post(
