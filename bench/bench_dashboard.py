@@ -2,9 +2,9 @@
 
 The store: a whole ``vigil demo`` run (its endpoint, schedule, alarms, training job, events,
 host and serving figures), then, in the store's own schema, 1,000 more hourly executions of
-its schedule (the 1,000 hours before the demo's, copies of its executions' rows) and every
-series the demo wrote extended back with one datapoint a minute until the store holds
-10,000,000 datapoints (written with ``sqlite3`` executemany, cached at ``--data`` for reruns).
+its schedule (the 1,000 hours before the demo's, copies of its executions' rows) and figures
+until the store holds 10,000,000 datapoints in an installation's layout (see :func:`build`;
+written with ``sqlite3`` executemany, cached at ``--data`` for reruns).
 
 A real ``vigil server`` over it; each page is timed two ways, best of ``--repeat``:
 
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import re
@@ -53,14 +54,29 @@ def _stamp(t: dt.datetime) -> str:
     return t.astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-def build(out: Path, n_points: int, n_executions: int) -> tuple[Path, float]:
-    """The demo's installation grown to the figures; (data dir, seconds spent)."""
+PER_MINUTE = ("AWS/SageMaker", "vigil/Host")  # serving telemetry and the agent: a minute
+PER_WINDOW = ("aws/sagemaker/Endpoints/data-metrics", "vigil/Executions")  # an execution
+
+
+def build(out: Path, n_points: int, n_executions: int) -> tuple[Path, int, float]:
+    """The demo's installation grown to the figures; (data dir, endpoints, seconds spent).
+
+    The demo's endpoint gets ``n_executions`` more hourly executions (copies of its rows in the
+    hours before the demo's) with their monitoring figures (one datapoint per series and
+    window), a minute's serving and host figures over the same hours; more endpoints, each
+    with the same series (serving a minute, monitoring an hour), are added until the store
+    holds ``n_points`` datapoints: a store as an installation that size has it."""
     from live_server import free_port
     from vigil import demo
+    from vigil.app.bootstrap import open_database
+    from vigil.app.catalog import upsert_endpoint
+    from vigil.app.config import EndpointSpec
+    from vigil.metrics.datum import dimensions_key, series_key
+    from vigil.store.settings import Settings
 
     data = out / "data"
     if (out / "built").exists():
-        return data, 0.0
+        return data, int((out / "built").read_text()), 0.0
     t = time.perf_counter()
     assert demo.run(out, port=free_port(), keep_running=False) == 0
     con = sqlite3.connect(data / "vigil.db")
@@ -69,12 +85,13 @@ def build(out: Path, n_points: int, n_executions: int) -> tuple[Path, float]:
     cols = [r[1] for r in con.execute("PRAGMA table_info(executions)")]
     rows = con.execute(f"SELECT {', '.join(cols)} FROM executions ORDER BY window_start").fetchall()
     first = min(dt.datetime.fromisoformat(r[cols.index("window_start")]) for r in rows)
+    first = first.replace(tzinfo=dt.timezone.utc)
     copies = []
     for i in range(n_executions):
         row = list(rows[i % len(rows)])
         shift = first - dt.timedelta(hours=i + 1) - dt.datetime.fromisoformat(
             row[cols.index("window_start")]
-        )
+        ).replace(tzinfo=dt.timezone.utc)
         row[cols.index("id")] = str(uuid.uuid4())
         for name in ("scheduled_time", "window_start", "window_end", "started_at", "ended_at",
                      "created_at"):
@@ -87,29 +104,61 @@ def build(out: Path, n_points: int, n_executions: int) -> tuple[Path, float]:
         f"INSERT INTO executions ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
         copies,
     )
-    series = [r[0] for r in con.execute("SELECT id FROM metric_series")]
-    have = con.execute("SELECT count(*) FROM datapoints").fetchone()[0]
-    per = max((n_points - have) // max(len(series), 1), 0)
-    now = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
-    start = now - dt.timedelta(hours=8)  # before the demo's own hours
+    con.commit()
+    series = con.execute("SELECT id, namespace, name, dimensions_key FROM metric_series").fetchall()
+    minutes = [_stamp(first - dt.timedelta(minutes=j + 1)) for j in range(n_executions * 60)]
+    hours = [_stamp(first - dt.timedelta(hours=j)) for j in range(n_executions)]
     insert = (
         "INSERT INTO datapoints (series_id, timestamp, value, sample_count, sum, minimum,"
-        " maximum, unit) VALUES (?, ?, ?, NULL, NULL, NULL, NULL, 'None')"
+        " maximum, unit) VALUES (?, ?, ?, ?, ?, ?, ?, 'None')"
     )
     import random
 
     rng = random.Random(3)
-    stamps = [_stamp(start - dt.timedelta(minutes=j)) for j in range(per)]
-    for n, sid in enumerate(series):
+
+    def fill(sid: int, namespace: str, name: str) -> None:
+        stamps = minutes if namespace in PER_MINUTE else hours
         level = rng.random()
-        con.executemany(insert, ((sid, s, level + 0.1 * rng.random()) for s in stamps))
-        if n % 20 == 19:
-            con.commit()
+        if namespace == "AWS/SageMaker" and "Latency" in name:  # a statistic set a minute
+            con.executemany(insert, ((sid, s, None, 60.0, 60 * level, 0.5 * level, 3 * level)
+                                     for s in stamps))
+        else:
+            con.executemany(insert, ((sid, s, level + 0.1 * rng.random(), None, None, None,
+                                      None) for s in stamps))
+
+    for sid, namespace, name, _dims in series:
+        if namespace in PER_MINUTE or namespace in PER_WINDOW:
+            fill(sid, namespace, name)
     con.commit()
+    have = con.execute("SELECT count(*) FROM datapoints").fetchone()[0]
+    endpoint_series = [r for r in series if r[1] in PER_MINUTE[:1] + PER_WINDOW]
+    per_endpoint = sum(len(minutes) if r[1] in PER_MINUTE else len(hours)
+                       for r in endpoint_series)
+    more = max(0, -(-(n_points - have) // per_endpoint))
+    db = open_database(Settings(data_dir=data))
+    for k in range(more):
+        upsert_endpoint(db, EndpointSpec(name=f"model-{k + 1:03d}"))
+    db.dispose()
+    next_id = con.execute("SELECT max(id) FROM metric_series").fetchone()[0] + 1
+    for k in range(more):
+        endpoint = f"model-{k + 1:03d}"
+        for _sid, namespace, name, dims_text in endpoint_series:
+            dims = {key: endpoint if value == "cancer-model" else value
+                    for key, value in json.loads(dims_text).items()}
+            dkey = dimensions_key(dims)
+            con.execute(
+                "INSERT INTO metric_series (id, series_key, namespace, name, dimensions_key,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (next_id, series_key(namespace, name, dkey), namespace, name, dkey,
+                 _stamp(first)),
+            )
+            fill(next_id, namespace, name)
+            next_id += 1
+        con.commit()
     con.execute("ANALYZE")
     con.close()
-    (out / "built").write_text("ok")
-    return data, time.perf_counter() - t
+    (out / "built").write_text(str(more + 1))
+    return data, more + 1, time.perf_counter() - t
 
 
 def _pages(api: httpx.Client) -> list[tuple[str, str]]:
@@ -162,7 +211,7 @@ def main() -> None:
     out = args.data or Path(tempfile.gettempdir()) / (
         f"vigil-bench-dashboard-{args.points}-{args.executions}"
     )
-    data, built = build(out, args.points, args.executions)
+    data, n_endpoints, built = build(out, args.points, args.executions)
     from playwright.sync_api import sync_playwright
 
     from live_server import free_port, start_vigil_server
@@ -249,7 +298,10 @@ def main() -> None:
 {machine}
 
 Store: the demo's installation grown to {n_exec:,} executions and {n_points:,} datapoints
-({"built in " + format(built, ".0f") + " s" if built else "cached from an earlier run"}).
+over {n_endpoints} endpoints: the demo's endpoint with {args.executions:,} hourly executions
+and their figures (one datapoint per series and window), its serving and host figures one a
+minute over those {args.executions:,} hours; more endpoints with the same series fill the
+store ({"built in " + format(built, ".0f") + " s" if built else "cached from an earlier run"}).
 A real `vigil server`; best of {args.repeat}. **server**: request to the last byte of the
 HTML; **browser**: Debian's Chromium from navigation to every chart drawn.
 
