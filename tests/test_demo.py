@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from vigil.demo import BAD_REQUESTS
+from vigil.demo import BAD_REQUESTS, FEATURES, SHIFT
 
 
 def test_platform_demo_runs_end_to_end(tmp_path: Path):
@@ -113,6 +113,13 @@ def test_platform_demo_runs_end_to_end(tmp_path: Path):
         s == 500 for bad in BAD_REQUESTS.values() for s in bad.values())
     assert all(0 < int(p50) <= int(p99) for *_, p50, p99 in rows)
     assert "webhook received: [HIGH] FAILED: pipeline cancer-model-deploy" in out
+    # the first notification explains itself: the drift, the dashboard links, the deployment
+    note = out[out.index("  first notification, "):]
+    drift = rf"summary: Drift in {len(SHIFT)} of {len(FEATURES)} features: \S+ \(distance [\d.]+ > "
+    assert re.search(drift, note), note
+    assert f"    alarm: http://127.0.0.1:{port}/alarms/hourly-drift" in note
+    assert re.search(rf"report: http://127\.0\.0\.1:{port}/executions/[\w-]+/report", note)
+    assert "changed before it: " in note and "ci.deploy: Deployment: model cancer-model" in note
     host = re.search(r"host \S+ \(vigil agent --once\): CPUUtilization ([\d.]+) %, "
                      r"MemoryUtilization ([\d.]+) %, DiskUtilization of the data directory "
                      r"([\d.]+) %", out)

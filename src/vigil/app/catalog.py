@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,7 @@ from vigil.store.models import (
     AlarmRecord,
     BaselineRecord,
     Endpoint,
+    Event,
     Schedule,
     SubscriptionRecord,
     TopicRecord,
@@ -181,13 +183,36 @@ def register_baseline(
         if spec.endpoint is not None and s.get(Endpoint, spec.endpoint) is None:
             raise NotFoundError(f"baseline {spec.name!r}: no endpoint named {spec.endpoint!r}")
         row = s.get(BaselineRecord, spec.name)
+        change = "registered" if row is None else "replaced"
         if row is None:
             row = BaselineRecord(name=spec.name)
             s.add(row)
         row.endpoint_name, row.uri, row.kind = spec.endpoint, str(target), kind
         row.source, row.options = str(spec.path), dict(spec.options)
+        s.add(baseline_event(spec, kind, change))
         s.flush()
         return row
+
+
+BASELINE_CHANGED = "baseline_changed"
+
+
+def baseline_event(spec: BaselineSpec, kind: str, change: str) -> Event:
+    """Vigil's ``baseline_changed`` event of a baseline registered or replaced now: what
+    changed before a drift finding (:func:`vigil.app.context_events.what_changed`), and what
+    rules may match (``{"kind": ["baseline_changed"]}``)."""
+    where = f" of endpoint {spec.endpoint}" if spec.endpoint else ""
+    return Event(
+        kind=BASELINE_CHANGED,
+        endpoint_name=spec.endpoint,
+        time=datetime.now(timezone.utc),
+        resources=[f"vigil:baseline/{spec.name}"],
+        detail={
+            "baseline": spec.name, "endpoint": spec.endpoint, "baseline_kind": kind,
+            "change": change, "source": str(spec.path),
+            "summary": f"baseline {spec.name}{where} {change} from {spec.path}",
+        },
+    )
 
 
 def upsert_schedule(db: Database, spec: ScheduleSpec, check_actions: bool = True) -> Schedule:

@@ -23,6 +23,8 @@ NOT_CHANGES = frozenset(
     {"alarm_state_change", "execution_completed", "execution_started", "concept_drift"}
 )
 DEFAULT_HOURS = 6.0
+#: detail fields that name what a deployment-like event changed, in the order shown
+_NAMED = ("model", "version", "environment", "stage", "endpoint", "image")
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,10 @@ def _summary(env: dict[str, Any], facts: RunFacts | None) -> str:
     for key in ("summary", "message", "description"):
         if isinstance(detail.get(key), str) and detail[key].strip():
             return f"{env['detail-type']}: {detail[key].strip()[:160]}"
-    return str(env.get("detail-type") or env.get("source"))
+    named = [f"{key} {detail[key]}" for key in _NAMED
+             if isinstance(detail.get(key), (str, int, float)) and str(detail[key]).strip()]
+    head = str(env.get("detail-type") or env.get("source"))
+    return f"{head}: {', '.join(named)}"[:200] if named else head
 
 
 def _change(env: dict[str, Any]) -> Change:

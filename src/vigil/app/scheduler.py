@@ -38,6 +38,7 @@ from vigil.alerts.notify import (
 from vigil.alerts.platform import ensure_platform_alarms
 from vigil.alerts.service import evaluate_alarms
 from vigil.app.events import EventBus
+from vigil.app.notice_context import NoticeBuilder
 from vigil.app.prom_scrape import ScrapeLoop, start_scraping
 from vigil.metrics import contract as mc
 from vigil.metrics.datum import MetricDatum
@@ -139,14 +140,15 @@ def alarms_and_notifications(
     rt: Runtime, outbox: Any, now: datetime | None = None, on_error: ErrorHook | None = None
 ) -> list[Any]:
     """Evaluate every alarm and queue the notifications of its transitions (a faulty alarm
-    fails alone, told to ``on_error``)."""
+    fails alone, told to ``on_error``), each with its dashboard links, summary and the
+    changes before it (:class:`~vigil.app.notice_context.NoticeBuilder`)."""
     now = now or datetime.now(timezone.utc)
     try:  # new endpoints and hosts get their default alarms before the evaluation
         ensure_platform_alarms(rt.db, rt.metrics)
     except Exception:  # never in the way of the alarms that exist
         log.exception("keeping the default alarms of endpoints and hosts failed")
     transitions = evaluate_alarms(rt.db, rt.metrics, now, on_error=on_error)
-    notify_transitions(rt.db, outbox, transitions, now)
+    notify_transitions(rt.db, outbox, transitions, now, NoticeBuilder(rt.settings, rt.db))
     flush_groups(rt.db, outbox, now)
     return transitions
 
@@ -201,8 +203,10 @@ class Scheduler:
         return self.bus
 
     def _publisher(self) -> Any:
-        """What rules' topic targets publish with (the outbox of the alarms' notifications)."""
-        return topic_publisher(self.rt.db, self._outbox())
+        """What rules' topic targets publish with (the outbox of the alarms' notifications),
+        an execution's finding with its links, summary and the changes before it."""
+        explain = NoticeBuilder(self.rt.settings, self.rt.db).event
+        return topic_publisher(self.rt.db, self._outbox(), explain)
 
     def _outbox(self) -> Any:
         if self.outbox is None:
@@ -250,7 +254,9 @@ class Scheduler:
                 seen = mark if mark is not None else seen
             self._step("groups", lambda: flush_groups(self.rt.db, self._outbox(), _now()))
             if time.monotonic() - last["repush"] >= 60:
-                self._step("repush", lambda: repush_firing(self.rt.db, self._outbox(), _now()))
+                self._step("repush", lambda: repush_firing(
+                    self.rt.db, self._outbox(), _now(), NoticeBuilder(self.rt.settings, self.rt.db)
+                ))
                 last["repush"] = time.monotonic()
             self._step("deliveries", lambda: self._outbox().deliver_due(_now(), on_error=errors))
             # Vigil's own events archived, counted and (failed runs) notified, then the rules

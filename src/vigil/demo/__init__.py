@@ -175,6 +175,7 @@ def run(output: Path, port: int = 8080, keep_running: bool = True) -> int:
     api_port = _free_port(port)
     api = _serve(create_app(settings, db, start_scheduler=True), api_port)
     api_url = f"http://127.0.0.1:{api_port}"
+    settings.public_url = api_url  # the notifications link to the dashboard here
     client = httpx.Client(
         base_url=api_url + "/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=60
     )
@@ -308,6 +309,7 @@ rules:
     expected = ["CompletedWithViolations" if h in DRIFT_HOURS else "Completed"
                 for h in range(HOURS)]
 
+    platform.post_deployment(client, first_hour + timedelta(hours=DRIFT_HOURS.start, minutes=-20))
     platform.fail_pipeline(client)
     platform.print_host(api_url, token, str(data_dir.resolve()))
 
@@ -334,6 +336,7 @@ rules:
         time.sleep(0.1)
     for note in received:
         print(f"  webhook received: {note['subject']} (signed, id {note['id'][:8]})")
+    platform.print_notification(received)
     for subject in mails:
         print(f"  email received by the SMTP server: {subject}")
     last = executions[-1]

@@ -1,15 +1,18 @@
 """The demo's platform half: a training job with its loss curve, the endpoint's serving
-figures from the demo traffic, a failing pipeline that notifies, and the host's resources.
+figures from the demo traffic, a deployment before the drift, a failing pipeline that
+notifies, and the host's resources.
 
 Each part goes through what a user would run: the ``vigil.training_job`` SDK against the
-server, the capture middleware's telemetry, an EventBridge API destination posting
-CodePipeline's events to ``/api/v1/events/eventbridge``, and ``vigil agent --once``'s
-collector and pusher.
+server, the capture middleware's telemetry, a CI job's PutEvents (``POST /api/v1/events``),
+an EventBridge API destination posting CodePipeline's events to
+``/api/v1/events/eventbridge``, and ``vigil agent --once``'s collector and pusher.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -21,6 +24,7 @@ from vigil.agent import Collector, Pusher, encode
 
 EPOCHS = 12
 PIPELINE = "cancer-model-deploy"
+DEPLOY_SOURCE, DEPLOY_TYPE = "ci.deploy", "Deployment"
 
 
 class ScaledModel:
@@ -127,6 +131,40 @@ def fail_pipeline(api: httpx.Client) -> None:
         api.post("/events/eventbridge", json=event).raise_for_status()
     print(f"pipeline {PIPELINE}: FAILED (CodePipeline events posted to "
           "/api/v1/events/eventbridge)")
+
+
+def post_deployment(api: httpx.Client, at: datetime, version: str = "2") -> str:
+    """A CI job's deployment of the model at ``at``, as PutEvents (``POST /events``): what
+    the drift alarm's notification lists under what changed. Returns the event's id."""
+    entry = {
+        "Source": DEPLOY_SOURCE, "DetailType": DEPLOY_TYPE,
+        "Time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "Resources": ["vigil:endpoint/cancer-model"],
+        "Detail": json.dumps({"model": "cancer-model", "version": version,
+                              "environment": "prod", "commit": "4f2a9c1"}),
+    }
+    answer = api.post("/events", json={"Entries": [entry]})
+    answer.raise_for_status()
+    event_id = str(answer.json()["Entries"][0].get("EventId"))
+    print(f"deployment of cancer-model version {version} at {at:%H:%M} UTC "
+          f"(PutEvents {DEPLOY_SOURCE} {DEPLOY_TYPE}, event {event_id[:8]})")
+    return event_id
+
+
+def print_notification(received: Sequence[dict[str, Any]]) -> None:
+    """The first notification that explains itself: its summary, links and what changed."""
+    for note in received:
+        payload = note.get("payload") or {}
+        if payload.get("summary") or payload.get("links"):
+            print(f"  first notification, {note['subject']}:")
+            print(f"    summary: {payload.get('summary') or '-'}")
+            for name, url in (payload.get("links") or {}).items():
+                print(f"    {name}: {url}")
+            for change in payload.get("changes") or []:
+                print(f"    changed before it: {change['time'][:16]} {change['source']}: "
+                      f"{change['summary']}")
+            return
+    print("  no notification carried a summary or links")
 
 
 def print_host(server: str, token: str, data_dir: str) -> None:

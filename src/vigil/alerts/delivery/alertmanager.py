@@ -4,9 +4,11 @@ The body is a JSON array of one ``{labels, annotations, startsAt, endsAt, genera
 Alertmanager identifies an alert by its labels, so labels come only from stable fields:
 ``alertname`` (the payload's ``alarm``, else the subject), ``topic``, the message's string
 and number attributes and ``config["labels"]``. The subject, body and message id go to
-annotations. A resolved message sets ``endsAt`` to now; a firing one leaves ``endsAt`` out,
-so Alertmanager resolves it after its ``resolve_timeout`` unless it is pushed again (the
-alarm engine re-sends firing alerts, as Prometheus does).
+annotations, and the payload's ``links`` as ``alarm_url``, ``execution_url`` and
+``report_url`` (``generatorURL`` is the alarm's page). A resolved message sets ``endsAt`` to
+now; a firing one leaves ``endsAt`` out, so Alertmanager resolves it after its
+``resolve_timeout`` unless it is pushed again (the alarm engine re-sends firing alerts, as
+Prometheus does).
 
 Config: ``url`` (Alertmanager's base URL, required), ``labels``, ``annotations``,
 ``generator_url``, ``headers`` (extra headers, e.g. ``Authorization``), ``timeout``. Secret
@@ -49,6 +51,8 @@ def alertmanager_alerts(message: Message, config: Mapping[str, Any]) -> list[dic
     labels.update({str(k): str(v) for k, v in (config.get("labels") or {}).items()})
     annotations = {"summary": message.subject, "description": message.body,
                    "message_id": message.id}
+    for name, url in (message.payload.get("links") or {}).items():
+        annotations[f"{name}_url"] = str(url)
     annotations.update({str(k): str(v) for k, v in (config.get("annotations") or {}).items()})
     alert: dict[str, Any] = {"labels": labels, "annotations": annotations}
     starts = message.payload.get("starts_at")

@@ -4,7 +4,9 @@ built from a template.
 A template is any JSON value; every string in it may name fields of the message in braces,
 and only these (:data:`FIELDS`): ``{subject}``, ``{message}``, ``{text}`` (subject, a new
 line, message), ``{severity}``, ``{topic}``, ``{id}``, ``{alarm}``, ``{state}``,
-``{status}`` (firing or resolved) and ``{timestamp}``. ``{{`` and ``}}`` are literal braces.
+``{status}`` (firing or resolved), ``{timestamp}``, ``{summary}`` (the finding in one line)
+and the dashboard's ``{alarm_url}``, ``{execution_url}`` and ``{report_url}`` (empty
+without a public URL). ``{{`` and ``}}`` are literal braces.
 Nothing else happens: no expressions, attribute access or code, and the values are placed
 into the parsed template's strings, so the serializer escapes them (a message cannot break
 out of its string). A template naming an unknown field is refused when the subscription is
@@ -28,8 +30,8 @@ Config: ``url`` (required), ``preset`` or ``template`` (default the ``mattermost
 Traceback (most recent call last):
 ...
 vigil.errors.ConfigError: [config_error] chat subscription template: '{subject.__class__}' \
-names no known field (expected one of alarm, id, message, severity, state, status, subject, \
-text, timestamp, topic)
+names no known field (expected one of alarm, alarm_url, execution_url, id, message, report_url, \
+severity, state, status, subject, summary, text, timestamp, topic)
 """
 
 from __future__ import annotations
@@ -44,8 +46,8 @@ from vigil.errors import ConfigError
 from vigil.events.severity import DEFAULT_SEVERITY
 from vigil.store.secrets import SecretFields
 
-FIELDS = ("alarm", "id", "message", "severity", "state", "status", "subject", "text",
-          "timestamp", "topic")
+FIELDS = ("alarm", "alarm_url", "execution_url", "id", "message", "report_url", "severity",
+          "state", "status", "subject", "summary", "text", "timestamp", "topic")
 #: preset -> (template, max_length)
 PRESETS: dict[str, tuple[Any, int]] = {
     "mattermost": ({"text": "{text}"}, 16_000),
@@ -131,7 +133,12 @@ def fields_of(message: Message) -> dict[str, str]:
     """The values a template may name, for ``message``."""
     text = "\n".join(p for p in (message.subject, message.body) if p)
     severity = message.attributes.get("severity") or message.payload.get("severity")
+    links = message.payload.get("links") or {}
     return {
+        "alarm_url": str(links.get("alarm") or ""),
+        "execution_url": str(links.get("execution") or ""),
+        "report_url": str(links.get("report") or ""),
+        "summary": str(message.payload.get("summary") or ""),
         "alarm": str(message.payload.get("alarm") or ""),
         "id": message.id,
         "message": message.body,

@@ -6,7 +6,8 @@ message (``payload["status"] == "resolved"`` or alarm state ``OK``) sends
 ``event_action: resolve``; anything else ``trigger`` with a ``payload`` of ``summary``,
 ``source``, ``severity`` (critical, error, warning or info: the message's ``severity``
 attribute or payload field, else ``config["severity"]``, else ``error``), ``timestamp`` and
-``custom_details``.
+``custom_details``, and ``links`` to the dashboard (the payload's ``links``: the alarm, the
+execution, its report).
 
 Config: ``routing_key`` (the integration key, required), ``url`` (default
 :data:`EVENTS_URL`), ``source``, ``severity``, ``timeout``. Secret (:data:`SECRETS`):
@@ -76,7 +77,11 @@ def pagerduty_event(message: Message, config: Mapping[str, Any]) -> dict[str, An
             **{k: v for k, v in message.payload.items() if k != "dedup_key"},
         },
     }
-    if message.payload.get("generator_url"):
+    links = message.payload.get("links") or {}
+    if links:
+        event["links"] = [{"href": str(url), "text": f"Vigil {name}"}
+                          for name, url in links.items() if url]
+    elif message.payload.get("generator_url"):
         event["links"] = [{"href": str(message.payload["generator_url"]), "text": "Vigil"}]
     return event
 

@@ -1,5 +1,8 @@
 """Slack incoming webhooks: ``text`` (the fallback shown in notifications) plus ``blocks``.
 
+A message whose payload has ``links`` (the alarm's, execution's and report's pages on the
+dashboard) gets an ``actions`` block of link buttons, one per link.
+
 Config: ``url`` (the incoming-webhook URL, required), ``channel``, ``username``,
 ``icon_emoji`` (honoured by legacy webhooks), ``timeout``. Secret (:data:`SECRETS`): ``url``.
 
@@ -30,6 +33,22 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def link_buttons(message: Message) -> list[dict[str, Any]]:
+    """One URL button per link of the payload (``Open alarm``, ``Open report``...).
+
+    >>> m = Message(topic="t", subject="s", body="b",
+    ...             payload={"links": {"alarm": "https://v/alarms/a"}})
+    >>> link_buttons(m)[0]["text"]["text"], link_buttons(m)[0]["url"]
+    ('Open alarm', 'https://v/alarms/a')
+    """
+    links = message.payload.get("links") or {}
+    return [
+        {"type": "button", "text": {"type": "plain_text", "text": f"Open {name}"},
+         "url": str(url), "action_id": f"vigil-open-{name}"}
+        for name, url in links.items() if url
+    ]
+
+
 def slack_body(message: Message, config: Mapping[str, Any]) -> dict[str, Any]:
     """The incoming-webhook JSON for ``message``."""
     icon = ":white_check_mark:" if message.resolved else ":rotating_light:"
@@ -48,6 +67,9 @@ def slack_body(message: Message, config: Mapping[str, Any]) -> dict[str, Any]:
             {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]},
         ],
     }
+    buttons = link_buttons(message)
+    if buttons:
+        doc["blocks"].insert(2, {"type": "actions", "elements": buttons})
     for key in ("channel", "username", "icon_emoji"):
         if config.get(key):
             doc[key] = config[key]

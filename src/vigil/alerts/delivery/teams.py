@@ -14,9 +14,11 @@ incoming webhook both take)::
 The card: a container styled by the severity (``attention`` for critical and high,
 ``warning``, ``accent`` for info; ``good`` once resolved) holding the subject, then the text,
 then a fact set (severity, state, topic, alarm, message id, time) and, when the message has a
-``generator_url``, an "Open in Vigil" button. Workflows answer ``202 Accepted``, incoming
-webhooks ``200``. ``config["format"] = "messagecard"`` sends the legacy connector card
-(``@type: MessageCard`` with a ``themeColor``) instead, for old incoming webhooks.
+``generator_url``, an "Open in Vigil" button (one "Open alarm", "Open execution", "Open
+report" button per payload ``links`` entry instead, when it has links). Workflows answer
+``202 Accepted``, incoming webhooks ``200``. ``config["format"] = "messagecard"`` sends the
+legacy connector card (``@type: MessageCard`` with a ``themeColor``, the links as
+``potentialAction``) instead, for old incoming webhooks.
 
 Config: ``url`` (required), ``format`` (``adaptive``, the default, or ``messagecard``),
 ``timeout``. Secret (:data:`SECRETS`): ``url`` (its signature is the credential).
@@ -99,7 +101,11 @@ def adaptive_card(message: Message) -> dict[str, Any]:
             {"type": "FactSet", "facts": _facts(message)},
         ],
     }
-    if message.payload.get("generator_url"):
+    links = message.payload.get("links") or {}
+    if links:
+        card["actions"] = [{"type": "Action.OpenUrl", "title": f"Open {name}", "url": str(url)}
+                           for name, url in links.items() if url]
+    elif message.payload.get("generator_url"):
         card["actions"] = [{"type": "Action.OpenUrl", "title": "Open in Vigil",
                             "url": str(message.payload["generator_url"])}]
     return card
@@ -109,7 +115,7 @@ def message_card(message: Message) -> dict[str, Any]:
     """The legacy Office 365 connector card (``MessageCard``) showing ``message``."""
     severity = _severity(message)
     theme = "2EB886" if message.resolved else colour(severity).lstrip("#")
-    return {
+    card: dict[str, Any] = {
         "@type": "MessageCard",
         "@context": "https://schema.org/extensions",
         "themeColor": theme,
@@ -119,6 +125,13 @@ def message_card(message: Message) -> dict[str, Any]:
         "sections": [{"facts": [{"name": f["title"], "value": f["value"]}
                                 for f in _facts(message)]}],
     }
+    links = message.payload.get("links") or {}
+    if links:
+        card["potentialAction"] = [
+            {"@type": "OpenUri", "name": f"Open {name}", "targets": [{"os": "default", "uri": url}]}
+            for name, url in links.items() if url
+        ]
+    return card
 
 
 def teams_body(message: Message, config: Mapping[str, Any]) -> dict[str, Any]:

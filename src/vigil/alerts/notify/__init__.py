@@ -13,15 +13,19 @@ the outbox), :mod:`~vigil.alerts.notify.silences`, :mod:`~vigil.alerts.notify.in
 :mod:`~vigil.alerts.notify.flapping`, :mod:`~vigil.alerts.notify.grouping` (Alertmanager's
 groups and timers), :mod:`~vigil.alerts.notify.labels` (what matchers match) and
 :mod:`~vigil.alerts.notify.transitions` (the bridge) and :mod:`~vigil.alerts.notify.publish`
-(notifications of events, with a severity).
+(notifications of events, with a severity), :mod:`~vigil.alerts.notify.context` (links, a
+summary and what changed, that the application hands in) and
+:mod:`~vigil.alerts.notify.summary` (the readable line on a finding).
 """
 
 from __future__ import annotations
 
+from vigil.alerts.notify.context import with_context
 from vigil.alerts.notify.flapping import FLAP_TRANSITIONS, FLAP_WINDOW
 from vigil.alerts.notify.grouping import flush_groups
 from vigil.alerts.notify.publish import event_message, publish, topic_publisher
 from vigil.alerts.notify.silences import active_silences, add_silence
+from vigil.alerts.notify.summary import execution_summary, feature_drifts, metric_summary
 from vigil.alerts.notify.topics import (
     make_outbox,
     put_topic,
@@ -45,9 +49,12 @@ __all__ = [
     "active_silences",
     "add_silence",
     "event_message",
+    "execution_summary",
+    "feature_drifts",
     "flush_groups",
     "make_outbox",
     "message_for",
+    "metric_summary",
     "notify_transitions",
     "publish",
     "put_topic",
@@ -56,4 +63,5 @@ __all__ = [
     "subscriptions_of",
     "topic_publisher",
     "topics",
+    "with_context",
 ]

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.alerts.delivery import Message, Outbox, Subscription
+from vigil.alerts.notify.context import NoticeContext
 from vigil.alerts.notify.topics import load_subscriptions, load_topics
 from vigil.alerts.service import Transition
 from vigil.events.severity import DEFAULT_SEVERITY, most_severe
@@ -57,9 +58,11 @@ def join_group(
     labels: Mapping[str, str],
     now: datetime,
     severity: str = DEFAULT_SEVERITY,
+    context: NoticeContext | None = None,
 ) -> None:
     """Record a transition in its group (durably, when ``s`` commits); ``groups`` holds the
-    groups loaded so far and gains the group created. :func:`flush_groups` notifies it."""
+    groups loaded so far and gains the group created. :func:`flush_groups` notifies it,
+    each alarm with the summary and links of its ``context``."""
     key, chosen = group_key(grouping, labels)
     group = groups.get((topic, key))
     if group is None:
@@ -76,6 +79,8 @@ def join_group(
         groups[(topic, key)] = group
     members = dict(group.members)
     members[t.alarm] = {"state": t.new_state, "reason": t.reason, "severity": severity}
+    if context is not None:
+        members[t.alarm].update(summary=context.summary, links=dict(context.links))
     group.members, group.changed = members, True
 
 
@@ -142,7 +147,11 @@ def _group_message(
     # the group's severity: its most urgent alarm of those named in this message
     severity = most_severe(g.members.get(a, {}).get("severity") for a in firing + resolved)
     names = ", ".join(f"{k}={v}" for k, v in sorted(g.labels.items()))
-    lines = [f"{a}: ALARM ({g.members[a]['reason']})" for a in firing]
+    lines = []
+    for a in firing:
+        member = g.members[a]
+        lines.append(f"{a}: ALARM ({member['reason']})")
+        lines += [f"  {text}" for text in _explained(member)]
     lines += [f"{a}: resolved" for a in resolved]
     return Message(
         topic=g.topic,
@@ -156,8 +165,21 @@ def _group_message(
             "group_key": g.group_key,
             "group_labels": g.labels,
             "alarm": names,
-            "alerts": [{"alarm": a, "status": "firing"} for a in firing]
+            "alerts": [{"alarm": a, "status": "firing", **_extras(g.members[a])}
+                       for a in firing]
             + [{"alarm": a, "status": "resolved"} for a in resolved],
         },
         created_at=now,
     )
+
+
+def _explained(member: Mapping[str, Any]) -> list[str]:
+    """The summary and link lines of one alarm of a group."""
+    out = [str(member["summary"])] if member.get("summary") else []
+    out += [f"{k}: {url}" for k, url in (member.get("links") or {}).items()]
+    return out
+
+
+def _extras(member: Mapping[str, Any]) -> dict[str, Any]:
+    """The summary and links of one alarm of a group, for the payload."""
+    return {k: member[k] for k in ("summary", "links") if member.get(k)}

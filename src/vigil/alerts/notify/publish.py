@@ -20,6 +20,7 @@ True
 from __future__ import annotations
 
 import dataclasses
+import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
@@ -28,12 +29,14 @@ from typing import Any
 import orjson
 
 from vigil.alerts.delivery import Message, Outbox, Subscription
+from vigil.alerts.notify.context import EventExplainer, with_context
 from vigil.alerts.notify.topics import load_subscriptions
 from vigil.errors import NotFoundError
 from vigil.events.severity import DEFAULT_SEVERITY, parse_severity, subject_prefix
 from vigil.store.db import Database
 from vigil.store.models import TopicRecord
 
+log = logging.getLogger(__name__)
 _NAMESPACE = uuid.UUID("5d1f4f9e-3c55-4f4b-9a52-7a0e0f3b1c11")
 
 
@@ -114,11 +117,15 @@ what :class:`vigil.actions.Runner` calls for a rule's topic target
 (:class:`vigil.actions.topics.Publisher`)."""
 
 
-def topic_publisher(db: Database, outbox: Outbox) -> TopicPublisher:
+def topic_publisher(
+    db: Database, outbox: Outbox, explain: EventExplainer | None = None
+) -> TopicPublisher:
     """The publisher of the actions' topic targets: :func:`event_message` of the event,
     its id derived from the topic and ``key`` (the event, rule and step: a retried step gives
     the same id and the outbox queues it once), queued by :func:`publish`. An unknown topic
     raises :class:`~vigil.errors.NotFoundError` (the run fails ``Vigil.PublishFailed``).
+    ``explain`` gives an event's notification its links, summary and surrounding changes
+    (an execution's finding: the application's); a failing one costs only those.
 
     >>> from vigil.alerts.notify.topics import make_outbox, put_topic
     >>> db = Database("sqlite://"); db.create_all(); _ = put_topic(db, "oncall")
@@ -150,6 +157,12 @@ def topic_publisher(db: Database, outbox: Outbox) -> TopicPublisher:
             topic, event, severity=severity, subject=subject, body=body, rule=rule
         )
         message = dataclasses.replace(message, id=str(uuid.uuid5(_NAMESPACE, f"{topic}\n{key}")))
+        if explain is not None:
+            try:
+                message = with_context(message, explain(event), lead=0)
+            except Exception:  # the notification goes out without its context
+                log.exception("building the context of event %s's notification failed",
+                              event.get("id"))
         return message.id, publish(db, outbox, [message])
 
     return publish_one

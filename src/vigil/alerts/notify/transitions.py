@@ -9,6 +9,7 @@ the last notified states), so an evaluation costs a few queries however many ala
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.alerts.delivery import Message, Outbox, Subscription
+from vigil.alerts.notify.context import Explainer, NoticeContext, with_context
 from vigil.alerts.notify.flapping import flapping_alarms
 from vigil.alerts.notify.grouping import GroupId, group_key, join_group, load_groups
 from vigil.alerts.notify.inhibition import inhibit_rules, inhibited
@@ -27,6 +29,7 @@ from vigil.events.severity import DEFAULT_SEVERITY, SEVERITIES, subject_prefix
 from vigil.store.db import Database
 from vigil.store.models import AlarmRecord, NotifiedState
 
+log = logging.getLogger(__name__)
 SILENCED = "SILENCED"  # the last transition to this topic was muted
 #: before alarms had a severity, a transition's came from its new state (kept for callers)
 SEVERITY = {"ALARM": "critical", "OK": "info", "INSUFFICIENT_DATA": "warning"}
@@ -38,13 +41,19 @@ def severity_of(row: AlarmRecord | None) -> str:
     return value if value in SEVERITIES else DEFAULT_SEVERITY
 
 
-def message_for(t: Transition, topic: str, severity: str = DEFAULT_SEVERITY) -> Message:
+def message_for(
+    t: Transition,
+    topic: str,
+    severity: str = DEFAULT_SEVERITY,
+    context: NoticeContext | None = None,
+) -> Message:
     """The notification of one alarm transition to one topic; the alarm's ``severity``
     prefixes the subject (``[CRITICAL] ALARM: "name" in vigil``) and is the ``severity``
     attribute that filter policies and ``min_severity`` route by (a resolve keeps the
-    alarm's severity, so it reaches whoever heard of the ALARM)."""
+    alarm's severity, so it reaches whoever heard of the ALARM). ``context`` adds the links,
+    the summary and what changed (:func:`~vigil.alerts.notify.context.with_context`)."""
     status = "resolved" if t.new_state == "OK" else "firing"
-    return Message(
+    message = Message(
         topic=topic,
         subject=f'{subject_prefix(severity)}{t.new_state}: "{t.alarm}" in vigil'[:100],
         body=f"Alarm {t.alarm} changed from {t.old_state} to {t.new_state}.\n\n{t.reason}",
@@ -62,6 +71,28 @@ def message_for(t: Transition, topic: str, severity: str = DEFAULT_SEVERITY) -> 
         },
         created_at=t.time if t.time.tzinfo else t.time.replace(tzinfo=timezone.utc),
     )
+    return with_context(message, context)
+
+
+class _Contexts:
+    """Each transition's context, built once (for however many topics it goes to); a
+    failing explainer costs the notification its context, never the notification."""
+
+    def __init__(self, explain: Explainer | None) -> None:
+        self.explain = explain
+        self._made: dict[tuple[str, str, str], NoticeContext | None] = {}
+
+    def __call__(self, t: Transition) -> NoticeContext | None:
+        if self.explain is None:
+            return None
+        key = (t.alarm, t.new_state, t.time.isoformat())
+        if key not in self._made:
+            try:
+                self._made[key] = self.explain(t)
+            except Exception:  # the notification goes out without its context
+                log.exception("building the context of alarm %s's notification failed", t.alarm)
+                self._made[key] = None
+        return self._made[key]
 
 
 def _load_notified(s: Session, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], NotifiedState]:
@@ -76,7 +107,11 @@ def _load_notified(s: Session, pairs: set[tuple[str, str]]) -> dict[tuple[str, s
 
 
 def notify_transitions(
-    db: Database, outbox: Outbox, transitions: Iterable[Transition], now: datetime | None = None
+    db: Database,
+    outbox: Outbox,
+    transitions: Iterable[Transition],
+    now: datetime | None = None,
+    explain: Explainer | None = None,
 ) -> int:
     """Queue one message per transition and topic named in its actions; returns how many
     deliveries were queued. Action names that are not topics are left to the action rules.
@@ -88,9 +123,11 @@ def notify_transitions(
     The return to OK of an alarm whose ALARM was muted is not sent either (nobody heard of
     the ALARM), nor an OK after INSUFFICIENT_DATA that the topic was not told of (a new
     alarm's first data: platform.md's answer to alarm noise). ``now`` is the evaluation time
-    (silences are checked at it); deliveries are due at once.
+    (silences are checked at it); deliveries are due at once. ``explain`` gives each sent
+    transition its links, summary and surrounding changes (the application's).
     """
     now = now or datetime.now(timezone.utc)
+    context = _Contexts(explain)
     batch: list[tuple[Message, list[Subscription]]] = []
     with db.session() as s:
         groupings = load_topics(s)
@@ -122,6 +159,8 @@ def notify_transitions(
         groups = load_groups(s, grouped)
         notified = _load_notified(s, direct)
         subscriptions = load_subscriptions(s, {name for _, name in direct})
+        for t in wanted:  # built now, while this session has only read (its own reads)
+            context(t)
         # every read is done: what follows changes rows in memory, written when s commits
         for t, lab in zip(wanted, labels):
             muted = (
@@ -137,7 +176,7 @@ def notify_transitions(
                     if not muted or t.new_state == "OK":
                         join_group(
                             s, groups, name, grouping, t, lab, now,
-                            severity_of(records.get(t.alarm)),
+                            severity_of(records.get(t.alarm)), context(t),
                         )
                     continue
                 last = notified.get((t.alarm, name))
@@ -161,17 +200,21 @@ def notify_transitions(
                     last.state = SILENCED if muted else t.new_state
                     continue
                 last.state = t.new_state
-                message = message_for(t, name, severity_of(records.get(t.alarm)))
+                message = message_for(t, name, severity_of(records.get(t.alarm)), context(t))
                 batch.append((message, subscriptions.get(name, [])))
     return outbox.enqueue_many(batch)
 
 
-def repush_firing(db: Database, outbox: Outbox, now: datetime) -> int:
+def repush_firing(
+    db: Database, outbox: Outbox, now: datetime, explain: Explainer | None = None
+) -> int:
     """Re-send every alarm still in ALARM to the Alertmanager subscriptions of its topics.
 
     Alertmanager resolves an alert it has not heard of for ``resolve_timeout`` (5 minutes by
     default), so a client must repeat firing alerts; the server calls this every minute.
+    ``explain`` gives the alerts the links they were first sent with.
     """
+    context = _Contexts(explain)
     with db.session() as s:
         firing = list(s.scalars(select(AlarmRecord).where(AlarmRecord.state == "ALARM")))
         known = set(load_topics(s))
@@ -193,5 +236,5 @@ def repush_firing(db: Database, outbox: Outbox, now: datetime) -> int:
                     [topic],
                     row.state_updated_at,
                 )
-                batch.append((message_for(t, topic, severity_of(row)), subs))
+                batch.append((message_for(t, topic, severity_of(row), context(t)), subs))
     return outbox.enqueue_many(batch)
