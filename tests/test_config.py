@@ -179,11 +179,11 @@ def test_unknown_key_is_named_with_its_line(tmp_path: Path):
 
 
 def test_unknown_top_level_key(tmp_path: Path):
-    lines = errors_of(tmp_path, "version: 1\ndashboards:\n  - name: a\n")
+    lines = errors_of(tmp_path, "version: 1\npanels:\n  - name: a\n")
     assert lines == [
-        "vigil.yaml:2: dashboards: unknown key 'dashboards'; "
+        "vigil.yaml:2: panels: unknown key 'panels'; "
         "expected one of version, endpoints, baselines, schedules, topics, alarms, workflows, "
-        "rules, scrape_configs, platform, defaults"
+        "rules, scrape_configs, dashboards, platform, defaults"
     ]
 
 
@@ -523,7 +523,7 @@ def test_applying_twice_is_idempotent(example_file: Path):
     desired = load_config(example_file)
     first = diff_config(VigilConfig(), desired)
     assert first.summary() == "created 6, updated 0, unchanged 0"
-    assert [len(k.create) for k in first.kinds] == [2, 2, 2, 0, 0, 0, 0, 0, 0, 0]
+    assert [len(k.create) for k in first.kinds] == [2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0]
     assert first.lines()[:2] == ["+ endpoint churn", "+ endpoint fraud"]
     assert first.has_changes
     state = apply(VigilConfig(), first)

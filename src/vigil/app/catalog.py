@@ -49,6 +49,7 @@ from vigil.app.config import (
     VigilConfig,
     diff_config,
 )
+from vigil.app.dashboards import put_dashboard, stored_dashboards
 from vigil.app.prom_targets import put_scrape_config, stored_scrape_configs
 from vigil.app.references import action_targets, check_alarm_actions, check_references
 from vigil.app.secrets import stored_form
@@ -299,6 +300,7 @@ def current_config(db: Database, secrets: str = "diff") -> VigilConfig:
         platform=stored_platform_spec(db),
         **_alerting_config(db, secrets),
         scrape_configs=stored_scrape_configs(db, secrets),
+        dashboards=stored_dashboards(db),
         defaults=stored_defaults(db),
     )
 
@@ -381,6 +383,7 @@ def apply_config(settings: Settings, db: Database, desired: VigilConfig) -> Plan
         "workflow": lambda spec: put_workflow(db, spec, environ=os.environ),
         "rule": lambda spec: put_rule(db, spec, environ=os.environ),
         "scrape_config": lambda spec: put_scrape_config(db, spec, environ=os.environ),
+        "dashboard": lambda spec: put_dashboard(db, spec),
     }
     if desired.defaults is not None and desired.defaults != current.defaults:
         save_defaults(db, desired.defaults)  # before the endpoints, which read it

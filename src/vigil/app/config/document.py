@@ -20,13 +20,14 @@ from vigil.alerts.platform import PlatformDefaults
 from vigil.app.config.alerting import AlarmItem, RuleItem, TopicSpec, WorkflowItem
 from vigil.app.config.base import CONFIG_VERSION, DEFER_CHECKS, SpecModel, format_loc
 from vigil.app.config.catalog import BaselineSpec, EndpointSpec, ScheduleSpec
+from vigil.app.config.dashboards import DashboardSpec
 from vigil.app.config.scrape import ScrapeConfigSpec
 from vigil.errors import ConfigError
 
 # every kind of resource, in the order to apply them (and to write them)
 KINDS = (
     "endpoints", "baselines", "schedules", "topics", "alarms", "workflows", "rules",
-    "scrape_configs",
+    "scrape_configs", "dashboards",
 )  # fmt: skip
 
 
@@ -51,6 +52,7 @@ class VigilConfig(SpecModel):
     workflows: list[WorkflowItem] = []
     rules: list[RuleItem] = []
     scrape_configs: list[ScrapeConfigSpec] = []
+    dashboards: list[DashboardSpec] = []  # dashboards as code (vigil.app.config.dashboards)
     # default failure notifications of platform runs (vigil.alerts.notify.platform)
     platform: PlatformSpec | None = None
     defaults: PlatformDefaults | None = None
@@ -83,6 +85,7 @@ class VigilConfig(SpecModel):
             ("workflows", self.workflows),
             ("rules", self.rules),
             ("scrape_configs", self.scrape_configs),
+            ("dashboards", self.dashboards),
         ):
             seen: dict[str, int] = {}
             for i, spec in enumerate(specs):

@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
+from vigil.app.config.dashboards import dashboard_document
 from vigil.app.config.document import KINDS, VigilConfig
 
 _HEADER = "# Vigil monitoring as code: apply with `vigil apply -f <this file>`.\n"
@@ -67,7 +68,9 @@ def dump_config(config: VigilConfig) -> str:
     data: dict[str, Any] = {"version": config.version}
     for kind in KINDS:
         specs = getattr(config, kind)
-        if specs:
+        if specs and kind == "dashboards":  # nested widgets: what differs from the defaults
+            data[kind] = [dashboard_document(s) for s in specs]
+        elif specs:
             data[kind] = [_spec_dict(s) for s in specs]
     if config.platform is not None:
         data["platform"] = config.platform.model_dump(mode="json")

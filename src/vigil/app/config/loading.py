@@ -15,6 +15,12 @@ from pydantic import BaseModel, ValidationError
 from vigil.app.config.alerting import TopicSpec
 from vigil.app.config.base import DEFER_CHECKS, KeyedConfigError, format_loc
 from vigil.app.config.catalog import BaselineSpec, EndpointSpec, ScheduleSpec
+from vigil.app.config.dashboards import (
+    WIDGET_MODELS,
+    DashboardSpec,
+    MetricQuery,
+    ThresholdSpec,
+)
 from vigil.app.config.document import VigilConfig
 from vigil.errors import ConfigError, VigilError
 
@@ -95,11 +101,31 @@ _MODELS: dict[str, type[BaseModel]] = {
     "baselines": BaselineSpec,
     "schedules": ScheduleSpec,
     "topics": TopicSpec,
+    "dashboards": DashboardSpec,
 }
+
+
+def _widget_loc(loc: tuple[str | int, ...]) -> tuple[tuple[str | int, ...], type[BaseModel] | None]:
+    """A dashboard widget's error location without pydantic's tag (``dashboards[0].widgets[1]
+    .metric.foo`` is ``...widgets[1].foo``), and the model whose keys it lists."""
+    if len(loc) >= 5 and loc[0] == "dashboards" and loc[2] == "widgets":
+        widget = WIDGET_MODELS.get(str(loc[4]))
+        if widget is not None:
+            rest = loc[5:]
+            model: type[BaseModel] = widget
+            if len(rest) > 1 and rest[0] in ("metrics", "metric"):
+                model = MetricQuery
+            elif len(rest) > 1 and rest[0] == "thresholds":
+                model = ThresholdSpec
+            return (*loc[:4], *rest), model
+    return loc, None
 
 
 def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel]:
     """The model whose field ``loc`` names (for listing the keys it accepts)."""
+    _, widget = _widget_loc(loc)
+    if widget is not None:
+        return widget
     if len(loc) >= 3 and isinstance(loc[0], str) and loc[0] in _MODELS:
         return _MODELS[loc[0]]
     return VigilConfig
@@ -114,6 +140,12 @@ def _message(error: Any) -> str:
         return f"unknown key {loc[-1]!r}; expected one of {allowed}"
     if kind == "missing":
         return f"missing required key {loc[-1]!r}" if loc else "missing"
+    if kind in ("union_tag_not_found", "union_tag_invalid"):
+        ctx = error.get("ctx") or {}
+        expected = ", ".join(WIDGET_MODELS)
+        if kind == "union_tag_not_found":
+            return f"missing required key 'type' (one of {expected})"
+        return f"type: {ctx.get('tag')!r} is not one of {expected}"
     ctx = error.get("ctx") or {}
     exc = ctx.get("error")
     if isinstance(exc, VigilError):
@@ -176,8 +208,9 @@ def parse_config(text: str, source: str = "<string>") -> VigilConfig:
             exc = (error.get("ctx") or {}).get("error")
             if isinstance(exc, KeyedConfigError):
                 loc = (*loc, exc.key)
+            shown, _ = _widget_loc(loc)
             problems.append(
-                ConfigProblem(source, _line_of(root, loc), format_loc(loc), _message(error))
+                ConfigProblem(source, _line_of(root, shown), format_loc(shown), _message(error))
             )
     if config is not None:
         problems.extend(

@@ -67,6 +67,7 @@ class Plan:
     workflows: KindPlan = field(default_factory=lambda: KindPlan("workflow"))
     rules: KindPlan = field(default_factory=lambda: KindPlan("rule"))
     scrape_configs: KindPlan = field(default_factory=lambda: KindPlan("scrape_config"))
+    dashboards: KindPlan = field(default_factory=lambda: KindPlan("dashboard"))
     platform: KindPlan = field(default_factory=lambda: KindPlan("platform"))
     defaults: KindPlan = field(default_factory=lambda: KindPlan("defaults"))
 
@@ -82,6 +83,7 @@ class Plan:
             self.workflows,
             self.rules,
             self.scrape_configs,
+            self.dashboards,
             self.platform,
             self.defaults,
         )

@@ -38,6 +38,7 @@
         ctx.setLineDash([]);
         ctx.fillStyle = "#D55E00";
         ctx.font = 11 * devicePixelRatio + "px sans-serif";
+        ctx.textAlign = "left";  // uPlot's axes leave it right-aligned
         ctx.fillText(t.label + " " + fmtValue(t.value, ""), u.bbox.left + 4, y - 4);
       });
       ctx.restore();
@@ -70,7 +71,8 @@
       cursor: { sync: { key: "vigil" }, drag: { x: true, y: false } },
       legend: { live: true },
       scales: {
-        x: { time: !!spec.x.time },
+        // spec.x.range [min, max]: the page's whole time range, even around a single point
+        x: spec.x.range ? { time: !!spec.x.time, range: spec.x.range } : { time: !!spec.x.time },
         y: { range: [lo - pad, hi + pad] }
       },
       axes: [
