@@ -7,11 +7,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from vigil.alerts.alarms import CompositeAlarm, MetricAlarm
 from vigil.alerts.notify import make_outbox
 from vigil.alerts.service import compute_alarms, get_alarm, history, put_alarm
+from vigil.app.alarm_views import list_alarms as alarm_rows
 from vigil.app.documents import alarm_document, transition_document
 from vigil.app.lifecycle import delete_object
 from vigil.app.references import check_alarm
@@ -21,7 +21,6 @@ from vigil.server.errors import ApiError
 from vigil.server.schemas_alerts import AlarmHistoryOut, AlarmList, AlarmOut, EvaluationOut
 from vigil.server.schemas_common import IsoTime, errors
 from vigil.server.state import READ, WRITE, ServerState, get_state
-from vigil.store.models import AlarmRecord
 
 router = APIRouter(responses=errors(401, 403, 422))
 
@@ -53,10 +52,7 @@ def create_alarm(body: dict[str, Any], state: ServerState = Depends(get_state)) 
 def list_alarms(
     state_filter: str | None = None, state: ServerState = Depends(get_state)
 ) -> dict[str, Any]:
-    with state.db.session() as s:
-        rows = list(s.scalars(select(AlarmRecord).order_by(AlarmRecord.name)))
-    shown = [r for r in rows if not state_filter or r.state == state_filter]
-    return {"alarms": [alarm_document(r) for r in shown]}
+    return {"alarms": [alarm_document(r) for r in alarm_rows(state.db, state_filter)]}
 
 
 @router.get("/alarms/{name}", response_model=AlarmOut, responses=errors(404), dependencies=[READ])

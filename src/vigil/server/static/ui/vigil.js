@@ -141,3 +141,22 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();
+
+/* Alarms pages: the charts inside an element with data-x-min and data-x-max (UNIX seconds)
+   span that time range (the page's), not only their data, so an alarm's metric chart, its
+   shaded ALARM spans and its state chart line up over the same hours. */
+(function () {
+  "use strict";
+  function spanRange() {
+    document.querySelectorAll("[data-x-min][data-x-max]").forEach(function (box) {
+      var min = parseFloat(box.getAttribute("data-x-min"));
+      var max = parseFloat(box.getAttribute("data-x-max"));
+      if (!(min < max)) return;
+      box.querySelectorAll("figure.chart").forEach(function (fig) {
+        if (fig._plot) fig._plot.setScale("x", { min: min, max: max });
+      });
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", spanRange);
+  else spanRange();
+})();
