@@ -40,6 +40,24 @@ from vigil.store.models.executions import ExecutionStatus
 
 ACTIVE = (ExecutionStatus.PENDING.value, ExecutionStatus.IN_PROGRESS.value, "Stopping")
 
+# The names of Vigil's own families (the Grafana export reads them from here)
+BUILD_INFO = "vigil_build_info"
+EXECUTIONS_TOTAL = "vigil_executions_total"
+EXECUTIONS_ACTIVE = "vigil_executions_active"
+EXECUTION_DURATION = "vigil_execution_duration_seconds"
+ALARMS = "vigil_alarms"
+ALARM_STATE = "vigil_alarm_state"
+OUTBOX_ITEMS = "vigil_outbox_items"
+EVENTS_TOTAL = "vigil_events_total"
+ACTION_RUNS_TOTAL = "vigil_action_runs_total"
+GENERIC_SERIES_DROPPED = "vigil_exporter_generic_series_dropped"
+PROCESS_CPU_SECONDS = "process_cpu_seconds_total"
+PROCESS_RESIDENT_MEMORY = "process_resident_memory_bytes"
+PROCESS_VIRTUAL_MEMORY = "process_virtual_memory_bytes"
+PROCESS_OPEN_FDS = "process_open_fds"
+PROCESS_MAX_FDS = "process_max_fds"
+PROCESS_START_TIME = "process_start_time_seconds"
+
 
 def _seconds_between(db: Database, start: Any, end: Any) -> Any:
     """SQL for ``end - start`` in seconds on the database's dialect."""
@@ -56,20 +74,20 @@ def own_families(db: Database) -> list[MetricFamily]:
     """Vigil's own operation, from the database."""
     fams = [
         MetricFamily(
-            "vigil_build_info", "gauge", "Vigil's version (always 1).",
-            [Sample("vigil_build_info",
+            BUILD_INFO, "gauge", "Vigil's version (always 1).",
+            [Sample(BUILD_INFO,
                     {"version": __version__, "python_version": platform.python_version()}, 1)],
         )
     ]  # fmt: skip
-    done = MetricFamily("vigil_executions_total", "counter", "Finished executions by status.")
-    active = MetricFamily("vigil_executions_active", "gauge", "Executions pending or running.")
-    duration = "vigil_execution_duration_seconds"
+    done = MetricFamily(EXECUTIONS_TOTAL, "counter", "Finished executions by status.")
+    active = MetricFamily(EXECUTIONS_ACTIVE, "gauge", "Executions pending or running.")
+    duration = EXECUTION_DURATION
     hist = MetricFamily(duration, "histogram", "Duration of finished executions.")
-    alarms = MetricFamily("vigil_alarms", "gauge", "Alarms by state.")
-    alarm_state = MetricFamily("vigil_alarm_state", "gauge", "1 for each alarm's current state.")
-    outbox = MetricFamily("vigil_outbox_items", "gauge", "Notification deliveries by status.")
-    events = MetricFamily("vigil_events_total", "counter", "Events stored, by kind.")
-    runs = MetricFamily("vigil_action_runs_total", "counter", "Action runs by status.")
+    alarms = MetricFamily(ALARMS, "gauge", "Alarms by state.")
+    alarm_state = MetricFamily(ALARM_STATE, "gauge", "1 for each alarm's current state.")
+    outbox = MetricFamily(OUTBOX_ITEMS, "gauge", "Notification deliveries by status.")
+    events = MetricFamily(EVENTS_TOTAL, "counter", "Events stored, by kind.")
+    runs = MetricFamily(ACTION_RUNS_TOTAL, "counter", "Action runs by status.")
     x = Execution
     seconds = _seconds_between(db, x.started_at, x.ended_at)
     bucket = case(
@@ -126,14 +144,14 @@ def process_families() -> list[MetricFamily]:
         return MetricFamily(name, kind, help_, [Sample(name, {}, float(value))])
 
     return [
-        one("process_cpu_seconds_total", "counter", "User and system CPU time spent, seconds.",
+        one(PROCESS_CPU_SECONDS, "counter", "User and system CPU time spent, seconds.",
             cpu.user + cpu.system),
-        one("process_resident_memory_bytes", "gauge", "Resident memory size.", memory.rss),
-        one("process_virtual_memory_bytes", "gauge", "Virtual memory size.", memory.vms),
-        one("process_open_fds", "gauge", "Open file descriptors.", fds),
-        one("process_max_fds", "gauge", "Maximum number of open file descriptors.",
+        one(PROCESS_RESIDENT_MEMORY, "gauge", "Resident memory size.", memory.rss),
+        one(PROCESS_VIRTUAL_MEMORY, "gauge", "Virtual memory size.", memory.vms),
+        one(PROCESS_OPEN_FDS, "gauge", "Open file descriptors.", fds),
+        one(PROCESS_MAX_FDS, "gauge", "Maximum number of open file descriptors.",
             max_fds if max_fds != resource.RLIM_INFINITY else float("inf")),
-        one("process_start_time_seconds", "gauge", "Start time since the epoch, seconds.",
+        one(PROCESS_START_TIME, "gauge", "Start time since the epoch, seconds.",
             started),
     ]  # fmt: skip
 
@@ -150,9 +168,9 @@ class Exporter:
         fams = [*own_families(self.db), *process_families(), *self.platform.families()]
         fams.append(
             MetricFamily(
-                "vigil_exporter_generic_series_dropped", "gauge",
+                GENERIC_SERIES_DROPPED, "gauge",
                 "Stored series left out of this exposition (over the cap).",
-                [Sample("vigil_exporter_generic_series_dropped", {}, self.platform.dropped)],
+                [Sample(GENERIC_SERIES_DROPPED, {}, self.platform.dropped)],
             )
         )  # fmt: skip
         return fams

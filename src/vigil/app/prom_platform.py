@@ -14,7 +14,9 @@ Named by Prometheus' conventions (``platform.md`` §3.3):
   counts in the bucket of its maximum: exact for the telemetry's sets (minimum == maximum per
   quantised value), an upper bound otherwise;
 * gauges, the last value (the average of a statistic set) in the last ``window`` (a day for
-  training metrics): ``vigil_instance_{cpu,memory,disk,gpu,gpu_memory}_utilization_ratio``
+  training metrics; two days, ``run_window``, for the monitoring executions' figures, which
+  an hourly or daily schedule stamps at the start of the period it closes,
+  :data:`MONITORING`): ``vigil_instance_{cpu,memory,disk,gpu,gpu_memory}_utilization_ratio``
   (percent / 100; CPU is SageMaker's 0-100 x vCPUs, so up to the vCPU count),
   ``vigil_instance_memory_used_bytes``, ``..._memory_limit_bytes``, ``..._gpu_memory_used_bytes``,
   ``..._gpu_temperature_celsius``, ``..._gpu_power_watts``,
@@ -46,6 +48,7 @@ from typing import Any
 import orjson
 from sqlalchemy import func, or_, select
 
+from vigil.metrics import contract as mc
 from vigil.metrics.exposition import (
     LATENCY_BUCKETS,
     MetricFamily,
@@ -63,6 +66,12 @@ HOST = "vigil/Host"
 PROCESS = "vigil/Process"
 TRAINING = "/aws/sagemaker/TrainingJobs"
 CAPTURE = "vigil/Capture"
+#: the monitoring executions' namespaces: written once a run, stamped at the start of the
+#: schedule's period, so their gauges keep the last value for ``run_window``
+MONITORING: frozenset[str] = frozenset({
+    mc.DATA_QUALITY_NAMESPACE, mc.MODEL_QUALITY_NAMESPACE, mc.BIAS_NAMESPACE,
+    mc.EXPLAINABILITY_NAMESPACE, mc.EXECUTIONS_NAMESPACE, mc.CONCEPT_DRIFT_NAMESPACE,
+})  # fmt: skip
 DURATION_BUCKETS: tuple[float, ...] = (
     1, 5, 10, 30, 60, 300, 600, 1800, 3600, 7200, 14400, 28800, 86400,
 )  # fmt: skip
@@ -219,10 +228,12 @@ class PlatformExporter:
         *,
         window: timedelta = timedelta(minutes=10),
         training_window: timedelta = timedelta(days=1),
+        run_window: timedelta = timedelta(days=2),
         max_generic: int = 5000,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
         self.db, self.window, self.training_window = db, window, training_window
+        self.run_window = run_window
         self.max_generic, self.clock = max_generic, clock
         self._lock = threading.Lock()
         self._series: dict[int, tuple[str, str, dict[str, str]]] = {}
@@ -298,9 +309,11 @@ class PlatformExporter:
         top = conn.scalar(select(func.max(d.id))) or 0
         if self._gauge_point is None:
             training = select(s.id).where(s.namespace == TRAINING)
+            monitoring = select(s.id).where(s.namespace.in_(sorted(MONITORING)))
             where: Any = or_(
                 d.timestamp >= now - self.window,
                 (d.timestamp >= now - self.training_window) & d.series_id.in_(training),
+                (d.timestamp >= now - self.run_window) & d.series_id.in_(monitoring),
             )
         else:
             where = (d.id > self._gauge_point) & (d.id <= top)
@@ -317,13 +330,18 @@ class PlatformExporter:
             if held is None or ts >= held[0]:
                 last[sid] = (ts, v)
         self._gauge_point = top
-        recent, day = now - self.window, now - self.training_window
-        for sid in [k for k, (ts, _) in last.items() if ts < day]:
+        oldest = now - max(self.window, self.training_window, self.run_window)
+        for sid in [k for k, (ts, _) in last.items() if ts < oldest]:
             del last[sid]  # older than any window: gone for good
         return {
             sid: held for sid, held in last.items()
-            if held[0] >= (day if self._series.get(sid, ("",))[0] == TRAINING else recent)
+            if held[0] >= now - self._window_of(self._series.get(sid, ("",))[0])
         }  # fmt: skip
+
+    def _window_of(self, namespace: str) -> timedelta:
+        if namespace == TRAINING:
+            return self.training_window
+        return self.run_window if namespace in MONITORING else self.window
 
     def families(self) -> list[MetricFamily]:
         """Every platform family, with the datapoints stored up to now."""

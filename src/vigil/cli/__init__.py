@@ -11,7 +11,8 @@ usage or unreadable input (one line on stderr saying what was expected).
 - :mod:`~vigil.cli.server`, :mod:`~vigil.cli.tokens`: ``server``, ``token create|revoke``
 - :mod:`~vigil.cli.monitor`: ``monitor run|backfill``
 - :mod:`~vigil.cli.alarm`, :mod:`~vigil.cli.action`, :mod:`~vigil.cli.delivery`
-- :mod:`~vigil.cli.config`: ``apply``, ``export``; :mod:`~vigil.cli.demo`: ``demo``
+- :mod:`~vigil.cli.config`: ``apply``; :mod:`~vigil.cli.export`: ``export``, ``export grafana``;
+  :mod:`~vigil.cli.demo`: ``demo``
 """
 
 from vigil.cli.root import COMMANDS, app, main

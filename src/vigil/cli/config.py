@@ -1,8 +1,8 @@
-"""``vigil apply`` and ``vigil export``: the catalog as code (``vigil.yaml``)."""
+"""``vigil apply``: the catalog as code (``vigil.yaml``; ``vigil export`` writes it back, see
+:mod:`vigil.cli.export`)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,7 +10,7 @@ import typer
 
 from vigil.app.bootstrap import open_runtime
 from vigil.app.catalog import apply_config, current_config
-from vigil.app.config import Plan, diff_config, dump_config, load_config
+from vigil.app.config import Plan, diff_config, load_config
 from vigil.app.references import check_references
 from vigil.cli.common import DataDirOpt, OutputFormat, OutputOpt, emit_json, fail, line
 from vigil.errors import VigilError
@@ -67,34 +67,3 @@ def apply_cmd(
     for change in plan.lines():
         line(change)
     line(("plan: " if dry_run else "") + plan.summary())
-
-
-@app.command("export")
-def export_cmd(
-    output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write here instead of stdout.")
-    ] = None,
-    data_dir: DataDirOpt = None,
-    show_secrets: Annotated[
-        bool,
-        typer.Option(
-            "--show-secrets",
-            help="Write secrets themselves instead of ${env:NAME} references or ***.",
-        ),
-    ] = False,
-) -> None:
-    """Write the current catalog as a vigil.yaml file; each secret is written as the
-    ${env:NAME} reference it came from, else as ***, unless --show-secrets."""
-    try:
-        db = open_runtime(data_dir).db
-        text = dump_config(current_config(db, "plain" if show_secrets else "export"))
-    except VigilError as exc:
-        raise fail(str(exc)) from None
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        try:
-            output.write_text(text)
-        except OSError as exc:
-            raise fail(f"--output {output}: cannot write: {exc.strerror or exc}") from None
-        line(f"wrote {output}", stderr=True)

@@ -41,9 +41,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "Create or update endpoints, baselines and schedules from a file (idempotent).",
     ),
     "export": LazyCommand(
-        "vigil.cli.config",
+        "vigil.cli.export",
         "Write the current catalog as a vigil.yaml file; each secret is written as the "
-        "${env:NAME} reference it came from, else as ***, unless --show-secrets.",
+        "${env:NAME} reference it came from, else as ***, unless --show-secrets. 'vigil export "
+        "grafana' writes Grafana dashboards.",
+        group=True,
     ),
     "demo": LazyCommand(
         "vigil.cli.demo",
