@@ -48,7 +48,7 @@ from vigil.app.scheduler import alarms_and_notifications
 from vigil.capture import ServingTelemetry, store_sink
 from vigil.capture.middleware import CaptureMiddleware
 from vigil.capture.writer import CaptureWriter
-from vigil.demo import platform
+from vigil.demo import platform, quality
 from vigil.errors import VigilError
 from vigil.monitor.runner import run_scheduled
 from vigil.net import ENV_ALLOW
@@ -261,7 +261,8 @@ rules:
     model_port = _free_port()
     model_server = _serve(_model_app(model, writer, telemetry), model_port)
     print(f"model behind the capture middleware: http://127.0.0.1:{model_port}/invocations")
-    rows = serve.sample(n=HOURS * PER_HOUR, replace=True, random_state=1).to_numpy()
+    sample = serve.sample(n=HOURS * PER_HOUR, replace=True, random_state=1)
+    rows = sample.to_numpy()
     with httpx.Client(base_url=f"http://127.0.0.1:{model_port}", timeout=30) as http:
         for h in range(HOURS):
             drift = h in DRIFT_HOURS
@@ -307,6 +308,11 @@ rules:
     statuses = [e["status"] for e in executions]
     expected = ["CompletedWithViolations" if h in DRIFT_HOURS else "Completed"
                 for h in range(HOURS)]
+    # model quality: the served predictions' labels, a ModelQuality schedule, its backfill
+    quality_ok = quality.run(
+        rt, output, model, (train.to_numpy(), cancer.target.loc[train.index].to_numpy()),
+        first_hour, HOURS, PER_HOUR, 50, cancer.target.loc[sample.index].to_numpy(),
+    )
 
     platform.fail_pipeline(client)
     platform.print_host(api_url, token, str(data_dir.resolve()))
@@ -345,9 +351,9 @@ rules:
     print(f"API token (admin): {token}")
     print(f"try: curl -H 'Authorization: Bearer {token}' {api_url}/api/v1/executions")
     print(f"demo took {time.monotonic() - started:.1f} s")
-    ok = statuses == expected
+    ok = statuses == expected and quality_ok
     if not ok:
-        print(f"unexpected statuses: {statuses}")
+        print(f"unexpected statuses: {statuses}" + ("" if quality_ok else "; model quality failed"))
     if keep_running:
         print("\nthe server keeps running with its scheduler; Ctrl-C to stop")
         try:
