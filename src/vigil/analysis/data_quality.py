@@ -19,6 +19,7 @@ from vigil.formats._base import write_atomic
 from vigil.formats.statistics import Statistics
 from vigil.formats.violations import ConstraintViolations, Violation
 from vigil.io.readers import BadRecords
+from vigil.report.context import ReportContext
 from vigil.report.html import render_report
 
 VIOLATIONS_FILE = "constraint_violations.json"
@@ -71,17 +72,18 @@ class Analysis:
             }
         return summary
 
-    def to_html(self) -> str:
-        """A self-contained, offline HTML report."""
-        return render_report(self)
+    def to_html(self, context: ReportContext | None = None) -> str:
+        """A self-contained, offline HTML report (``context``: the execution it covers, named
+        in its header)."""
+        return render_report(self, context)
 
     def _repr_html_(self) -> str:
         return self.to_html()
 
-    def save(self, directory: str | Path) -> Path:
+    def save(self, directory: str | Path, context: ReportContext | None = None) -> Path:
         """Write statistics.json, constraints.json (the baseline's), constraint_violations.json,
         analysis.json, report.html (and anomalies.json, when the baseline carries an outlier
-        model) into ``directory``."""
+        model) into ``directory``; ``context`` names the execution in the report's header."""
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         self.statistics.save(d / STATISTICS_FILE)
@@ -90,7 +92,7 @@ class Analysis:
         write_atomic(d / SUMMARY_FILE, jackson.dumps(self.summary()))
         if self.anomalies is not None:
             write_atomic(d / ANOMALIES_FILE, jackson.dumps(self.anomalies.to_dict()))
-        write_atomic(d / REPORT_FILE, self.to_html())
+        write_atomic(d / REPORT_FILE, self.to_html(context))
         return d
 
 

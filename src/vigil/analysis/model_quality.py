@@ -49,9 +49,13 @@ from vigil.checks.model_quality.entropy import (
     entropy_constraints,
 )
 from vigil.errors import BaselineMismatchError, ConfigError, EmptyInputError, FormatError
+from vigil.formats import jackson
+from vigil.formats._base import write_atomic
 from vigil.formats.model_quality import ModelQualityConstraints, ModelQualityStatistics
 from vigil.formats.violations import ConstraintViolations, Violation
 from vigil.io.readers import BadRecords, iter_tables
+from vigil.report.context import ReportContext
+from vigil.report.model_quality import render_model_quality_report
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -68,6 +72,8 @@ log = logging.getLogger(__name__)
 STATISTICS_FILE = "statistics.json"
 CONSTRAINTS_FILE = "constraints.json"
 VIOLATIONS_FILE = "constraint_violations.json"
+REPORT_FILE = "report.html"
+SUMMARY_FILE = "analysis.json"
 DEFAULT_TOLERANCE = 0.05
 #: the options of the reader a model-quality run passes on (see :func:`iter_tables`)
 READER_OPTIONS = ("format", "header", "delimiter", "encoding")
@@ -133,6 +139,8 @@ class ModelQualityAnalysis:
     skipped: dict[str, int] = field(default_factory=dict)
     bad_records: BadRecords = field(default_factory=BadRecords)
     conditional_entropy: ConditionalEntropy | None = None
+    #: the constraints checked: ``constraints`` with the conditional-entropy one (None: same)
+    checked: ModelQualityConstraints | None = None
 
     @property
     def metrics(self) -> dict[str, float]:
@@ -153,13 +161,43 @@ class ModelQualityAnalysis:
         """constraint_violations.json as SageMaker writes it."""
         return ConstraintViolations(violations=self.violations)
 
-    def save(self, directory: str | Path) -> Path:
-        """Write statistics.json, constraints.json and constraint_violations.json."""
+    def _entropy(self) -> dict[str, float]:
+        ce = self.conditional_entropy
+        return {} if ce is None else {k: v for k, v in ce.metrics().items() if v == v}
+
+    def summary(self) -> dict[str, Any]:
+        """Counts, rows skipped, bad records, the conditional-entropy figures and the
+        constraints checked (with the conditional-entropy one): ``analysis.json``."""
+        return {"problem_type": self.statistics.problem_type, "item_count": self.item_count,
+                "violation_count": len(self.violations), "skipped": dict(self.skipped),
+                "bad_records": self.bad_records.to_dict(), "conditional_entropy": self._entropy(),
+                "constraints_checked": (self.checked or self.constraints).to_dict()}
+
+    def to_html(self, context: ReportContext | None = None,
+                baseline: ModelQualityStatistics | None = None) -> str:
+        """A self-contained, offline HTML report: the metrics against their constraints, the
+        confusion matrix, ROC and PR curves (with the ``baseline``'s, when given);
+        ``context`` names the execution it covers in its header."""
+        return render_model_quality_report(
+            self.statistics, self.checked or self.constraints, self.violations, context=context,
+            baseline=baseline, extra=self._entropy(), bad_records=self.bad_records,
+            skipped=self.skipped,
+        )
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def save(self, directory: str | Path, context: ReportContext | None = None,
+             baseline: ModelQualityStatistics | None = None) -> Path:
+        """Write statistics.json, constraints.json, constraint_violations.json, analysis.json
+        (:meth:`summary`) and report.html (see :meth:`to_html`)."""
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         self.statistics.save(d / STATISTICS_FILE)
         self.constraints.save(d / CONSTRAINTS_FILE)
         self.constraint_violations().save(d / VIOLATIONS_FILE)
+        write_atomic(d / SUMMARY_FILE, jackson.dumps(self.summary()))
+        write_atomic(d / REPORT_FILE, self.to_html(context, baseline))
         return d
 
 
@@ -407,6 +445,7 @@ def analyze_model_quality(
         skipped=result.skipped,
         bad_records=bad,
         conditional_entropy=entropy,
+        checked=checked,
     )
 
 

@@ -48,7 +48,7 @@ from vigil.app.scheduler import alarms_and_notifications
 from vigil.capture import ServingTelemetry, store_sink
 from vigil.capture.middleware import CaptureMiddleware
 from vigil.capture.writer import CaptureWriter
-from vigil.demo import platform
+from vigil.demo import platform, quality
 from vigil.errors import VigilError
 from vigil.monitor.runner import run_scheduled
 from vigil.net import ENV_ALLOW
@@ -262,7 +262,8 @@ rules:
     model_port = _free_port()
     model_server = _serve(_model_app(model, writer, telemetry), model_port)
     print(f"model behind the capture middleware: http://127.0.0.1:{model_port}/invocations")
-    rows = serve.sample(n=HOURS * PER_HOUR, replace=True, random_state=1).to_numpy()
+    sample = serve.sample(n=HOURS * PER_HOUR, replace=True, random_state=1)
+    rows = sample.to_numpy()
     with httpx.Client(base_url=f"http://127.0.0.1:{model_port}", timeout=30) as http:
         for h in range(HOURS):
             drift = h in DRIFT_HOURS
@@ -308,6 +309,11 @@ rules:
     statuses = [e["status"] for e in executions]
     expected = ["CompletedWithViolations" if h in DRIFT_HOURS else "Completed"
                 for h in range(HOURS)]
+    # model quality: the served predictions' labels, a ModelQuality schedule, its backfill
+    quality_ok = quality.run(
+        rt, output, model, (train.to_numpy(), cancer.target.loc[train.index].to_numpy()),
+        first_hour, HOURS, PER_HOUR, 50, cancer.target.loc[sample.index].to_numpy(),
+    )
 
     platform.post_deployment(client, first_hour + timedelta(hours=DRIFT_HOURS.start, minutes=-20))
     platform.fail_pipeline(client)
@@ -350,9 +356,9 @@ rules:
     print(f"demo took {time.monotonic() - started:.1f} s")
     print(f"\ndashboard: {api_url}/  sign in with this link (the token stays in the browser):")
     print(f"  {api_url}/signin#token={token}")
-    ok = statuses == expected
+    ok = statuses == expected and quality_ok
     if not ok:
-        print(f"unexpected statuses: {statuses}")
+        print(f"unexpected statuses: {statuses}" + ("" if quality_ok else "; model quality failed"))
     if keep_running:
         print("\nthe server keeps running with its scheduler; Ctrl-C to stop")
         try:

@@ -42,6 +42,7 @@ from vigil.formats.clarify_config import AnalysisConfig
 from vigil.monitor.emission_clarify import bias_data
 from vigil.monitor.lifecycle import FAILED, fail_empty, figure_time, finish, outcome
 from vigil.monitor.model_quality import join_labels, no_labels_reason, output_columns
+from vigil.monitor.report_context import report_context
 from vigil.monitor.runtime import Runtime
 from vigil.monitor.windows import named_features, read_execution_window
 from vigil.report.clarify import render_bias_report
@@ -236,7 +237,8 @@ def execute_model_bias(
     )
     write_atomic(
         out / "report.html",
-        render_bias_report(doc, baseline.to_dict(), drift.violations, records=table.num_rows),
+        render_bias_report(doc, baseline.to_dict(), drift.violations, records=table.num_rows,
+                           context=report_context(schedule, ex)),
     )
     t = figure_time(schedule, ex)
     rt.metrics.put(bias_data(doc, len(drift.violations), schedule.endpoint_name, schedule.name, t))

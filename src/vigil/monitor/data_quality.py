@@ -17,6 +17,7 @@ from vigil.capture.window import META_COLUMNS
 from vigil.metrics.contract import schedule_dimensions
 from vigil.monitor.emission import data_quality_data
 from vigil.monitor.lifecycle import fail_empty, figure_time, finish, outcome
+from vigil.monitor.report_context import report_context
 from vigil.monitor.runtime import Runtime
 from vigil.monitor.windows import read_execution_window
 from vigil.store.artifacts import output_dir
@@ -38,7 +39,7 @@ def execute_data_quality(
     result = analyze(window.features(), baseline, record_ids=ids)
     result.bad_records = window.bad
     out = output_dir(rt.settings, schedule, ex.scheduled_time)
-    result.save(out)
+    result.save(out, report_context(schedule, ex))
     dims = schedule_dimensions(schedule.endpoint_name, schedule.name)
     rt.metrics.put(data_quality_data(result, dims, figure_time(schedule, ex)))
     return finish(

@@ -40,6 +40,7 @@ from vigil.formats.clarify_explain import ExplainConfig, parse_explain_config, r
 from vigil.metrics import contract as mc
 from vigil.monitor.emission_clarify import explainability_data
 from vigil.monitor.lifecycle import fail_empty, figure_time, finish, outcome
+from vigil.monitor.report_context import report_context
 from vigil.monitor.runtime import Runtime
 from vigil.monitor.windows import named_features, read_execution_window
 from vigil.net.predictors import load_model
@@ -180,6 +181,7 @@ def execute_model_explainability(
         render_explainability_report(
             doc, base_doc, ndcg, violations, records=table.num_rows,
             threshold=threshold if threshold is not None else DEFAULT_NDCG_THRESHOLD,
+            context=report_context(schedule, ex),
         ),
     )
     t = figure_time(schedule, ex)

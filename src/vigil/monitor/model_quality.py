@@ -9,7 +9,8 @@ One execution, in five steps, each a function here:
 3. join the ground truth collected since the window started and count what matched
    (:func:`join_labels`);
 4. compute the metrics of the matched records against the baseline's constraints and save
-   SageMaker's files (:func:`evaluate`);
+   SageMaker's files, ``analysis.json`` and ``report.html`` naming the execution
+   (:func:`evaluate`);
 5. feed the concept-drift detectors the records in inference-time order
    (:func:`feed_detectors`).
 
@@ -54,6 +55,7 @@ from vigil.monitor.emission import (
     model_quality_data,
 )
 from vigil.monitor.lifecycle import FAILED, fail_empty, figure_time, finish, outcome
+from vigil.monitor.report_context import report_context
 from vigil.monitor.runtime import Runtime
 from vigil.monitor.windows import read_execution_window
 from vigil.store.artifacts import ground_truth_root, output_dir
@@ -131,7 +133,9 @@ def execute_model_quality(
         max_conditional_entropy_change=cfg.get("max_conditional_entropy_change"),
     )
     out = output_dir(rt.settings, schedule, ex.scheduled_time)
-    mq.save(out)
+    mq.bad_records = window.bad  # the captures that could not be read, with examples
+    base_stats = baseline.statistics if isinstance(baseline, ModelQualityBaseline) else None
+    mq.save(out, report_context(schedule, ex), base_stats)
     data.extend(model_quality_data(mq.metrics, len(mq.violations), dims, figure_time(schedule, ex)))
     data.extend(conditional_entropy_data(mq.conditional_entropy, dims, figure_time(schedule, ex)))
     rt.metrics.put(data)

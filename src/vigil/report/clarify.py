@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from html import escape as e
 from typing import Any
 
+from vigil.report.context import ReportContext, report_header
 from vigil.report.html import _HEAD
 from vigil.report.svg import paired_values
 
@@ -63,6 +64,7 @@ def render_bias_report(
     violations: Sequence[Mapping[str, Any]],
     *,
     records: int,
+    context: ReportContext | None = None,
 ) -> str:
     """``report.html`` of a bias-drift execution over ``records`` records."""
     flagged = {
@@ -72,6 +74,7 @@ def render_bias_report(
     parts = [
         _HEAD.replace("Vigil analysis report", "Vigil bias report"),
         "<h1>Vigil bias report</h1>",
+        report_header(context),
         f"<div>Window of {records} records with ground truth.</div>",
         '<div class="summary">',
         _card(str(len(violations)), "bias metrics worse than the baseline", bool(violations)),
@@ -124,6 +127,7 @@ def render_explainability_report(
     *,
     records: int,
     threshold: float,
+    context: ReportContext | None = None,
 ) -> str:
     """``report.html`` of a feature-attribution-drift execution over ``records`` records."""
     window = (analysis.get("explanations") or {}).get("kernel_shap") or {}
@@ -132,6 +136,7 @@ def render_explainability_report(
     parts = [
         _HEAD.replace("Vigil analysis report", "Vigil explainability report"),
         "<h1>Vigil feature attribution report</h1>",
+        report_header(context),
         f"<div>Window of {records} records explained.</div>",
         '<div class="summary">',
         _card(str(len(violations)), "labels drifted", bool(violations)),

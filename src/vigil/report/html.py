@@ -14,6 +14,7 @@ from vigil.formats.violations import Violation
 from vigil.io.readers import BadRecords
 from vigil.profile.kll import KLLSketch
 from vigil.report.anomalies import anomaly_section
+from vigil.report.context import HEADER_CSS, ReportContext, report_header
 from vigil.report.svg import gauge, grouped_bars, overlaid_histogram
 
 
@@ -154,9 +155,10 @@ def _feature_row(r: dict[str, Any]) -> str:
     )
 
 
-def render_report(analysis: ReportedAnalysis) -> str:
+def render_report(analysis: ReportedAnalysis, context: ReportContext | None = None) -> str:
     """Render ``report.html`` for an analysis (plain string building: no template engine to
-    import, which keeps a CLI run's start-up short)."""
+    import, which keeps a CLI run's start-up short); ``context`` names the endpoint, schedule,
+    window and execution the report covers, in a header under the title."""
     a = analysis
     drifted = sum(1 for r in a.drift.values() if r.drifted)
     bad = a.bad_records
@@ -168,6 +170,7 @@ def render_report(analysis: ReportedAnalysis) -> str:
     parts = [
         _HEAD,
         "<h1>Vigil analysis report</h1>",
+        report_header(context),
         f"<div>Window of {a.item_count} rows against a baseline of "
         f"{a.baseline.statistics.dataset.item_count} rows.</div>",
         '<div class="summary">',
@@ -242,5 +245,6 @@ td,th{border-bottom:1px solid #eee;padding:6px 8px;text-align:left;vertical-alig
 font-size:13px}
 th{background:#fafafa} .legend span{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px}
 code{font-size:12px} .viol{color:#c62828;font-size:12px;margin:2px 0}
+""" + HEADER_CSS + """
 </style></head>
 <body>"""

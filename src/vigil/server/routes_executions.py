@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -10,7 +9,14 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
 from vigil.app import schedules
-from vigil.app.documents import execution_document
+from vigil.app.executions import (
+    OUTPUT_FILES,
+    REPORT_CSP,
+    OutputNotFoundError,
+    execution_summary,
+    media_type,
+    output_path,
+)
 from vigil.app.schedules import run_window_error
 from vigil.metrics.contract import EXECUTION_STATUSES
 from vigil.monitor.runtime import Runtime
@@ -23,23 +29,13 @@ from vigil.store.executions import get_execution, list_executions, stop_executio
 from vigil.store.models import Execution
 
 router = APIRouter(responses=errors(401, 403, 422))
-OUTPUT_FILES = (
-    "statistics.json",
-    "constraints.json",
-    "constraint_violations.json",
-    "report.html",
-    "analysis.json",
-    "anomalies.json",
-)
+__all__ = ["OUTPUT_FILES", "execution_out", "router"]
 STATUSES = EXECUTION_STATUSES
 
 
 def execution_out(e: Execution) -> dict[str, Any]:
     """The execution's document, with the names of the output files it wrote."""
-    return {
-        **execution_document(e),
-        "outputs": [f for f in OUTPUT_FILES if e.output_uri and (Path(e.output_uri) / f).is_file()],
-    }
+    return execution_summary(e)
 
 
 @router.get("/executions", response_model=ExecutionList, responses=errors(400), dependencies=[READ])
@@ -93,18 +89,13 @@ def execution(execution_id: str, state: ServerState = Depends(get_state)) -> dic
 def execution_output(
     execution_id: str, filename: str, state: ServerState = Depends(get_state)
 ) -> FileResponse:
-    if filename not in OUTPUT_FILES:
-        raise ApiError(
-            404,
-            "not_found",
-            f"no output named {filename!r}; expected one of {', '.join(OUTPUT_FILES)}",
-        )
-    ex = get_execution(state.db, execution_id)
-    path = Path(ex.output_uri or "") / filename
-    if not ex.output_uri or not path.is_file():
-        raise ApiError(404, "not_found", f"execution {execution_id} has no {filename}")
-    media = "text/html" if filename.endswith(".html") else "application/json"
-    return FileResponse(path, media_type=media)
+    try:
+        path = output_path(state.db, execution_id, filename)
+    except OutputNotFoundError as exc:
+        raise ApiError(404, "not_found", exc.message) from None
+    # an HTML report opened from the API is sandboxed as in the dashboard (no script runs)
+    headers = {"Content-Security-Policy": REPORT_CSP} if filename.endswith(".html") else None
+    return FileResponse(path, media_type=media_type(filename), headers=headers)
 
 
 @router.post(
