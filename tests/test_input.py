@@ -235,7 +235,6 @@ def files(tmp_path: Path) -> Path:
         (["baseline", "ok.csv", "-o", "o", "--capture-content", "xyz"], ["--capture-content"]),
         (["baseline", "ok.csv", "-o", "o", "--delimiter", ";;"], ["--delimiter"]),
         (["baseline", "ok.csv", "-o", "o", "--encoding", "nosuch"], ["--encoding 'nosuch'"]),
-        (["export", "-o", "afile/vigil.yaml", "--data-dir", "d"], ["--output afile/vigil.yaml"]),
         (["apply", "-f", "missing.yaml", "--data-dir", "d"], ["missing.yaml"]),
     ],
 )
@@ -243,6 +242,18 @@ def test_bad_inputs_outputs_and_options_exit_2_on_one_line(
     files: Path, args: list[str], words: list[str]
 ):
     _one_line_error(_vigil(files, *args), *words)
+
+
+def test_export_to_an_unwritable_output_exits_2(files: Path):
+    # export reads an installation: where there is none it refuses and creates nothing
+    missing = _vigil(files, "export", "-o", "afile/vigil.yaml", "--data-dir", "d")
+    _one_line_error(missing, "no Vigil installation in data directory d")
+    assert not (files / "d").exists()
+    assert _vigil(files, "token", "create", "--name", "x", "--data-dir", "d").returncode == 0
+    _one_line_error(
+        _vigil(files, "export", "-o", "afile/vigil.yaml", "--data-dir", "d"),
+        "--output afile/vigil.yaml",
+    )
 
 
 def test_analyze_with_an_unwritable_output_or_non_utf8_input_exits_2(files: Path):

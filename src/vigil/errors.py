@@ -59,6 +59,7 @@ which ``tests/test_errors.py`` compares with the classes the code defines::
     │   ├── ExperimentNotFoundError    experiment_not_found  vigil.app.training_mlflow
     │   └── TrainingJobNotFoundError   job_not_found         vigil.app.training
     ├── OutboundRefusedError           outbound_refused      vigil.net.errors               also PermissionError
+    ├── RemoteError                    remote_error          vigil.cli.remote
     ├── SchemaOutdatedError            schema_outdated       vigil.store.errors             also RuntimeError
     ├── SchemaTooNewError              schema_too_new        vigil.store.errors             also RuntimeError
     ├── SpoolBusyError                 spool_busy            vigil.agent.spool              also RuntimeError

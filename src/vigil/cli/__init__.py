@@ -13,6 +13,11 @@ usage or unreadable input (one line on stderr saying what was expected).
 - :mod:`~vigil.cli.alarm`, :mod:`~vigil.cli.action`, :mod:`~vigil.cli.delivery`
 - :mod:`~vigil.cli.config`: ``apply``; :mod:`~vigil.cli.export`: ``export``, ``export grafana``;
   :mod:`~vigil.cli.demo`: ``demo``
+- :mod:`~vigil.cli.endpoint`, :mod:`~vigil.cli.schedule`, :mod:`~vigil.cli.execution`,
+  :mod:`~vigil.cli.topic`: listing and show commands, locally or against a server
+- :mod:`~vigil.cli.remote`: ``vigil --server URL --token T``: the client of a server's API;
+  :mod:`~vigil.cli.local`: opening a local installation without creating one by accident, and
+  the API's documents computed locally; :mod:`~vigil.cli.views`: how both are printed
 """
 
 from vigil.cli.root import COMMANDS, app, main

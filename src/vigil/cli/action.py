@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from vigil.actions.records import get_run, list_attempts, list_runs, run_to_dict
-from vigil.app.bootstrap import open_runtime
 from vigil.cli.common import DataDirOpt, OutputFormat, OutputOpt, emit_json, fail, line
+from vigil.cli.local import open_local
 from vigil.errors import VigilError
 from vigil.store.models import RunStatus
 
@@ -29,7 +29,8 @@ def action_runs(
     allowed = [s.value for s in RunStatus]
     if status is not None and status not in allowed:
         raise fail(f"--status {status!r}: expected one of {', '.join(allowed)}")
-    runs = list_runs(open_runtime(data_dir).db, rule=rule, workflow=workflow, status=status)
+    db = open_local(data_dir, command="action runs").db
+    runs = list_runs(db, rule=rule, workflow=workflow, status=status)
     if output is OutputFormat.json:
         emit_json({"runs": [run_to_dict(r) for r in runs]})
         return
@@ -47,7 +48,7 @@ def action_show(
     output: OutputOpt = OutputFormat.text,
 ) -> None:
     """One run with every step attempt (input, output, error, stdout)."""
-    db = open_runtime(data_dir).db
+    db = open_local(data_dir, command="action show").db
     try:
         data = run_to_dict(get_run(db, run_id), list_attempts(db, run_id))
     except (VigilError, LookupError) as exc:

@@ -44,13 +44,16 @@ def _log_to_stderr(level: str) -> None:
 @app.command()
 def agent(
     server: Annotated[
-        str,
-        typer.Option(envvar="VIGIL_SERVER", help="The Vigil server's URL, e.g. http://vigil:8080."),
-    ],
+        str | None,
+        typer.Option(
+            envvar="VIGIL_SERVER",
+            help="The Vigil server's URL, e.g. http://vigil:8080 (default: vigil --server).",
+        ),
+    ] = None,
     token: Annotated[
-        str,
+        str | None,
         typer.Option(envvar="VIGIL_TOKEN", help="An API token with the ingest scope."),
-    ],
+    ] = None,
     interval: Annotated[float, typer.Option(help="Seconds between collections.", min=0.05)] = 10.0,
     process: Annotated[
         list[str] | None,
@@ -92,6 +95,13 @@ def agent(
 ) -> None:
     """Collect this host's CPU, memory, disk, network, GPU and named processes' figures every
     interval and push them to the server, spooling to disk while it is unreachable."""
+    from vigil.cli.remote import chosen
+
+    given = chosen()  # ``vigil --server URL --token T agent``
+    server = server or (given.url if given else None)
+    token = token or (given.token if given else None) or ""
+    if not server:
+        raise fail("--server: expected the Vigil server's URL (or $VIGIL_SERVER)")
     try:
         _log_to_stderr(log_level)
         server_root(server)

@@ -6,16 +6,18 @@ from typing import Annotated
 
 import typer
 
-from vigil.app.bootstrap import open_runtime
 from vigil.cli.common import (
     DataDirOpt,
     OutputFormat,
     OutputOpt,
     emit_json,
     fail,
+    iso,
     parse_time,
     table,
 )
+from vigil.cli.local import open_local
+from vigil.cli.remote import selected
 from vigil.errors import VigilError
 from vigil.store.audit import entry_document, list_entries
 
@@ -41,19 +43,25 @@ def audit_cmd(
     if not 1 <= limit <= MAX_LIMIT:
         raise fail(f"--limit {limit}: expected a whole number from 1 to {MAX_LIMIT}")
     start, end = parse_time(since, "--since"), parse_time(until, "--until")
+    server = selected()
     try:
-        entries = list_entries(
-            open_runtime(data_dir).db,
-            since=start,
-            until=end,
-            actor=actor,
-            kind=kind,
-            name=name,
-            limit=limit,
-        )
+        if server is not None:  # GET /audit (the admin scope)
+            query = {"since": iso(start), "until": iso(end), "actor": actor, "kind": kind,
+                     "name": name, "limit": limit}  # fmt: skip
+            docs = server.get("/audit", query)["entries"]
+        else:
+            entries = list_entries(
+                open_local(data_dir, command="audit").db,
+                since=start,
+                until=end,
+                actor=actor,
+                kind=kind,
+                name=name,
+                limit=limit,
+            )
+            docs = [entry_document(e) for e in entries]
     except VigilError as exc:
-        raise fail(str(exc)) from None
-    docs = [entry_document(e) for e in entries]
+        raise fail(str(exc) if server is None else exc.message) from None
     if output is OutputFormat.json:
         emit_json({"entries": docs})
         return

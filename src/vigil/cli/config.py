@@ -8,11 +8,12 @@ from typing import Annotated, Any
 
 import typer
 
-from vigil.app.bootstrap import open_runtime
 from vigil.app.catalog import apply_config, current_config
 from vigil.app.config import Plan, diff_config, load_config
 from vigil.app.references import check_references
 from vigil.cli.common import DataDirOpt, OutputFormat, OutputOpt, emit_json, fail, line
+from vigil.cli.local import missing_installation, open_local
+from vigil.cli.remote import refuse_remote
 from vigil.errors import VigilError
 
 app = typer.Typer()
@@ -40,6 +41,20 @@ def plan_json(plan: Plan, dry_run: bool) -> dict[str, Any]:
     }
 
 
+def _current_or_empty(data_dir: DataDirOpt) -> Any:
+    """The installation's catalog; an empty one where there is no installation yet (a plan
+    creates nothing)."""
+    from vigil.store.settings import Settings
+
+    if missing_installation(Settings.from_env(data_dir), data_dir) is not None:
+        from vigil.store.db import Database
+
+        db = Database("sqlite://")  # in memory: what a new installation holds
+        db.ensure_schema()
+        return current_config(db)
+    return current_config(open_local(data_dir, command="apply --dry-run").db)
+
+
 @app.command("apply")
 def apply_cmd(
     file: Annotated[Path, typer.Option("-f", "--file", help="A vigil.yaml file.")],
@@ -49,13 +64,17 @@ def apply_cmd(
 ) -> None:
     """Create or update endpoints, baselines and schedules from a file (idempotent)."""
     try:
+        refuse_remote("apply", "the server's API has no apply route")
+    except VigilError as exc:
+        raise fail(exc.message) from None
+    try:
         desired = load_config(file).resolve_paths(file.resolve().parent)
-        rt = open_runtime(data_dir)
         if dry_run:
-            current = current_config(rt.db)
+            current = _current_or_empty(data_dir)
             check_references(current, desired)  # exactly what apply_config checks first
             plan = diff_config(current, desired)
-        else:
+        else:  # applying a file is how an installation is made: it may create one
+            rt = open_local(data_dir, command="apply", create=True)
             plan = apply_config(rt.settings, rt.db, desired)
     except (VigilError, LookupError) as exc:
         raise fail(str(exc)) from None

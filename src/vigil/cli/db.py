@@ -24,11 +24,20 @@ from vigil.store.settings import Settings
 app = typer.Typer(name="db", help="The database's schema: revision, upgrade, check.")
 
 
-def _database(data_dir: DataDirOpt) -> Database:
+def _database(data_dir: DataDirOpt, command: str, *, create: bool = False) -> Database:
+    """The database as it is; only ``db upgrade`` may create a new installation."""
+    from vigil.cli.local import missing_installation
+    from vigil.cli.remote import refuse_remote
+
     try:
-        return connect_database(Settings.from_env(data_dir))
+        refuse_remote(f"db {command}", "the schema is migrated on the database's own host")
+        settings = Settings.from_env(data_dir)
+        why = None if create else missing_installation(settings, data_dir)
+        if why is not None:
+            raise fail(why)
+        return connect_database(settings)
     except VigilError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc.message if exc.code == "remote_error" else str(exc)) from None
 
 
 def _state(db: Database) -> SchemaState:
@@ -54,7 +63,7 @@ def db_upgrade(data_dir: DataDirOpt = None, output: OutputOpt = OutputFormat.tex
     secrets older Vigils stored in plain text (how many is said; a second run seals none)."""
     from vigil.store.migrations import upgrade  # lazy: alembic only for this command
 
-    db = _database(data_dir)
+    db = _database(data_dir, "upgrade", create=True)
     try:
         done = upgrade(db)
         sealed = seal_stored_secrets(db)  # rows written before secrets were encrypted
@@ -88,7 +97,7 @@ def db_upgrade(data_dir: DataDirOpt = None, output: OutputOpt = OutputFormat.tex
 @app.command("current")
 def db_current(data_dir: DataDirOpt = None, output: OutputOpt = OutputFormat.text) -> None:
     """The database's revision, and whether this Vigil can use it."""
-    db = _database(data_dir)
+    db = _database(data_dir, "current")
     state = _state(db)
     db.dispose()
     if output is OutputFormat.json:
@@ -104,7 +113,7 @@ def db_current(data_dir: DataDirOpt = None, output: OutputOpt = OutputFormat.tex
 def db_check(data_dir: DataDirOpt = None, output: OutputOpt = OutputFormat.text) -> None:
     """Exit 0 when this Vigil can use the database as it is (at its revision, or empty: it is
     then created on first use), else 2 with what to do."""
-    db = _database(data_dir)
+    db = _database(data_dir, "check")
     state = _state(db)
     db.dispose()
     if output is OutputFormat.json:

@@ -7,8 +7,9 @@ from typing import Annotated
 import typer
 
 from vigil.alerts.notify import make_outbox
-from vigil.app.bootstrap import open_runtime
 from vigil.cli.common import DataDirOpt, OutputFormat, OutputOpt, emit_json, fail, iso, line
+from vigil.cli.remote import selected
+from vigil.errors import VigilError
 
 app = typer.Typer(name="delivery", help="Notification delivery: dead letters and redrive.")
 
@@ -20,7 +21,25 @@ def delivery_dead_letters(
     output: OutputOpt = OutputFormat.text,
 ) -> None:
     """Messages that will not be retried, with their last error."""
-    dead = make_outbox(open_runtime(data_dir).db).list_dead_letters(subscription)
+    server = selected()
+    if server is not None:  # the API's document (fewer fields than the local one)
+        try:
+            doc = server.get("/dead-letters", {"subscription": subscription})
+        except VigilError as exc:
+            raise fail(exc.message) from None
+        if output is OutputFormat.json:
+            emit_json(doc)
+            return
+        for d in doc["dead_letters"]:
+            line(
+                f"{d['id']}  {d['subscription']}  {d['message_id']}  attempts {d['attempts']}  "
+                f"{d['last_error']}"
+            )
+        return
+    from vigil.cli.local import open_local
+
+    db = open_local(data_dir, command="delivery dead-letters").db
+    dead = make_outbox(db).list_dead_letters(subscription)
     if output is OutputFormat.json:
         emit_json(
             {
@@ -54,7 +73,18 @@ def delivery_redrive(
     """Queue dead letters again (by id, or every one of a subscription)."""
     if not ids and not subscription:
         raise fail("give --id (repeatable) or --subscription")
-    count = make_outbox(open_runtime(data_dir).db).redrive(ids, subscription=subscription)
+    server = selected()
+    if server is not None:
+        try:
+            done = server.post("/dead-letters/redrive", {"ids": ids, "subscription": subscription})
+        except VigilError as exc:
+            raise fail(exc.message) from None
+        count = int(done["redriven"])
+    else:
+        from vigil.cli.local import open_local
+
+        db = open_local(data_dir, command="delivery redrive").db
+        count = make_outbox(db).redrive(ids, subscription=subscription)
     if not count:  # an unknown id or subscription, or nothing dead there: say so
         asked = [f"--id {i}" for i in ids or []] + (
             [f"--subscription {subscription}"] if subscription else []

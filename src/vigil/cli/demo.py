@@ -25,6 +25,13 @@ def demo(
 ) -> None:
     """The whole platform on embedded defaults: server, captured traffic that drifts,
     scheduled executions turning CompletedWithViolations."""
+    from vigil.cli.remote import refuse_remote
+    from vigil.errors import VigilError
+
+    try:
+        refuse_remote("demo", "it starts a server of its own")
+    except VigilError as exc:
+        raise fail(exc.message) from None
     try:
         output.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -9,10 +9,11 @@ from typing import Annotated, Any
 
 import typer
 
-from vigil.app.bootstrap import open_runtime
-from vigil.app.event_queries import EventFilter, list_events
 from vigil.app.events import MAX_ENTRIES, EventBus
-from vigil.cli.common import DataDirOpt, OutputFormat, OutputOpt, emit_json, fail, parse_time, table
+from vigil.cli.common import DataDirOpt, OutputFormat, OutputOpt, emit_json, fail, iso, parse_time
+from vigil.cli.local import answer, api_answer, open_local
+from vigil.cli.remote import selected
+from vigil.cli.views import EVENTS, show_listing
 from vigil.errors import VigilError
 
 app = typer.Typer(name="events", help="Platform events: list them, put some (PutEvents).")
@@ -37,25 +38,35 @@ def events_list(
         raise fail(f"--limit {limit}: expected a whole number from 1 to 1000")
     if status is not None and status not in ("started", "succeeded", "failed", "stopped"):
         raise fail(f"--status {status!r}: expected one of started, succeeded, failed, stopped")
-    parsed = None
     if pattern is not None:
         try:
-            parsed = json.loads(pattern)
+            json.loads(pattern)
         except ValueError as exc:
             raise fail(f"--pattern: not valid JSON ({exc})") from None
-    f = EventFilter(
-        source, detail_type, parse_time(since, "--since"), parse_time(until, "--until"),
-        None, kind, name, status, parsed,
-    )
-    try:
-        page = list_events(open_runtime(data_dir).db, f, limit=limit)
-    except VigilError as exc:
-        raise fail(str(exc)) from None
-    if output is OutputFormat.json:
-        emit_json({"events": page.events})
-        return
-    rows = [[e["time"], e["source"], e["detail-type"], e["id"]] for e in page.events]
-    table("events", ["time", "source", "detail-type", "id"], rows)
+    start, end = parse_time(since, "--since"), parse_time(until, "--until")
+    query = {
+        "source": source,
+        "detail-type": detail_type,
+        "since": iso(start),
+        "until": iso(end),
+        "kind": kind,
+        "name": name,
+        "status": status,
+        "pattern": pattern,
+        "limit": limit,
+    }
+
+    def local(state: Any) -> Any:
+        from vigil.server import routes_events as r  # lazy: the server's documents
+
+        return api_answer(
+            r.events, source=source, detail_type=detail_type, since=start, until=end,
+            resource=None, kind=kind, name=name, status=status, pattern=pattern, limit=limit,
+            cursor=None, state=state,
+        )  # fmt: skip
+
+    doc = answer("events list", data_dir, lambda server: server.get("/events", query), local)
+    show_listing(EVENTS, doc, output)
 
 
 @app.command("put")
@@ -78,13 +89,20 @@ def events_put(
     entries = entries if isinstance(entries, list) else [entries]
     if not 1 <= len(entries) <= MAX_ENTRIES:
         raise fail(f"{file}: expected 1 to {MAX_ENTRIES} entries, got {len(entries)}")
-    rt = open_runtime(data_dir)
-    answer = EventBus(rt.settings, rt.db, rt.metrics).put_entries(entries)
+    server = selected()
+    if server is not None:  # PutEvents over the API (the ingest scope)
+        try:
+            done = server.post("/events", {"Entries": entries})
+        except VigilError as exc:
+            raise fail(exc.message) from None
+    else:  # events may be the first thing an installation holds: it may create one
+        rt = open_local(data_dir, command="events put", create=True)
+        done = EventBus(rt.settings, rt.db, rt.metrics).put_entries(entries)
     if output is OutputFormat.json:
-        emit_json(answer)
+        emit_json(done)
     else:
-        for i, e in enumerate(answer["Entries"]):
+        for i, e in enumerate(done["Entries"]):
             said = e.get("EventId") or f"{e['ErrorCode']}: {e['ErrorMessage']}"
             print(f"Entries[{i}]: {said}")
-    if answer["FailedEntryCount"]:
+    if done["FailedEntryCount"]:
         raise typer.Exit(1)

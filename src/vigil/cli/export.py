@@ -38,12 +38,17 @@ def export_catalog(
     if ctx.invoked_subcommand is not None:
         return
     # lazy: the storage stack only for the catalog (``export grafana`` needs none of it)
-    from vigil.app.bootstrap import open_runtime
     from vigil.app.catalog import current_config
     from vigil.app.config import dump_config
+    from vigil.cli.local import open_local
+    from vigil.cli.remote import refuse_remote
 
     try:
-        db = open_runtime(data_dir).db
+        refuse_remote("export", "the server's API has no export route")
+    except VigilError as exc:
+        raise fail(exc.message) from None
+    try:
+        db = open_local(data_dir, command="export").db
         text = dump_config(current_config(db, "plain" if show_secrets else "export"))
     except VigilError as exc:
         raise fail(str(exc)) from None

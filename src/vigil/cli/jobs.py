@@ -6,10 +6,10 @@ from typing import Annotated
 
 import typer
 
-from vigil.app.bootstrap import open_runtime
-from vigil.app.documents import iso
-from vigil.cli.common import DataDirOpt, OutputFormat, OutputOpt, emit_json, fail, line, table
-from vigil.errors import VigilError
+from vigil.cli.common import DataDirOpt, OutputFormat, OutputOpt, emit_json, line
+from vigil.cli.local import answer, api_answer
+from vigil.cli.remote import path
+from vigil.cli.views import JOBS, show_listing
 
 app = typer.Typer(name="jobs", help="Training jobs: list and show runs.")
 
@@ -23,27 +23,17 @@ def jobs_list(
     output: OutputOpt = OutputFormat.text,
 ) -> None:
     """Runs, newest first: name, run id, status, started, duration."""
-    # lazy: the queries import the store's models
-    from vigil.app.training_queries import list_jobs
+    from vigil.server import routes_jobs as r  # lazy: the server's documents
 
-    try:
-        found = list_jobs(open_runtime(data_dir).db, status=status, prefix=prefix, limit=limit)
-    except VigilError as exc:
-        raise fail(exc.message) from None
-    if output is OutputFormat.json:
-        emit_json(found)
-        return
-    rows = [
-        [
-            j["name"],
-            j["run_id"],
-            j["status"],
-            iso(j["started_at"]) or "",
-            "" if j["duration_seconds"] is None else f"{j['duration_seconds']:.1f}s",
-        ]
-        for j in found["jobs"]
-    ]
-    table("training jobs", ["name", "run", "status", "started", "duration"], rows)
+    doc = answer(
+        "jobs list",
+        data_dir,
+        lambda server: server.get("/jobs", {"status": status, "prefix": prefix, "limit": limit}),
+        lambda state: api_answer(
+            r.list_jobs, status=status, prefix=prefix, limit=limit, offset=0, state=state
+        ),
+    )
+    show_listing(JOBS, doc, output)
 
 
 @app.command("show")
@@ -53,13 +43,14 @@ def jobs_show(
     output: OutputOpt = OutputFormat.text,
 ) -> None:
     """One run: status, reason, figures and the final value of each metric."""
-    # lazy: the queries import the store's models
-    from vigil.app.training_queries import get_job
+    from vigil.server import routes_jobs as r  # lazy: the server's documents
 
-    try:
-        doc = get_job(open_runtime(data_dir).db, job)
-    except VigilError as exc:
-        raise fail(exc.message) from None
+    doc = answer(
+        "jobs show",
+        data_dir,
+        lambda server: server.get(path("jobs", job)),
+        lambda state: api_answer(r.get_job, job=job, state=state),
+    )
     if output is OutputFormat.json:
         emit_json(doc)
         return

@@ -8,10 +8,12 @@ from typing import Annotated, Any
 
 import typer
 
-from vigil.app.bootstrap import open_runtime
 from vigil.app.documents import execution_document
-from vigil.cli.common import DataDirOpt, OutputFormat, OutputOpt, emit_json, fail, line
+from vigil.cli.common import DataDirOpt, OutputFormat, OutputOpt, emit_json, fail, iso, line
 from vigil.cli.common import parse_time as _parse_time
+from vigil.cli.local import open_local
+from vigil.cli.remote import path, selected
+from vigil.cli.views import execution_line as execution_doc_line
 from vigil.errors import VigilError
 from vigil.monitor.runner import run_scheduled
 from vigil.schedule import parse_schedule
@@ -67,8 +69,20 @@ def monitor_run(
     )
     if (start is None) != (end is None):
         raise fail("give both --window-start and --window-end, or neither")
+    server = selected()
+    if server is not None:  # POST /schedules/NAME/run: the server runs it
+        body = {"window_start": iso(start), "window_end": iso(end)} if start and end else None
+        try:
+            doc = server.post(path("schedules", schedule, "run"), body)
+        except VigilError as exc:
+            raise fail(exc.message) from None
+        if output is OutputFormat.json:
+            emit_json({"executions": [doc], "counts": {doc["status"]: 1}})
+        else:
+            line(execution_doc_line(doc))
+        raise typer.Exit(0 if doc["status"] == "Completed" else 1)
+    rt = open_local(data_dir, command="monitor run")
     try:
-        rt = open_runtime(data_dir)
         done = run_scheduled(
             rt,
             schedule,
@@ -99,8 +113,8 @@ def monitor_backfill(
     if t1 <= t0:
         raise fail(f"--end {end}: expected a time after --start {start}")
     done: list[Execution] = []
+    rt = open_local(data_dir, command="monitor backfill")  # the API has no backfill route
     try:
-        rt = open_runtime(data_dir)
         with rt.db.session() as s:
             row = s.get(Schedule, schedule)
             if row is None:

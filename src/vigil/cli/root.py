@@ -88,6 +88,20 @@ COMMANDS: dict[str, LazyCommand] = {
         "definitions to it, record exit status, duration, CPU and memory, and store the log.",
     ),
     "jobs": LazyCommand("vigil.cli.jobs", "Training jobs: list and show runs.", group=True),
+    "endpoint": LazyCommand(
+        "vigil.cli.endpoint", "Monitored endpoints: list and show them.", group=True
+    ),
+    "schedule": LazyCommand(
+        "vigil.cli.schedule",
+        "Monitoring schedules: list, show, run one now, pause and resume.",
+        group=True,
+    ),
+    "execution": LazyCommand(
+        "vigil.cli.execution", "Monitoring executions: list and show them.", group=True
+    ),
+    "topic": LazyCommand(
+        "vigil.cli.topic", "Notification topics: list and show them.", group=True
+    ),
     "agent": LazyCommand(
         "vigil.cli.agent",
         "Collect this host's CPU, memory, disk, network, GPU and named processes' figures every "
@@ -146,8 +160,28 @@ def _options(
             "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
         ),
     ] = False,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server",
+            envvar="VIGIL_SERVER",
+            help="Run the command against this Vigil server's REST API (http://host:port) "
+            "instead of a local data directory.",
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token", envvar="VIGIL_TOKEN", help="The API token for --server.", show_default=False
+        ),
+    ] = None,
 ) -> None:
-    if ctx.invoked_subcommand and ctx.invoked_subcommand not in NOT_AUDITED_AS_CLI:
+    # lazy: the client module is small; httpx is imported only when a call is made
+    from vigil.cli.remote import choose
+
+    choose(ctx, server, token)
+    remote = bool(server and server.strip())
+    if ctx.invoked_subcommand and ctx.invoked_subcommand not in NOT_AUDITED_AS_CLI and not remote:
         _attribute_to_cli_user(ctx)
 
 

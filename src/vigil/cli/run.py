@@ -45,6 +45,7 @@ def run(
     # lazy: the job machinery (psutil, the store) only for this command
     from vigil.app.training_run import run_job
     from vigil.app.training_sdk import backend
+    from vigil.cli.remote import chosen
     from vigil.jobs import parse_definition
 
     try:
@@ -57,6 +58,9 @@ def run(
             params[key.strip()] = value
         if not command:
             raise fail("COMMAND: expected the program to run after --")
+        given = chosen()  # ``vigil --server URL --token T run ...``
+        if given is not None and not server and not data_dir:
+            server, token = given.url, token or given.token
         target = backend(server, token, data_dir)
     except VigilError as exc:
         raise fail(exc.message) from None

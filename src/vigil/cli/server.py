@@ -27,6 +27,12 @@ def server(
     ] = True,
 ) -> None:
     """Serve the REST API (OpenAPI at /docs) with the in-process scheduler."""
+    from vigil.cli.remote import refuse_remote
+
+    try:
+        refuse_remote("server", "it serves a local installation (it creates one if need be)")
+    except VigilError as exc:
+        raise fail(exc.message) from None
     try:
         socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:  # uvicorn would only log it and exit 3

@@ -1,4 +1,5 @@
-"""``vigil token create|list|revoke``: API tokens, stored hashed."""
+"""``vigil token create|list|revoke``: API tokens, stored hashed (locally, or on a server with
+the ``admin`` scope)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ from typing import Annotated
 
 import typer
 
-from vigil.app.bootstrap import open_runtime
-from vigil.app.documents import iso
-from vigil.cli.common import DataDirOpt, OutputFormat, OutputOpt, emit_json, fail, line, table
+from vigil.cli.common import DataDirOpt, OutputFormat, OutputOpt, fail, line
+from vigil.cli.local import answer, api_answer, open_local
+from vigil.cli.remote import path, selected
+from vigil.cli.views import TOKENS, show_listing
 from vigil.errors import VigilError
-from vigil.server.auth import create_token, list_tokens, revoke_token
 
 app = typer.Typer(name="token", help="API tokens (stored hashed; the secret is shown once).")
 
@@ -24,33 +25,35 @@ def token_create(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Create a token and print its secret (stored hashed: shown only now)."""
+    from vigil.server.auth import create_token, parse_scopes
+
     if not name.strip() or name != name.strip():
         raise fail(f"--name {name!r}: expected a name without leading or trailing spaces")
+    server = selected()
     try:
-        secret = create_token(open_runtime(data_dir).db, name, scopes)
+        if server is not None:
+            created = server.post("/tokens", {"name": name, "scopes": parse_scopes(scopes)})
+            secret = created["secret"]
+        else:  # the first token of an installation may create it
+            rt = open_local(data_dir, command="token create", create=True)
+            secret = create_token(rt.db, name, scopes)
     except VigilError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc.message) from None
     print(secret)
 
 
 @app.command("list")
 def token_list(data_dir: DataDirOpt = None, output: OutputOpt = OutputFormat.text) -> None:
     """Every token: name, scopes, created, last used (to the minute), revoked. Never a secret."""
-    tokens = list_tokens(open_runtime(data_dir).db)
-    if output is OutputFormat.json:
-        emit_json({"tokens": tokens})
-        return
-    rows = [
-        [
-            t["name"],
-            ",".join(t["scopes"]),
-            iso(t["created_at"]) or "",
-            iso(t["last_used_at"]) or "never",
-            ("revoked", "red") if t["revoked"] else "active",
-        ]
-        for t in tokens
-    ]
-    table("tokens", ["name", "scopes", "created", "last used", "status"], rows)
+    from vigil.server import routes_tokens as r  # lazy: the server's documents
+
+    doc = answer(
+        "token list",
+        data_dir,
+        lambda server: server.get("/tokens"),
+        lambda state: api_answer(r.list_tokens, state=state),
+    )
+    show_listing(TOKENS, doc, output)
 
 
 @app.command("revoke")
@@ -60,9 +63,17 @@ def token_revoke(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Revoke a token by name: every server refuses it from the next request on."""
+    from vigil.server.auth import revoke_token
+
     chosen = name or name_opt
     if not chosen:
         raise fail("token revoke: expected the token's NAME")
-    if not revoke_token(open_runtime(data_dir).db, chosen):
-        raise fail(f"no token named {chosen!r}")
+    server = selected()
+    try:
+        if server is not None:
+            server.delete(path("tokens", chosen))
+        elif not revoke_token(open_local(data_dir, command="token revoke").db, chosen):
+            raise fail(f"no token named {chosen!r}")
+    except VigilError as exc:
+        raise fail(exc.message) from None
     line(f"revoked {chosen}")
