@@ -36,6 +36,7 @@ which ``tests/test_errors.py`` compares with the classes the code defines::
     │   ├── SecretKeyError             secret_key            vigil.store.secrets
     │   ├── SecretRefError             secret_ref            vigil.store.secrets
     │   └── SubscriptionTakenError     subscription_taken    vigil.alerts.delivery.subscription
+    ├── CsrfRejectedError              csrf_rejected         vigil.server.ui.session        also PermissionError
     ├── DatabaseURLError               database_url          vigil.store.errors             also ValueError
     ├── DemoError                      demo_error            vigil.demo                     also RuntimeError
     ├── FormatError                    format_error          vigil.errors                   also ValueError
@@ -55,15 +56,19 @@ which ``tests/test_errors.py`` compares with the classes the code defines::
     ├── MigrationError                 migration_failed      vigil.store.errors             also RuntimeError
     ├── ModelError                     model_error           vigil.analysis.explain.model   also RuntimeError
     ├── NotFoundError                  not_found             vigil.errors                   also LookupError
+    │   ├── DashboardNotFoundError     dashboard_not_found   vigil.app.dashboards
+    │   ├── EndpointNotFoundError      endpoint_not_found    vigil.app.endpoint_queries
     │   ├── ExecutionNotFoundError     execution_not_found   vigil.store.errors
     │   ├── ExperimentNotFoundError    experiment_not_found  vigil.app.training_mlflow
+    │   ├── OutputNotFoundError        output_not_found      vigil.app.executions
     │   └── TrainingJobNotFoundError   job_not_found         vigil.app.training
     ├── OutboundRefusedError           outbound_refused      vigil.net.errors               also PermissionError
     ├── RemoteError                    remote_error          vigil.cli.remote
     ├── SchemaOutdatedError            schema_outdated       vigil.store.errors             also RuntimeError
     ├── SchemaTooNewError              schema_too_new        vigil.store.errors             also RuntimeError
+    ├── SignInRequiredError            sign_in_required      vigil.server.ui.session        also PermissionError
     ├── SpoolBusyError                 spool_busy            vigil.agent.spool              also RuntimeError
-    ├── TelemetrySendError            telemetry_send        vigil.capture.errors           also RuntimeError
+    ├── TelemetrySendError             telemetry_send        vigil.capture.errors           also RuntimeError
     └── TimeBudgetError                time_budget           vigil.analysis.explain.budget  also TimeoutError
 
 Two families carry codes of their own beside the class's: :class:`~vigil.server.errors.ApiError`

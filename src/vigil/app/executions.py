@@ -65,7 +65,7 @@ REPORT_CSP = (
 class OutputNotFoundError(NotFoundError):
     """No output of that name: not one of :data:`OUTPUT_FILES`, or not written by the run."""
 
-    code = "not_found"
+    code = "output_not_found"
 
 
 def media_type(filename: str) -> str:

@@ -42,6 +42,7 @@ from vigil.app.prom_platform import (
     mapping_of,
 )
 from vigil.checks.suggest import ConstraintOptions
+from vigil.errors import NotFoundError
 from vigil.metrics import contract as mc
 from vigil.metrics import serving as sv
 
@@ -56,7 +57,7 @@ def _known(namespace: str, metric: str) -> str:
     """The Prometheus name of a stored metric the exporter maps by name (fails otherwise)."""
     mapped = KNOWN.get((namespace, metric))
     if mapped is None:
-        raise LookupError(f"the exporter maps no {namespace} {metric}")
+        raise NotFoundError(f"the exporter maps no {namespace} {metric}")
     return mapped.name
 
 
@@ -71,7 +72,7 @@ def _name_prefix(namespace: str, name_of: Callable[[str], str]) -> str:
     """The exposed name of a per-feature metric without the feature (``..._drift_``)."""
     full = mapping_of(namespace, name_of("x")).name
     if not full.endswith("_x"):
-        raise LookupError(f"{full}: a per-feature name does not end with the feature")
+        raise NotFoundError(f"{full}: a per-feature name does not end with the feature")
     return full[:-1]
 
 

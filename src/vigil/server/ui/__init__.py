@@ -26,7 +26,7 @@ from vigil.server.ui import (
     pages_signin,
 )
 from vigil.server.ui.render import page
-from vigil.server.ui.session import CsrfRejected, SignInRequired, signin_url, viewer_of
+from vigil.server.ui.session import CsrfRejectedError, SignInRequiredError, signin_url, viewer_of
 
 ROUTERS = (
     pages_signin.router,
@@ -46,14 +46,14 @@ ROUTERS = (
 def install(app: FastAPI) -> None:
     """Mount the dashboard's pages on ``app`` (its assets are under ``/static/ui``)."""
 
-    @app.exception_handler(SignInRequired)
-    async def _signin(request: Request, exc: SignInRequired) -> RedirectResponse:
+    @app.exception_handler(SignInRequiredError)
+    async def _signin(request: Request, exc: SignInRequiredError) -> RedirectResponse:
         return RedirectResponse(signin_url(exc.next_path), status_code=303)
 
-    @app.exception_handler(CsrfRejected)
-    async def _csrf(request: Request, exc: CsrfRejected) -> HTMLResponse:
+    @app.exception_handler(CsrfRejectedError)
+    async def _csrf(request: Request, exc: CsrfRejectedError) -> HTMLResponse:
         return page(request, viewer_of(request), "error.html", "Refused", status_code=403,
-                    message=f"Refused: {exc}. Reload the page and try again.")
+                    message=f"Refused: {exc.message}. Reload the page and try again.")
 
     for router in ROUTERS:
         app.include_router(router)

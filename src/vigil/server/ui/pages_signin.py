@@ -16,7 +16,7 @@ from vigil.server.ui.render import page
 from vigil.server.ui.session import (
     COOKIE,
     SESSION_HOURS,
-    CsrfRejected,
+    CsrfRejectedError,
     check_csrf,
     is_secure,
     require_viewer,
@@ -38,7 +38,7 @@ def signin_form(request: Request, next: str = "/") -> HTMLResponse:
 async def signin(request: Request) -> Response:
     origin = request.headers.get("origin")
     if origin and origin != "null" and origin.rstrip("/") != f"{request.url.scheme}://{request.url.netloc}":
-        raise CsrfRejected(f"the sign-in form came from {origin}")  # login CSRF
+        raise CsrfRejectedError(f"the sign-in form came from {origin}")  # login CSRF
     form = await request.form()
     token = str(form.get("token") or "").strip()
     target = safe_next(str(form.get("next") or "/"))

@@ -26,6 +26,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import Request
 from sqlalchemy import select
 
+from vigil.errors import VigilError
 from vigil.server import auth
 from vigil.server.state import get_state
 from vigil.store.models import ApiToken
@@ -36,16 +37,20 @@ SESSION_HOURS = 12
 CSRF_FIELD = "csrf"
 
 
-class SignInRequired(Exception):
+class SignInRequiredError(VigilError, PermissionError):
     """No valid session: the handler answers 303 to ``/signin?next=<this page>``."""
 
+    code = "sign_in_required"
+
     def __init__(self, next_path: str) -> None:
-        super().__init__(next_path)
+        super().__init__(f"sign in to see {next_path}")
         self.next_path = next_path
 
 
-class CsrfRejected(Exception):
-    """A form came without a valid CSRF field, or from another origin."""
+class CsrfRejectedError(VigilError, PermissionError):
+    """A form came without a valid CSRF field, or from another origin (answered 403)."""
+
+    code = "csrf_rejected"
 
 
 @dataclass(frozen=True)
@@ -118,7 +123,7 @@ def require_viewer(request: Request) -> Viewer:
     the sign-in page that comes back here."""
     viewer = viewer_of(request)
     if viewer is None or not viewer.can("read"):
-        raise SignInRequired(this_path(request))
+        raise SignInRequiredError(this_path(request))
     return viewer
 
 
@@ -140,15 +145,15 @@ def safe_next(next_path: str | None) -> str:
 
 def check_csrf(request: Request, viewer: Viewer, form: Any) -> None:
     """Refuse a form whose CSRF field is not this session's, or whose ``Origin`` is another
-    site's (:class:`CsrfRejected`, answered 403)."""
+    site's (:class:`CsrfRejectedError`, answered 403)."""
     given = form.get(CSRF_FIELD) if form is not None else None
     if not isinstance(given, str) or not hmac.compare_digest(given, viewer.csrf):
-        raise CsrfRejected("the form's CSRF field is missing or is not this session's")
+        raise CsrfRejectedError("the form's CSRF field is missing or is not this session's")
     origin = request.headers.get("origin")
     if origin and origin != "null":
         mine = f"{request.url.scheme}://{request.url.netloc}"
         if origin.rstrip("/") != mine:
-            raise CsrfRejected(f"the form came from {origin}, not from {mine}")
+            raise CsrfRejectedError(f"the form came from {origin}, not from {mine}")
 
 
 def is_secure(request: Request) -> bool:
