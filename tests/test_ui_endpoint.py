@@ -27,8 +27,12 @@ def _api(dashboard: Any, path: str, **params: Any) -> Any:
     return answer.json() if "json" in answer.headers.get("content-type", "") else answer.text
 
 
-def _executions(dashboard: Any, start: str, end: str) -> list[dict[str, Any]]:
-    found = _api(dashboard, "/executions", endpoint=ENDPOINT, since=start, until=end, limit=1000)
+def _executions(
+    dashboard: Any, start: str, end: str, schedule: str | None = None
+) -> list[dict[str, Any]]:
+    query = {"schedule": schedule} if schedule else {}
+    found = _api(dashboard, "/executions", endpoint=ENDPOINT, since=start, until=end, limit=1000,
+                 **query)
     return list(found["executions"])
 
 
@@ -109,7 +113,7 @@ def test_endpoint_heatmap_flags_the_drifting_windows(open_page: Any, dashboard: 
     assert table.count() == 1
     period = int(table.get_attribute("data-period"))
     executions = _executions(dashboard, table.get_attribute("data-range-start"),
-                             table.get_attribute("data-range-end"))  # fmt: skip
+                             table.get_attribute("data-range-end"), "hourly")  # fmt: skip
     # one column per execution window in range (figures are stamped at the window's start)
     windows = sorted({_epoch(e["window_start"]) // period * period for e in executions})
     columns = [int(c) for c in table.locator("thead th[data-column]").evaluate_all(
@@ -150,7 +154,7 @@ def test_endpoint_drift_charts_match_the_metric_store(open_page: Any, dashboard:
     w.goto(dashboard, f"/endpoints/{ENDPOINT}")
     table = w.page.locator("table#heatmap-hourly")
     executions = _executions(dashboard, table.get_attribute("data-range-start"),
-                             table.get_attribute("data-range-end"))  # fmt: skip
+                             table.get_attribute("data-range-end"), "hourly")  # fmt: skip
     done = next(e for e in executions if "analysis.json" in e["outputs"])
     analysis = _api(dashboard, f"/executions/{done['id']}/outputs/analysis.json")
     features = table.locator("tbody tr").evaluate_all("rows => rows.map(r => r.dataset.feature)")
