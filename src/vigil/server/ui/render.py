@@ -9,6 +9,11 @@ drew (``data-series`` and ``data-points``), which the browser tests read.
 >>> tr = TimeRange.parse({"range": "6h"}, now=datetime(2026, 1, 1, 12, tzinfo=timezone.utc))
 >>> (tr.start.isoformat(), tr.end.isoformat(), tr.key)
 ('2026-01-01T06:00:00+00:00', '2026-01-01T12:00:00+00:00', '6h')
+>>> custom = TimeRange.parse({"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"})
+>>> custom.query()
+'from=2026-01-01T00%3A00%3A00%2B00%3A00&to=2026-01-02T00%3A00%3A00%2B00%3A00'
+>>> TimeRange.parse(dict(parse_qsl(custom.query()))) == custom
+True
 >>> spec = chart("lat", "Latency", y_label="p99", y_unit="ms",
 ...              series=[Series("p99", [0, 60], [1.5, 2.0])], thresholds=[Threshold(3.0, "SLO")])
 >>> spec["series"][0]["y"], spec["thresholds"][0]["value"], spec["y"]["unit"]
@@ -24,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -92,7 +98,7 @@ class TimeRange:
     def query(self) -> str:
         """This range as a query string (for links that keep it)."""
         if self.key == "custom":
-            return f"from={self.start.isoformat()}&to={self.end.isoformat()}"
+            return urlencode({"from": self.start.isoformat(), "to": self.end.isoformat()})
         return f"range={self.key}"
 
 

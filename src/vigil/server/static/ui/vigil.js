@@ -55,7 +55,8 @@
     fig.dataset.points = String(points);
     if (!series.length || !points) { fig.dataset.drawn = "empty"; return; }
     var data = uPlot.join(series.map(function (s) { return [s.x, s.y]; }));
-    var paths = spec.kind === "step" ? uPlot.paths.stepped({ align: 1 })
+    var paths = spec.kind === "points" ? function () { return null; }  // markers, no line
+      : spec.kind === "step" ? uPlot.paths.stepped({ align: 1 })
       : spec.kind === "bars" ? uPlot.paths.bars({ size: [0.6, 40] }) : undefined;
     var lo = Infinity, hi = -Infinity;
     series.forEach(function (s) {
@@ -88,7 +89,8 @@
             width: 2,
             fill: spec.kind === "bars" ? s.color + "99" : undefined,
             paths: paths,
-            points: { show: spec.kind === "points" || s.x.length < 60, size: 5, fill: s.color },
+            points: { show: spec.kind === "points" || s.x.length < 60,
+                      size: spec.kind === "points" ? 8 : 5, fill: s.color },
             spanGaps: false,
             value: function (u, v) { return fmtValue(v, spec.y.unit); }
           };
