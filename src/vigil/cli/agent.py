@@ -95,6 +95,7 @@ def agent(
 ) -> None:
     """Collect this host's CPU, memory, disk, network, GPU and named processes' figures every
     interval and push them to the server, spooling to disk while it is unreachable."""
+    # lazy: loaded only when this command runs (a light CLI start)
     from vigil.cli.remote import chosen
 
     given = chosen()  # ``vigil --server URL --token T agent``

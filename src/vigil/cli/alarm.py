@@ -152,6 +152,7 @@ def alarm_show(
 
 
 def _history_local(name: str, data_dir: DataDirOpt) -> dict[str, Any]:
+    # lazy: loaded only when this command runs (a light CLI start)
     from vigil.alerts.service import get_alarm
 
     db = open_local(data_dir, command="alarm history").db

@@ -44,9 +44,11 @@ def plan_json(plan: Plan, dry_run: bool) -> dict[str, Any]:
 def _current_or_empty(data_dir: DataDirOpt) -> Any:
     """The installation's catalog; an empty one where there is no installation yet (a plan
     creates nothing)."""
+    # lazy: loaded only when this command runs (a light CLI start)
     from vigil.store.settings import Settings
 
     if missing_installation(Settings.from_env(data_dir), data_dir) is not None:
+        # lazy: loaded only when this command runs (a light CLI start)
         from vigil.store.db import Database
 
         db = Database("sqlite://")  # in memory: what a new installation holds

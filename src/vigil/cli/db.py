@@ -26,6 +26,7 @@ app = typer.Typer(name="db", help="The database's schema: revision, upgrade, che
 
 def _database(data_dir: DataDirOpt, command: str, *, create: bool = False) -> Database:
     """The database as it is; only ``db upgrade`` may create a new installation."""
+    # lazy: loaded only when this command runs (a light CLI start)
     from vigil.cli.local import missing_installation
     from vigil.cli.remote import refuse_remote
 

@@ -36,6 +36,7 @@ def delivery_dead_letters(
                 f"{d['last_error']}"
             )
         return
+    # lazy: loaded only when this command runs (a light CLI start)
     from vigil.cli.local import open_local
 
     db = open_local(data_dir, command="delivery dead-letters").db
@@ -81,6 +82,7 @@ def delivery_redrive(
             raise fail(exc.message) from None
         count = int(done["redriven"])
     else:
+        # lazy: loaded only when this command runs (a light CLI start)
         from vigil.cli.local import open_local
 
         db = open_local(data_dir, command="delivery redrive").db

@@ -25,6 +25,7 @@ def demo(
 ) -> None:
     """The whole platform on embedded defaults: server, captured traffic that drifts,
     scheduled executions turning CompletedWithViolations."""
+    # lazy: loaded only when this command runs (a light CLI start)
     from vigil.cli.remote import refuse_remote
     from vigil.errors import VigilError
 

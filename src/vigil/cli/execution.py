@@ -28,6 +28,7 @@ def execution_list(
     output: OutputOpt = OutputFormat.text,
 ) -> None:
     """Executions, newest first: id, schedule, window, status, violations, reason."""
+    # lazy: loaded only when this command runs (a light CLI start)
     from vigil.metrics.contract import EXECUTION_STATUSES
 
     if not 1 <= limit <= 1000:

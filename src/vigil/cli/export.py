@@ -41,6 +41,8 @@ def export_catalog(
     from vigil.app.catalog import current_config
     from vigil.app.config import dump_config
     from vigil.cli.local import open_local
+
+    # lazy: loaded only when this command runs (a light CLI start)
     from vigil.cli.remote import refuse_remote
 
     try:

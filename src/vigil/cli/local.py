@@ -84,6 +84,7 @@ def open_local(
 
 def server_state(rt: Runtime) -> ServerState:
     """What a route's function reaches, over the local installation."""
+    # lazy: loaded only when this command runs (a light CLI start)
     from vigil.server.state import ServerState
 
     return ServerState(rt.settings, rt.db, rt.metrics, extras={"runtime": rt})
@@ -91,12 +92,14 @@ def server_state(rt: Runtime) -> ServerState:
 
 def api_answer(fn: Callable[..., Any], **kwargs: Any) -> Any:
     """``fn`` (a route's function) called with ``kwargs``, its result as the route's JSON."""
+    # lazy: loaded only when this command runs (a light CLI start)
     from pydantic import TypeAdapter
 
     route = _route_of(fn)
     result = fn(**kwargs)
     model = getattr(route, "response_model", None)
     if model is None:
+        # lazy: loaded only when this command runs (a light CLI start)
         from fastapi.encoders import jsonable_encoder
 
         return jsonable_encoder(result)

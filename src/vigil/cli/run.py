@@ -46,6 +46,8 @@ def run(
     from vigil.app.training_run import run_job
     from vigil.app.training_sdk import backend
     from vigil.cli.remote import chosen
+
+    # lazy: loaded only when this command runs (a light CLI start)
     from vigil.jobs import parse_definition
 
     try:

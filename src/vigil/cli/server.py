@@ -27,6 +27,7 @@ def server(
     ] = True,
 ) -> None:
     """Serve the REST API (OpenAPI at /docs) with the in-process scheduler."""
+    # lazy: loaded only when this command runs (a light CLI start)
     from vigil.cli.remote import refuse_remote
 
     try:

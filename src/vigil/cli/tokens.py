@@ -25,6 +25,7 @@ def token_create(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Create a token and print its secret (stored hashed: shown only now)."""
+    # lazy: loaded only when this command runs (a light CLI start)
     from vigil.server.auth import create_token, parse_scopes
 
     if not name.strip() or name != name.strip():
@@ -63,6 +64,7 @@ def token_revoke(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Revoke a token by name: every server refuses it from the next request on."""
+    # lazy: loaded only when this command runs (a light CLI start)
     from vigil.server.auth import revoke_token
 
     chosen = name or name_opt

@@ -21,9 +21,7 @@ against the API.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -51,7 +49,20 @@ from vigil.app.endpoint_queries import (
 from vigil.metrics import contract as mc
 from vigil.metrics import serving as sv
 from vigil.server.state import get_state
-from vigil.server.ui.heatmap import Heatmap, build_heatmap
+from vigil.server.ui.endpoint_charts import (
+    LATENCY_PERCENTILES,
+    MAX_COLUMNS,
+    MAX_EXECUTIONS,
+    MAX_PERCENTILE_ROWS,
+    MAX_POINTS,
+    PROBE_SECONDS,
+    STATUS_ORDER,
+    Charts,
+    MetricChart,
+    ScheduleView,
+    slug,
+)
+from vigil.server.ui.heatmap import build_heatmap
 from vigil.server.ui.render import (
     Series,
     Table,
@@ -63,138 +74,9 @@ from vigil.server.ui.render import (
     time_range,
 )
 from vigil.server.ui.session import Viewer, require_viewer
-from vigil.store.metrics import MetricStore
-from vigil.store.models import Execution, Schedule
+from vigil.store.models import Execution
 
 router = APIRouter(include_in_schema=False)
-
-#: the most points one chart shows; the period grows to keep under it
-MAX_POINTS = 1500
-#: the most windows (columns) the heatmap shows
-MAX_COLUMNS = 200
-#: the most executions listed and drawn
-MAX_EXECUTIONS = 1000
-#: percentiles are ranked from the datapoint rows of a period: the latency chart reads at most
-#: about this many (the latest part of a range that holds more)
-MAX_PERCENTILE_ROWS = 100_000
-#: the latest part of a range whose latency rows are counted to estimate the whole range's
-PROBE_SECONDS = 6 * 3600
-STATUS_ORDER = ("Completed", "CompletedWithViolations", "Failed", "InProgress", "Pending",
-                "Stopped", "Stopping")  # fmt: skip
-LATENCY_PERCENTILES = ("p50", "p90", "p99")
-
-
-def slug(text: str) -> str:
-    """A piece of an HTML id from any text.
-
-    >>> slug("mean radius"), slug("bias_metric_DPPL / x")
-    ('mean-radius', 'bias-metric-dppl-x')
-    """
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
-
-
-@dataclass
-class MetricChart:
-    """A chart spec and the metric query it shows (None for one drawn from executions)."""
-
-    spec: dict[str, Any]
-    query: dict[str, str] | None = None
-
-
-@dataclass
-class ScheduleView:
-    """What the page shows of one schedule."""
-
-    schedule: Schedule
-    label: str
-    period: int | None
-    heatmap: Heatmap | None = None
-    heatmap_period: int = 0
-    heatmap_query: dict[str, str] | None = None
-    charts: list[MetricChart] = field(default_factory=list)
-
-
-class _Charts:
-    """Builds the charts of one page over one time range, with unique figure ids."""
-
-    def __init__(self, store: MetricStore, tr: TimeRange) -> None:
-        self.store = store
-        self.tr = tr
-        self.ids: set[str] = set()
-
-    def new_id(self, base: str) -> str:
-        chart_id, n = slug(base), 2
-        while chart_id in self.ids:
-            chart_id, n = f"{slug(base)}-{n}", n + 1
-        self.ids.add(chart_id)
-        return chart_id
-
-    def query(
-        self,
-        namespace: str,
-        name: str,
-        dims: Mapping[str, str],
-        start: datetime,
-        period: int,
-        statistics: Sequence[str],
-    ) -> list[dict[str, Any]]:
-        return self.store.query(namespace, name, dict(dims), start, self.tr.end, period,
-                                list(statistics))  # fmt: skip
-
-    @staticmethod
-    def describe(
-        namespace: str,
-        name: str,
-        dims: Mapping[str, str],
-        start: datetime,
-        end: datetime,
-        period: int,
-        statistics: Sequence[str],
-    ) -> dict[str, str]:
-        return {
-            "namespace": namespace,
-            "name": name,
-            "dimensions": json.dumps(dict(dims), sort_keys=True),
-            "start": start.isoformat(),
-            "end": end.isoformat(),
-            "period": str(period),
-            "statistic": ",".join(statistics),
-        }
-
-    def metric_chart(
-        self,
-        base_id: str,
-        title: str,
-        namespace: str,
-        name: str,
-        dims: Mapping[str, str],
-        *,
-        start: datetime,
-        period: int,
-        stats: Sequence[tuple[str, str]],
-        y_label: str,
-        y_unit: str = "",
-        kind: str = "line",
-        scale: float = 1.0,
-        thresholds: Sequence[Threshold] = (),
-    ) -> MetricChart | None:
-        """One metric's statistics (``(statistic, series label)``) as a chart; None when the
-        range holds no datapoint of it."""
-        rows = self.query(namespace, name, dims, start, period, [s for s, _ in stats])
-        if not rows:
-            return None
-        x = [r["Timestamp"].timestamp() for r in rows]
-        series = [
-            Series(label, x, [None if r[stat] is None else r[stat] * scale for r in rows])
-            for stat, label in stats
-        ]
-        spec = chart(self.new_id(base_id), title, series=series, y_label=y_label, y_unit=y_unit,
-                     kind=kind, thresholds=thresholds)  # fmt: skip
-        return MetricChart(
-            spec, self.describe(namespace, name, dims, start, self.tr.end, period,
-                                [s for s, _ in stats])
-        )
-
 
 def _feature(name: str, prefix: str) -> str | None:
     return name[len(prefix):] if name.startswith(prefix) and len(name) > len(prefix) else None
@@ -210,7 +92,7 @@ def _figure_time(view: ScheduleView, ex: Execution) -> float:
 
 
 def _data_quality(
-    c: _Charts, view: ScheduleView, series: list[SeriesRef], executions: list[Execution]
+    c: Charts, view: ScheduleView, series: list[SeriesRef], executions: list[Execution]
 ) -> None:
     """The drift heatmap and charts, drifted count, completeness, distributions, anomalies."""
     sched = view.schedule
@@ -304,7 +186,7 @@ def _data_quality(
 
 
 def _model_quality(
-    c: _Charts, view: ScheduleView, series: list[SeriesRef], executions: list[Execution]
+    c: Charts, view: ScheduleView, series: list[SeriesRef], executions: list[Execution]
 ) -> None:
     sched = view.schedule
     dims = mc.schedule_dimensions(sched.endpoint_name, sched.name)
@@ -332,7 +214,7 @@ def _model_quality(
             view.charts.append(made)
 
 
-def _clarify(c: _Charts, view: ScheduleView, series: list[SeriesRef], namespace: str) -> None:
+def _clarify(c: Charts, view: ScheduleView, series: list[SeriesRef], namespace: str) -> None:
     """Bias or attribution figures: one chart per metric name, a series per dimension set."""
     sched = view.schedule
     span = (c.tr.end - c.tr.start).total_seconds()
@@ -369,7 +251,7 @@ def _clarify(c: _Charts, view: ScheduleView, series: list[SeriesRef], namespace:
         view.charts.append(MetricChart(spec, query))
 
 
-def _serving(c: _Charts, series: list[SeriesRef]) -> list[MetricChart]:
+def _serving(c: Charts, series: list[SeriesRef]) -> list[MetricChart]:
     """Latency percentiles, invocations and error rates of each variant."""
     variants = sorted({json.dumps(s.dimensions, sort_keys=True) for s in series
                        if s.namespace == sv.NAMESPACE})  # fmt: skip
@@ -435,7 +317,7 @@ def _duration(d: timedelta) -> str:
     return f"{seconds / 60:.0f} minutes"
 
 
-def _timeline(c: _Charts, executions: list[Execution]) -> dict[str, Any]:
+def _timeline(c: Charts, executions: list[Execution]) -> dict[str, Any]:
     """The executions as points by status: x the scheduled time, y the violations."""
     by_status: dict[str, list[Execution]] = {}
     for e in sorted(executions, key=lambda e: e.scheduled_time):
@@ -483,7 +365,7 @@ def endpoint_view(request: Request, name: str, tr: TimeRange) -> dict[str, Any]:
     """Everything the endpoint page shows (raises EndpointNotFoundError)."""
     state = get_state(request)
     endpoint = get_endpoint(state.db, name)
-    c = _Charts(state.metrics, tr)
+    c = Charts(state.metrics, tr)
     executions = executions_in_range(state.db, name, tr.start, tr.end, limit=MAX_EXECUTIONS)
     counts = status_counts(state.db, name, tr.start, tr.end)
     series = endpoint_series(state.metrics, name)
