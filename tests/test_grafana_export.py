@@ -201,6 +201,8 @@ def test_output_json_prints_one_dashboard_or_the_list(
 
 
 def test_vigil_export_alone_still_writes_the_catalog(tmp_path: Path):
+    made = _vigil("db", "upgrade", "--data-dir", "d", cwd=tmp_path)  # an installation
+    assert made.returncode == 0, made.stderr
     done = _vigil("export", "--data-dir", "d", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "version: 1" in done.stdout

@@ -12,6 +12,7 @@ drew (``data-series`` and ``data-points``), which the browser tests read.
 >>> custom = TimeRange.parse({"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"})
 >>> custom.query()
 'from=2026-01-01T00%3A00%3A00%2B00%3A00&to=2026-01-02T00%3A00%3A00%2B00%3A00'
+>>> from urllib.parse import parse_qsl
 >>> TimeRange.parse(dict(parse_qsl(custom.query()))) == custom
 True
 >>> spec = chart("lat", "Latency", y_label="p99", y_unit="ms",
