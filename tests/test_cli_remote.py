@@ -266,10 +266,6 @@ def test_wrong_missing_token_and_unreachable_server_are_one_line(
         (["db", "upgrade"], "'db upgrade' does not run against a server"),
         (["demo", "--exit"], "'demo' does not run against a server"),
         (["server", "--port", "0"], "'server' does not run against a server"),
-        (["apply", "-f", "vigil.yaml"], "the server's API has no apply route"),
-        (["export"], "the server's API has no export route"),
-        (["monitor", "backfill", "hourly", "--start", "2024-05-01T00:00:00Z", "--end",
-          "2024-05-01T03:00:00Z"], "'monitor backfill' does not run against a server"),
     ],
 )
 def test_local_only_commands_refuse_a_server(

@@ -3,9 +3,10 @@
 Shared by the server's routes and ``vigil apply`` / ``vigil export``: a baseline is copied
 into ``{baselines}/{name}/`` (from a baseline directory, or built from data with its
 options), and its source and options are kept so that exporting and re-applying the same
-file changes nothing. With ``confined=True`` (what the server passes) a baseline's ``path``
-and an endpoint's ``capture_uri`` must resolve inside the data directory or the operator's
-allowed roots (:mod:`vigil.store.locations`); the operator's own ``vigil apply`` is not
+file changes nothing. With ``confined`` (what the server passes, the API's ``POST
+/config/apply`` too) a baseline's ``path`` and an endpoint's ``capture_uri`` must resolve
+inside the data directory or the operator's allowed roots (:mod:`vigil.store.locations`;
+relative paths start at the data directory); the operator's own ``vigil apply`` is not
 confined.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -70,7 +72,7 @@ from vigil.store.models import (
     SubscriptionRecord,
     TopicRecord,
 )
-from vigil.store.secrets import box_of
+from vigil.store.secrets import SecretRefError, box_of, has_ref
 from vigil.store.settings import Settings
 
 _READER_OPTIONS = ("format", "header", "capture_content")
@@ -350,7 +352,7 @@ def _alerting_config(db: Database, secrets: str) -> dict[str, Any]:
     }
 
 
-def _apply_topic(db: Database, spec: TopicSpec) -> None:
+def _apply_topic(db: Database, spec: TopicSpec, environ: Mapping[str, str] | None) -> None:
     put_topic(db, spec.name, spec.grouping.model_dump() if spec.grouping else None)
     for sub in spec.subscriptions:
         subscribe(
@@ -361,28 +363,98 @@ def _apply_topic(db: Database, spec: TopicSpec) -> None:
             filter_policy=sub.filter_policy,
             retry=sub.retry,
             id=sub.id,
-            environ=os.environ,  # vigil apply resolves ${env:NAME} references
+            environ=environ,  # vigil apply resolves ${env:NAME} references; the API does not
             min_severity=sub.min_severity,
         )
 
 
-def apply_config(settings: Settings, db: Database, desired: VigilConfig) -> Plan:
+def _changed(plan: Plan, kind: str) -> list[Any]:
+    """The specs of ``kind`` the plan creates or updates."""
+    for k in plan.kinds:
+        if k.kind == kind:
+            return [*k.create, *(u.after for u in k.update)]
+    return []
+
+
+def _refs_in(value: Any, where: str) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _refs_in(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _refs_in(item, f"{where}[{i}]")
+    elif has_ref(value):
+        yield where
+
+
+def _check_confined(settings: Settings, plan: Plan) -> None:
+    """What a confined apply refuses, checked before anything changes: a baseline path or
+    capture URI outside the allowed roots, an ``${env:NAME}`` reference (the server's
+    environment is not the caller's)."""
+    for e in _changed(plan, "endpoint"):
+        if e.capture_uri:
+            confine_location(settings, e.capture_uri, f"endpoints[{e.name}].capture_uri")
+    for b in _changed(plan, "baseline"):
+        source = confine_location(
+            settings, b.path, f"baselines[{b.name}].path", must_exist=True, hint=_UPLOAD_HINT
+        )
+        if Path(source).is_dir():
+            confine_tree(settings, Path(source), f"baselines[{b.name}].path", b.path)
+    for kind in ("topic", "workflow", "rule", "scrape_config"):
+        for spec in _changed(plan, kind):
+            doc = spec.model_dump(mode="json") if hasattr(spec, "model_dump") else spec
+            for where in _refs_in(doc, f"{kind}s[{spec.name}]"):
+                raise SecretRefError(
+                    f"{where}: ${{env:NAME}} references are resolved by a local `vigil apply` "
+                    "only (the server does not read its environment for a file sent to it); "
+                    "give the value itself"
+                )
+
+
+def plan_config(db: Database, desired: VigilConfig) -> Plan:
+    """What applying ``desired`` would do (``vigil apply --dry-run``, ``POST
+    /config/plan``): its references checked against what is stored, then the diff."""
+    current = current_config(db)
+    check_references(current, desired)  # exactly what apply_config checks first
+    return diff_config(current, desired)
+
+
+def apply_config(
+    settings: Settings,
+    db: Database,
+    desired: VigilConfig,
+    *,
+    confined: Settings | None = None,
+    before: Callable[[Plan], None] | None = None,
+) -> Plan:
     """Create or update what ``desired`` describes; unchanged objects are left alone.
 
     Returns the plan that was carried out (``plan.summary()``: "created 1, updated 0, ...").
+    ``confined`` (the server's settings, ``POST /api/v1/config/apply``) confines every
+    baseline path and capture URI to the allowed roots, as the individual routes do, and
+    reads no ``${env:NAME}`` reference from the server's environment (refused: give the
+    value). ``before(plan)`` runs once the plan is known and before anything changes (the
+    API's scope and code-policy checks): what it raises leaves everything as it was.
     """
     current = current_config(db)
     check_references(current, desired)  # as --dry-run does
     plan = diff_config(current, desired)
+    if before is not None:
+        before(plan)
+    if confined is not None:
+        _check_confined(confined, plan)
+    environ: Mapping[str, str] | None = None if confined is not None else os.environ
     by_kind: dict[str, Any] = {
-        "endpoint": lambda spec: upsert_endpoint(db, spec),
-        "baseline": lambda spec: register_baseline(settings, db, spec),
+        "endpoint": lambda spec: upsert_endpoint(db, spec, confined=confined),
+        "baseline": lambda spec: register_baseline(
+            settings, db, spec, confined=confined is not None
+        ),
         "schedule": lambda spec: upsert_schedule(db, spec, check_actions=False),
-        "topic": lambda spec: _apply_topic(db, spec),
+        "topic": lambda spec: _apply_topic(db, spec, environ),
         "alarm": lambda spec: put_alarm(db, spec),
-        "workflow": lambda spec: put_workflow(db, spec, environ=os.environ),
-        "rule": lambda spec: put_rule(db, spec, environ=os.environ),
-        "scrape_config": lambda spec: put_scrape_config(db, spec, environ=os.environ),
+        "workflow": lambda spec: put_workflow(db, spec, environ=environ),
+        "rule": lambda spec: put_rule(db, spec, environ=environ),
+        "scrape_config": lambda spec: put_scrape_config(db, spec, environ=environ),
         "dashboard": lambda spec: put_dashboard(db, spec),
     }
     if desired.defaults is not None and desired.defaults != current.defaults:

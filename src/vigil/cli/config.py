@@ -1,5 +1,7 @@
 """``vigil apply``: the catalog as code (``vigil.yaml``; ``vigil export`` writes it back, see
-:mod:`vigil.cli.export`)."""
+:mod:`vigil.cli.export`). With ``--server`` the file's text goes to ``POST
+/api/v1/config/plan`` (``--dry-run``) or ``/config/apply`` and the server's plan is printed
+as a local apply prints its own."""
 
 from __future__ import annotations
 
@@ -9,36 +11,14 @@ from typing import Annotated, Any
 import typer
 
 from vigil.app.catalog import apply_config, current_config
-from vigil.app.config import Plan, diff_config, load_config
+from vigil.app.config import diff_config, document_lines, load_config, plan_document
 from vigil.app.references import check_references
 from vigil.cli.common import DataDirOpt, OutputFormat, OutputOpt, emit_json, fail, line
 from vigil.cli.local import missing_installation, open_local
-from vigil.cli.remote import refuse_remote
+from vigil.cli.remote import Remote, selected
 from vigil.errors import VigilError
 
 app = typer.Typer()
-
-
-def plan_json(plan: Plan, dry_run: bool) -> dict[str, Any]:
-    """The plan as one document: every change, then the counts ``plan.summary()`` prints."""
-    changes: list[dict[str, Any]] = []
-    for k in plan.kinds:
-        changes += [
-            {"action": "create", "kind": k.kind, "name": s.name, "fields": []} for s in k.create
-        ]
-        changes += [
-            {"action": "update", "kind": k.kind, "name": u.name, "fields": list(u.fields)}
-            for u in k.update
-        ]
-    return {
-        "dry_run": dry_run,
-        "changes": changes,
-        "summary": {
-            "created": sum(len(k.create) for k in plan.kinds),
-            "updated": sum(len(k.update) for k in plan.kinds),
-            "unchanged": sum(len(k.unchanged) for k in plan.kinds),
-        },
-    }
 
 
 def _current_or_empty(data_dir: DataDirOpt) -> Any:
@@ -65,10 +45,10 @@ def apply_cmd(
     output: OutputOpt = OutputFormat.text,
 ) -> None:
     """Create or update endpoints, baselines and schedules from a file (idempotent)."""
-    try:
-        refuse_remote("apply", "the server's API has no apply route")
-    except VigilError as exc:
-        raise fail(exc.message) from None
+    server = selected()
+    if server is not None:
+        _print(_remote_apply(server, file, dry_run), dry_run, output)
+        return
     try:
         desired = load_config(file).resolve_paths(file.resolve().parent)
         if dry_run:
@@ -82,9 +62,32 @@ def apply_cmd(
         raise fail(str(exc)) from None
     except OSError as exc:
         raise fail(f"-f {file}: {exc.filename or ''}: {exc.strerror or exc}") from None
+    _print(plan_document(plan, dry_run), dry_run, output)
+
+
+def _remote_apply(server: Remote, file: Path, dry_run: bool) -> dict[str, Any]:
+    """The server's plan of (or for) the file: its text sent as it is; relative paths in it
+    are the server's (from its data directory)."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"-f {file}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise fail(f"-f {file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    route = "/config/plan" if dry_run else "/config/apply"
+    try:
+        doc: dict[str, Any] = server.post(route, {"yaml": text, "source": str(file)})
+    except VigilError as exc:
+        raise fail(exc.message) from None
+    return doc
+
+
+def _print(doc: dict[str, Any], dry_run: bool, output: OutputFormat) -> None:
+    """The plan as JSON, or one line per change and the summary (``plan: `` for a dry run)."""
     if output is OutputFormat.json:
-        emit_json(plan_json(plan, dry_run))
+        emit_json(doc)
         return
-    for change in plan.lines():
+    lines = document_lines(doc)
+    for change in lines[:-1]:
         line(change)
-    line(("plan: " if dry_run else "") + plan.summary())
+    line(("plan: " if dry_run else "") + lines[-1])

@@ -1,4 +1,5 @@
-"""``vigil export``: the catalog as a ``vigil.yaml`` file, and ``vigil export grafana``: Grafana
+"""``vigil export``: the catalog as a ``vigil.yaml`` file (with ``--server``, the server's,
+from ``GET /api/v1/config/export``), and ``vigil export grafana``: Grafana
 dashboards over what ``GET /metrics`` exposes (:mod:`vigil.app.grafana`)."""
 
 from __future__ import annotations
@@ -43,17 +44,20 @@ def export_catalog(
     from vigil.cli.local import open_local
 
     # lazy: loaded only when this command runs (a light CLI start)
-    from vigil.cli.remote import refuse_remote
+    from vigil.cli.remote import selected
 
+    server = selected()
     try:
-        refuse_remote("export", "the server's API has no export route")
+        if server is not None:  # GET /config/export: secrets never leave the server
+            if show_secrets:
+                raise fail("--show-secrets: the server never sends its secrets; export "
+                           "on the server's own data directory with --data-dir instead")
+            text = str(server.get("/config/export")["yaml"])
+        else:
+            db = open_local(data_dir, command="export").db
+            text = dump_config(current_config(db, "plain" if show_secrets else "export"))
     except VigilError as exc:
-        raise fail(exc.message) from None
-    try:
-        db = open_local(data_dir, command="export").db
-        text = dump_config(current_config(db, "plain" if show_secrets else "export"))
-    except VigilError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc.message if server is not None else str(exc)) from None
     if output is None:
         sys.stdout.write(text)
     else:

@@ -30,6 +30,7 @@ from vigil.server.routes_actions import router as actions_router
 from vigil.server.routes_alarms import router as alarms_router
 from vigil.server.routes_audit import router as audit_router
 from vigil.server.routes_catalog import router as catalog_router
+from vigil.server.routes_config import router as config_router
 from vigil.server.routes_events import router as events_router
 from vigil.server.routes_executions import router as executions_router
 from vigil.server.routes_explanations import router as explanations_router
@@ -134,6 +135,7 @@ def create_app(
         return {"status": "ok", "version": __version__}
 
     app.include_router(catalog_router, prefix=API_PREFIX, tags=["catalog"])
+    app.include_router(config_router, prefix=API_PREFIX, tags=["configuration"])
     app.include_router(explanations_router, prefix=API_PREFIX, tags=["executions"])
     app.include_router(executions_router, prefix=API_PREFIX, tags=["executions"])
     app.include_router(ingest_router, prefix=API_PREFIX, tags=["ingestion"])

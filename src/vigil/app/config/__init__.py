@@ -48,7 +48,14 @@ from vigil.app.config.catalog import BaselineSpec, EndpointSpec, ScheduleSpec
 from vigil.app.config.document import Reference, VigilConfig
 from vigil.app.config.dumping import dump_config
 from vigil.app.config.loading import ConfigFileError, ConfigProblem, load_config, parse_config
-from vigil.app.config.plan import KindPlan, Plan, Update, diff_config
+from vigil.app.config.plan import (
+    KindPlan,
+    Plan,
+    Update,
+    diff_config,
+    document_lines,
+    plan_document,
+)
 
 __all__ = [
     "BaselineSpec",
@@ -65,7 +72,9 @@ __all__ = [
     "Update",
     "VigilConfig",
     "diff_config",
+    "document_lines",
     "dump_config",
     "load_config",
     "parse_config",
+    "plan_document",
 ]

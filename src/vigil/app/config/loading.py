@@ -158,8 +158,52 @@ def _message(error: Any) -> str:
     return f"{error['msg']}, got {given!r}"
 
 
-def parse_config(text: str, source: str = "<string>") -> VigilConfig:
+def expanded_size(root: yaml.Node | None, limit: int) -> int | None:
+    """How many YAML values ``root`` holds once its aliases are expanded (each alias counts
+    its whole anchored value again), or ``None`` past ``limit`` or for a recursive alias:
+    a few lines of nested aliases can expand to billions of values.
+
+    >>> expanded_size(yaml.compose("a: &x [1, 2]\\nb: [*x, *x]"), 100)
+    13
+    >>> expanded_size(yaml.compose("a: &x [1, 2]\\nb: [*x, *x]"), 10) is None
+    True
+    """
+    sizes: dict[int, int] = {}
+    busy: set[int] = set()
+
+    def size(node: yaml.Node) -> int | None:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in busy:
+            return None  # an alias inside its own anchor
+        busy.add(key)
+        total = 1
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        for child in children:
+            n = size(child)
+            if n is None:
+                return None
+            total += n
+            if total > limit:
+                return None
+        busy.discard(key)
+        sizes[key] = total
+        return total
+
+    return 0 if root is None else size(root)
+
+
+def parse_config(
+    text: str, source: str = "<string>", *, max_values: int | None = None
+) -> VigilConfig:
     """Validate the YAML text of a config; ``source`` names it in error messages.
+    ``max_values`` (what the server passes for a file sent to it) refuses a file that holds
+    more values than that once its aliases are expanded (see :func:`expanded_size`).
 
     >>> parse_config("schedules:\\n  - name: s\\n    expresion: NOW\\n", "vigil.yaml")
     Traceback (most recent call last):
@@ -181,6 +225,15 @@ def parse_config(text: str, source: str = "<string>") -> VigilConfig:
         ) from None
     except yaml.YAMLError as e:
         raise ConfigFileError([ConfigProblem(source, None, "", f"not valid YAML: {e}")]) from None
+    except RecursionError:
+        raise ConfigFileError(
+            [ConfigProblem(source, None, "", "not valid YAML: nested too deeply")]
+        ) from None
+    if max_values is not None and expanded_size(root, max_values) is None:
+        raise ConfigFileError(
+            [ConfigProblem(source, None, "", f"holds more than {max_values} values once its "
+                           "YAML aliases are expanded (or an alias inside its own anchor)")]
+        )
     if data is None:
         data = {}
     if not isinstance(data, dict):

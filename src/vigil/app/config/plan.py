@@ -109,6 +109,49 @@ class Plan:
         return out
 
 
+def plan_document(plan: Plan, dry_run: bool) -> dict[str, Any]:
+    """The plan as one JSON document (``vigil apply --output json`` and the API's
+    ``/config/plan`` and ``/config/apply``): every change, then the counts ``plan.summary()``
+    prints."""
+    changes: list[dict[str, Any]] = []
+    for k in plan.kinds:
+        changes += [
+            {"action": "create", "kind": k.kind, "name": s.name, "fields": []} for s in k.create
+        ]
+        changes += [
+            {"action": "update", "kind": k.kind, "name": u.name, "fields": list(u.fields)}
+            for u in k.update
+        ]
+    return {
+        "dry_run": dry_run,
+        "changes": changes,
+        "summary": {
+            "created": sum(len(k.create) for k in plan.kinds),
+            "updated": sum(len(k.update) for k in plan.kinds),
+            "unchanged": sum(len(k.unchanged) for k in plan.kinds),
+        },
+    }
+
+
+def document_lines(doc: dict[str, Any]) -> list[str]:
+    """The lines ``Plan.lines()`` and ``Plan.summary()`` print, from :func:`plan_document`'s
+    document (what a server answered), the summary last.
+
+    >>> document_lines(plan_document(diff_config(VigilConfig(), VigilConfig()), False))
+    ['created 0, updated 0, unchanged 0']
+    """
+    out: list[str] = []
+    for c in doc["changes"]:
+        what = _what(str(c["kind"]), str(c["name"]))
+        if c["action"] == "create":
+            out.append(f"+ {what}")
+        else:
+            out.append(f"~ {what} ({', '.join(c['fields'])})")
+    s = doc["summary"]
+    out.append(f"created {s['created']}, updated {s['updated']}, unchanged {s['unchanged']}")
+    return out
+
+
 def _what(kind: str, name: str) -> str:
     """``schedule s1``; a section (named as its kind) by its key alone: ``platform:``."""
     return f"{kind}:" if kind == name else f"{kind} {name}"
