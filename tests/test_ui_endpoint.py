@@ -147,6 +147,10 @@ def test_endpoint_heatmap_flags_the_drifting_windows(open_page: Any, dashboard: 
     title = table.locator("td[data-drifted]").first.get_attribute("title")
     assert "threshold" in title and "drifted" in title
     screenshot(w.page, "endpoint")
+    # what the README shows: the heatmap and the first drift charts
+    w.page.evaluate("document.querySelector('table#heatmap-hourly').closest('section, div')"
+                    ".scrollIntoView()")
+    screenshot(w.page, "endpoint-drift", full_page=False)
 
 
 def test_endpoint_drift_charts_match_the_metric_store(open_page: Any, dashboard: Any) -> None:
