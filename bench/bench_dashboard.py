@@ -162,8 +162,10 @@ def build(out: Path, n_points: int, n_executions: int) -> tuple[Path, int, float
 
 
 def _pages(api: httpx.Client) -> list[tuple[str, str]]:
-    executions = api.get("/executions", params={"endpoint": "cancer-model", "limit": 1}).json()
-    last = executions["executions"][0]["id"]
+    def last(schedule: str) -> str:
+        found = api.get("/executions", params={"schedule": schedule, "limit": 1}).json()
+        return str(found["executions"][0]["id"])
+
     alarms = api.get("/alarms").json()
     alarm = next((a["name"] for a in alarms.get("alarms", []) if "drift" in a["name"]),
                  alarms["alarms"][0]["name"])
@@ -171,12 +173,15 @@ def _pages(api: httpx.Client) -> list[tuple[str, str]]:
         ("overview", "/"),
         ("endpoint, last 24 hours", "/endpoints/cancer-model?range=24h"),
         ("endpoint, last 30 days", "/endpoints/cancer-model?range=30d"),
-        ("execution", f"/executions/{last}"),
+        ("endpoint, last 90 days", "/endpoints/cancer-model?range=90d"),
+        ("data-quality execution", f"/executions/{last('hourly')}"),
+        ("model-quality execution", f"/executions/{last('hourly-model')}"),
         ("alarms", "/alarms"),
         ("one alarm, last 7 days", f"/alarms/{alarm}?range=7d"),
         ("notifications", "/notifications"),
         ("training job", "/jobs/cancer-train"),
-        ("hosts", "/hosts"),
+        ("pipelines", "/pipelines"),
+        ("host, last 7 days", "/hosts/vm?range=7d"),
         ("metric explorer", "/explore"),
     ]
 

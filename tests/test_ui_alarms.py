@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 import httpx
+import pytest
 
 from live_server import free_port
 from ui_browser import chart_drawn, screenshot
@@ -148,7 +149,8 @@ def test_the_drift_alarms_page(open_page: Any, dashboard: Any) -> None:
     assert len(datapoints) == len(executions) >= 7  # one figure per hourly execution
     assert chart_drawn(w.page, "alarm-metric") == (1, len(datapoints))
     spec = json.loads(w.page.locator("figure#alarm-metric script.chart-spec").text_content())
-    assert spec["series"][0]["y"] == [d[definition["statistic"]] for d in datapoints]
+    expected = [d[definition["statistic"]] for d in datapoints]
+    assert spec["series"][0]["y"] == pytest.approx(expected, rel=1e-9)  # 10 digits shown
     assert spec["series"][0]["x"] == [_when(d["Timestamp"]).timestamp() for d in datapoints]
     assert [t["value"] for t in spec["thresholds"]] == [definition["threshold"]]
     assert spec["y"]["label"] and spec["y"]["unit"]

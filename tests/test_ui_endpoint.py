@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+import pytest
 
 from ui_browser import chart_drawn, screenshot
 
@@ -197,7 +198,8 @@ def test_endpoint_serving_charts_are_drawn(open_page: Any, dashboard: Any) -> No
                   end=wrapper.get_attribute("data-end"),
                   period=wrapper.get_attribute("data-period"), statistic="Sum",
                   dimension=["EndpointName:cancer-model", "VariantName:AllTraffic"])  # fmt: skip
-    assert sum(spec["series"][0]["y"]) == sum(d["Sum"] for d in answer["datapoints"])
+    total = sum(d["Sum"] for d in answer["datapoints"])
+    assert sum(spec["series"][0]["y"]) == pytest.approx(total, rel=1e-9)  # 10 digits shown
     assert sum(spec["series"][0]["y"]) >= 7 * 60  # the demo's requests, and some bad ones
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import httpx
+import pytest
 
 from ui_browser import chart_drawn, screenshot
 
@@ -43,9 +44,9 @@ def test_job_page_draws_the_loss_curves_of_the_jobs_api(open_page: Any, dashboar
     w.goto(dashboard, "/jobs/cancer-train")
     assert chart_drawn(w.page, "curve-loss") == (2, 24)
     spec = spec_of(w.page, "curve-loss")
-    assert {s["label"]: s["y"] for s in spec["series"]} == {
-        "train": [p["value"] for p in curves["train:loss"]],
-        "validation": [p["value"] for p in curves["validation:loss"]],
+    assert {s["label"]: s["y"] for s in spec["series"]} == {  # 10 digits shown
+        "train": pytest.approx([p["value"] for p in curves["train:loss"]], rel=1e-9),
+        "validation": pytest.approx([p["value"] for p in curves["validation:loss"]], rel=1e-9),
     }
     assert spec["series"][0]["x"] == [float(p["step"]) for p in curves["train:loss"]]
     assert spec["x"]["label"] == "step" and spec["y"]["label"] == "loss"
@@ -136,7 +137,7 @@ def test_the_host_page_draws_cpu_and_memory(open_page: Any, dashboard: Any) -> N
     assert chart_drawn(w.page, "host-cpuutilization") == (1, len(cpu))
     assert chart_drawn(w.page, "host-memoryutilization") == (1, len(memory))
     spec = spec_of(w.page, "host-memoryutilization")
-    assert spec["series"][0]["y"] == [r["Average"] for r in memory]
+    assert spec["series"][0]["y"] == pytest.approx([r["Average"] for r in memory], rel=1e-9)
     assert spec["y"]["unit"] == "%"
     # the default host alarm of memory draws its threshold
     with api(dashboard) as client:
@@ -168,7 +169,7 @@ def test_the_explorer_draws_what_the_query_api_answers(open_page: Any, dashboard
     assert len(rows) >= 7 and [r["Sum"] for r in same] == [r["Sum"] for r in rows]
     assert chart_drawn(w.page, "explore-chart") == (2, 2 * len(rows))
     spec = spec_of(w.page, "explore-chart")
-    assert spec["series"][0]["y"] == [r["Sum"] for r in rows]
+    assert spec["series"][0]["y"] == pytest.approx([r["Sum"] for r in rows], rel=1e-9)
     assert spec["series"][0]["x"] == [
         datetime.fromisoformat(r["Timestamp"]).timestamp() for r in rows]
     screenshot(w.page, "explore")
@@ -269,7 +270,7 @@ def test_a_dashboard_applied_as_code_renders_its_widgets_on_the_grid(
                       namespace="AWS/SageMaker")
         drift = client.get("/alarms/hourly-drift").json()["state"]
     assert chart_drawn(w.page, "widget-1") == (1, len(rows))
-    assert spec["series"][0]["y"] == [r["Sum"] for r in rows]
+    assert spec["series"][0]["y"] == pytest.approx([r["Sum"] for r in rows], rel=1e-9)
     assert spec["thresholds"] == [{"value": 100.0, "label": "capacity"}]
     shown = w.page.locator("#widget-box-2 .single-value").get_attribute("data-value")
     assert float(shown or "nan") == rows[-1]["Sum"]

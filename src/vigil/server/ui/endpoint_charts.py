@@ -24,7 +24,7 @@ MAX_COLUMNS = 200
 MAX_EXECUTIONS = 1000
 #: percentiles are ranked from the datapoint rows of a period: the latency chart reads at most
 #: about this many (the latest part of a range that holds more)
-MAX_PERCENTILE_ROWS = 100_000
+MAX_PERCENTILE_ROWS = 50_000
 #: the latest part of a range whose latency rows are counted to estimate the whole range's
 PROBE_SECONDS = 6 * 3600
 STATUS_ORDER = ("Completed", "CompletedWithViolations", "Failed", "InProgress", "Pending",

@@ -77,6 +77,7 @@ from vigil.server.ui.session import Viewer, require_viewer
 from vigil.store.models import Execution
 
 router = APIRouter(include_in_schema=False)
+TABLE_ROWS = 200  # the executions table lists the newest this many (the timeline shows all)
 
 def _feature(name: str, prefix: str) -> str | None:
     return name[len(prefix):] if name.startswith(prefix) and len(name) > len(prefix) else None
@@ -385,7 +386,9 @@ def endpoint_view(request: Request, name: str, tr: TimeRange) -> dict[str, Any]:
     return {
         "endpoint": endpoint,
         "timeline": _timeline(c, executions),
-        "executions": _executions_table(executions),
+        "executions": _executions_table(sorted(
+            executions, key=lambda e: _aware(e.scheduled_time), reverse=True)[:TABLE_ROWS]),
+        "table_rows": min(len(executions), TABLE_ROWS),
         "shown": len(executions),
         "total": sum(counts.values()),
         "counts": [(s, counts[s]) for s in sorted(counts)],

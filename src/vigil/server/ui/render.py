@@ -142,8 +142,8 @@ def _clean(values: Sequence[float | None]) -> list[float | None]:
     for v in values:
         if v is None or (isinstance(v, float) and not math.isfinite(v)):
             out.append(None)
-        else:
-            out.append(float(v))
+        else:  # 10 significant digits: more than a chart or its hover shows, a shorter page
+            out.append(float(f"{float(v):.10g}"))
     return out
 
 
@@ -174,7 +174,8 @@ def chart(
         "series": [
             {
                 "label": s.label,
-                "x": [float(v) for v in s.x],
+                # whole numbers (UNIX seconds, steps) as integers: a shorter page
+                "x": [int(v) if float(v).is_integer() else float(v) for v in s.x],
                 "y": _clean(s.y),
                 "color": s.color or PALETTE[i % len(PALETTE)],
             }
