@@ -102,6 +102,7 @@ def test_every_model_quality_figure_is_named_by_the_contract(scenario: dict):  #
     assert entries == {
         "model_quality_metric", "estimated", "ground_truth", "CONSTRAINT_VIOLATIONS",
         "execution_status", "CONCEPT_DRIFT_DETECTED", "CONDITIONAL_ENTROPY_METRICS",
+        "prediction",
     }
     for ns, name, dims in written:
         wanted = (
@@ -114,6 +115,7 @@ def test_every_model_quality_figure_is_named_by_the_contract(scenario: dict):  #
     names = {name for _, name, _ in written}
     assert {mc.estimated(k) for k in mc.ESTIMATED_METRICS} <= names
     assert {mc.ground_truth(k) for k in mc.GROUND_TRUTH_COUNTS} <= names
+    assert {mc.prediction(k) for k in mc.PREDICTION_STATISTICS} <= names
     assert mc.model_quality_metric("auc") in names
     assert set(mc.CONDITIONAL_ENTROPY_METRICS) <= names
 

@@ -27,6 +27,7 @@ from vigil.app.bootstrap import open_database
 from vigil.app.catalog import register_baseline, upsert_endpoint, upsert_schedule
 from vigil.app.config import BaselineSpec, EndpointSpec, ScheduleSpec
 from vigil.capture.ground_truth import write_ground_truth
+from vigil.metrics import contract as mc
 from vigil.monitor.runner import Runtime, run_scheduled
 from vigil.store.artifacts import ground_truth_root
 from vigil.store.metrics import MetricStore
@@ -197,3 +198,21 @@ def test_estimated_performance_before_labels(scenario: dict):
     assert len(est) == HOURS
     for e, r in list(zip(est, real))[:3]:
         assert e["Maximum"] == pytest.approx(r["Maximum"], abs=0.1)
+
+
+def test_the_prediction_distribution_of_every_window(scenario: dict):
+    """Each window's scores (every capture, labelled or not): mean and the 10th, 50th and
+    90th percentiles equal NumPy's over the scores the captures carried."""
+    rt = scenario["rt"]
+    dims = {"Endpoint": "cancer", "MonitoringSchedule": "quality"}
+    prob = scenario["prob"]
+    for statistic in mc.PREDICTION_STATISTICS:
+        rows = rt.metrics.query("aws/sagemaker/Endpoints/model-metrics",
+                                mc.prediction(statistic), dims, T0, T0 + timedelta(days=2),
+                                3600, ["Maximum"])
+        assert len(rows) == HOURS, statistic
+        for h, row in enumerate(rows):
+            hour = prob[h * PER_HOUR:(h + 1) * PER_HOUR]
+            expected = hour.mean() if statistic == "mean" else np.percentile(
+                hour, int(statistic[1:]))
+            assert row["Maximum"] == pytest.approx(expected, rel=1e-12), (statistic, h)

@@ -230,3 +230,29 @@ def test_an_unknown_endpoint_is_a_404_page(open_page: Any, dashboard: Any) -> No
     assert response is not None and response.status == 404
     assert "no endpoint named" in w.page.locator("p.error").inner_text()
     w.errors.clear()  # the browser logs the 404 answer as a failed resource
+
+
+def test_the_prediction_distribution_over_time(open_page: Any, dashboard: Any) -> None:
+    """The model-quality schedule's prediction distribution: p10, p50, p90 and mean of every
+    capture's score per window, the p50 line equal to what the API answers for it."""
+    w = open_page("reader")
+    w.goto(dashboard, f"/endpoints/{ENDPOINT}")
+    wrapper = w.page.locator("div.metric-chart[data-name='prediction_p50']")
+    assert wrapper.count() == 1
+    figure_id = wrapper.locator("figure.chart").get_attribute("id")
+    series, points = chart_drawn(w.page, figure_id)
+    per_series = _points(dashboard, wrapper)
+    assert series == 4 and points == 4 * per_series and per_series >= 7
+    spec = json.loads(w.page.locator(f"figure#{figure_id} script.chart-spec").text_content())
+    by_label = {s["label"]: s["y"] for s in spec["series"]}
+    assert set(by_label) == {"mean", "p10", "p50", "p90"}
+    for low, mid, high in zip(by_label["p10"], by_label["p50"], by_label["p90"]):
+        assert 0 <= low <= mid <= high <= 1  # the demo's scores are probabilities
+    dims = json.loads(wrapper.get_attribute("data-dimensions"))
+    answer = _api(dashboard, "/metrics/query", namespace=wrapper.get_attribute("data-namespace"),
+                  name="prediction_p50", start=wrapper.get_attribute("data-start"),
+                  end=wrapper.get_attribute("data-end"),
+                  period=wrapper.get_attribute("data-period"), statistic="Average",
+                  dimension=[f"{k}:{v}" for k, v in dims.items()])  # fmt: skip
+    assert by_label["p50"] == pytest.approx([d["Average"] for d in answer["datapoints"]],
+                                            rel=1e-9)

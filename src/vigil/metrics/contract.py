@@ -123,6 +123,7 @@ __all__ = [
     "feature_non_null",
     "ground_truth",
     "model_quality_metric",
+    "prediction",
     "schedule_dimensions",
     "scheduler_error_dimensions",
 ]
@@ -276,6 +277,10 @@ GROUND_TRUTH_COUNTS: tuple[str, ...] = (
 )
 _ESTIMATED = "estimated_"
 _GROUND_TRUTH = "ground_truth_"
+#: the distribution of a window's predictions (the score, else the numeric prediction) over
+#: every capture, labelled or not: what the model said, before any ground truth
+PREDICTION_STATISTICS: tuple[str, ...] = ("mean", "p10", "p50", "p90")
+_PREDICTION = "prediction_"
 #: how many model-quality constraints one execution violated
 CONSTRAINT_VIOLATIONS = "constraint_violations"
 #: a classifier's H(label | prediction) in the window, in nats (Vigil's)
@@ -308,6 +313,15 @@ def estimated(key: str) -> str:
     'estimated_roc_auc'
     """
     return _ESTIMATED + key
+
+
+def prediction(statistic: str) -> str:
+    """A statistic of the window's predictions (one of :data:`PREDICTION_STATISTICS`).
+
+    >>> prediction("p90")
+    'prediction_p90'
+    """
+    return _PREDICTION + statistic
 
 
 def ground_truth(count: str) -> str:
@@ -411,6 +425,8 @@ def entry(namespace: str, name: str) -> str | None:
             return "estimated"
         if _suffix(name, _GROUND_TRUTH) in GROUND_TRUTH_COUNTS:
             return "ground_truth"
+        if _suffix(name, _PREDICTION) in PREDICTION_STATISTICS:
+            return "prediction"
         return None
     if namespace == BIAS_NAMESPACE:
         if name == BIAS_VIOLATIONS:

@@ -7,8 +7,10 @@ them into the metric store.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+
+import numpy as np
 
 from vigil.analysis.data_quality import Analysis
 from vigil.checks.model_quality.entropy import ConditionalEntropy
@@ -85,6 +87,32 @@ def estimate_data(
         MetricDatum(mc.MODEL_QUALITY_NAMESPACE, mc.estimated(key), dims, t, value)
         for key, value in estimates.items()
         if key != "n" and value == value
+    ]
+
+
+def prediction_data(
+    values: Sequence[float] | np.ndarray, dims: Mapping[str, str], t: datetime
+) -> list[MetricDatum]:
+    """The distribution of a window's predictions (:func:`~vigil.metrics.contract.prediction`):
+    mean and the 10th, 50th and 90th percentiles (NumPy's linear interpolation), NaN left out;
+    none for an empty window.
+
+    >>> from datetime import timezone
+    >>> t = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    >>> data = prediction_data([0.1, 0.2, 0.3, 0.9, float("nan")], {}, t)
+    >>> [(d.name, round(d.value, 6)) for d in data]  # doctest: +NORMALIZE_WHITESPACE
+    [('prediction_mean', 0.375), ('prediction_p10', 0.13), ('prediction_p50', 0.25),
+     ('prediction_p90', 0.72)]
+    """
+    scores = np.asarray(values, dtype=float)
+    scores = scores[np.isfinite(scores)]
+    if scores.size == 0:
+        return []
+    p10, p50, p90 = np.percentile(scores, [10, 50, 90])
+    figures = {"mean": scores.mean(), "p10": p10, "p50": p50, "p90": p90}
+    return [
+        MetricDatum(mc.MODEL_QUALITY_NAMESPACE, mc.prediction(k), dims, t, float(v))
+        for k, v in figures.items()
     ]
 
 

@@ -53,6 +53,7 @@ from vigil.monitor.emission import (
     estimate_data,
     ground_truth_data,
     model_quality_data,
+    prediction_data,
 )
 from vigil.monitor.lifecycle import FAILED, fail_empty, figure_time, finish, outcome
 from vigil.monitor.report_context import report_context
@@ -113,6 +114,7 @@ def execute_model_quality(
     dims = schedule_dimensions(schedule.endpoint_name, schedule.name)
     estimator = baseline.estimator if isinstance(baseline, ModelQualityBaseline) else None
     data = estimate_performance(estimator, window, columns, dims, figure_time(schedule, ex))
+    data.extend(predictions(window, columns, dims, figure_time(schedule, ex)))
     labels = join_labels(rt, ex, window)
     data.extend(ground_truth_data(labels.joined.summary(), dims, figure_time(schedule, ex)))
     if labels.joined.matched == 0:
@@ -193,6 +195,21 @@ def estimate_performance(
         return []
     scores = np.asarray(window.table.column(columns.probability).to_pylist(), dtype=float)
     return estimate_data(estimator.estimate(scores), dims, t)
+
+
+def predictions(
+    window: Window, columns: OutputColumns, dims: Mapping[str, str], t: datetime
+) -> list[MetricDatum]:
+    """The distribution of the window's scores (else its numeric predictions) over every
+    capture, labelled or not (:func:`~vigil.monitor.emission.prediction_data`)."""
+    name = columns.probability or columns.prediction
+    if name is None:
+        return []
+    try:
+        values = np.asarray(window.table.column(name).to_pylist(), dtype=float)
+    except (TypeError, ValueError):  # a categorical prediction has no numeric distribution
+        return []
+    return prediction_data(values, dims, t)
 
 
 def join_labels(rt: Runtime, ex: Execution, window: Window) -> LabelJoin:

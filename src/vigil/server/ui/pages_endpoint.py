@@ -21,7 +21,7 @@ against the API.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -198,7 +198,11 @@ def _model_quality(
     limits = model_quality_limits([e for e in executions if e.schedule_name == sched.name])
     names = sorted({s.name for s in series if s.namespace == mc.MODEL_QUALITY_NAMESPACE
                     and s.dimensions == dims})  # fmt: skip
-    for name in names:
+    predicted = [mc.prediction(k) for k in mc.PREDICTION_STATISTICS if mc.prediction(k) in names]
+    prediction_chart = _predictions(c, sched.name, dims, predicted, start, period)
+    if prediction_chart is not None:
+        view.charts.append(prediction_chart)
+    for name in (n for n in names if n not in predicted):
         thresholds = []
         if name in limits:
             value, operator = limits[name]
@@ -213,6 +217,29 @@ def _model_quality(
         )  # fmt: skip
         if made:
             view.charts.append(made)
+
+
+def _predictions(
+    c: Charts, schedule: str, dims: Mapping[str, str], names: list[str], start: datetime,
+    period: int,
+) -> MetricChart | None:
+    """The distribution of the model's predictions over time (every capture's score, labelled
+    or not): its mean and 10th, 50th and 90th percentiles per window, one chart."""
+    ns = mc.MODEL_QUALITY_NAMESPACE
+    series = []
+    for name in names:
+        rows = c.query(ns, name, dims, start, period, ["Average"])
+        if rows:
+            series.append(Series(name.removeprefix("prediction_"),
+                                 [r["Timestamp"].timestamp() for r in rows],
+                                 [r["Average"] for r in rows]))  # fmt: skip
+    if not series:
+        return None
+    spec = chart(c.new_id(f"predictions-{slug(schedule)}"),
+                 "Prediction distribution (every capture's score)", series=series,
+                 y_label="prediction", y_unit="score")  # fmt: skip
+    return MetricChart(spec, c.describe(ns, mc.prediction("p50"), dims, start, c.tr.end,
+                                        period, ["Average"]))  # fmt: skip
 
 
 def _clarify(c: Charts, view: ScheduleView, series: list[SeriesRef], namespace: str) -> None:
