@@ -314,7 +314,7 @@ def test_actions_delivery_and_apply_output_json(installed: Path, tmp_path: Path)
     assert json.loads(cli(data, "action", "runs", "--output", "json").stdout) == {"runs": []}
     missing = cli(data, "action", "show", "nope", "--output", "json")
     assert missing.returncode == 2 and missing.stdout == ""
-    assert missing.stderr.startswith("vigil: error: [") and len(missing.stderr.splitlines()) == 1
+    assert missing.stderr == "vigil: error: no action run with id 'nope'\n"  # as the API says
     dead = cli(data, "delivery", "dead-letters", "--output", "json")
     assert json.loads(dead.stdout) == {"dead_letters": []}
 

@@ -26,6 +26,8 @@ import vigil
 from conftest import SAGEMAKER, sagemaker_columns
 from live_server import ADMIN_WRITER_READER, LiveServer, free_port
 from test_runtime import T0, config_file, write_captures
+from vigil.actions import Runner, Workflow
+from vigil.app.bootstrap import open_database
 from vigil.cli import app
 from vigil.store.settings import Settings
 
@@ -355,3 +357,29 @@ def test_dead_letters_audit_and_events_put_over_the_server(
     listed = remote(server, "reader", "events", "list", "--source", "com.cli-remote",
                     "--output", "json")  # fmt: skip
     assert [e["id"] for e in json.loads(listed.stdout)["events"]] == [event_id]
+
+
+def test_action_runs_and_show_over_the_server(installed: tuple[LiveServer, Path]) -> None:
+    """A workflow run in the installation, listed and shown through the server as the API
+    answers it, and as the local commands print it."""
+    server, data = installed
+    db = open_database(Settings(data_dir=data))
+    wf = Workflow.model_validate(
+        {"name": "cli-remote-w", "steps": [{"name": "s", "target": {"command": "true"}}]}
+    )
+    run = Runner(db).run_workflow(wf, {"alarm": "drift"})
+    db.dispose()
+    api = server.client("reader")
+    listed = remote(server, "reader", "action", "runs", "--workflow", "cli-remote-w",
+                    "--output", "json")  # fmt: skip
+    assert listed.exit_code == 0, listed.output
+    answer = api.get("/actions/runs", params={"workflow": "cli-remote-w"}).json()
+    assert json.loads(listed.stdout) == answer and [r["id"] for r in answer["runs"]] == [run.id]
+    local = vigil_cli("action", "runs", "--workflow", "cli-remote-w", "--data-dir", str(data))
+    text = remote(server, "reader", "action", "runs", "--workflow", "cli-remote-w")
+    assert text.stdout == local.stdout and text.stdout.startswith(f"{run.id}  -  cli-remote-w  ")
+    shown = remote(server, "reader", "action", "show", run.id, "--output", "json")
+    assert json.loads(shown.stdout) == api.get(f"/actions/runs/{run.id}").json()
+    assert [a["step"] for a in json.loads(shown.stdout)["attempts"]] == ["s"]
+    missing = remote(server, "reader", "action", "show", "nope")
+    assert missing.exit_code == 2 and len(missing.stderr.splitlines()) == 1
