@@ -73,3 +73,21 @@ def test_signing_out_ends_the_session(open_page: Any, dashboard: Any) -> None:
     assert not [c for c in w.page.context.cookies() if c["name"] == "vigil_session"]
     w.page.goto(dashboard.url + "/")
     assert "/signin" in w.page.url
+
+
+def test_the_keyboard_alone_signs_in_and_skips_to_the_content(
+    open_page: Any, dashboard: Any
+) -> None:
+    w = open_page(signed_in=False)
+    w.page.goto(dashboard.url + "/signin")
+    w.page.keyboard.type(dashboard.tokens["reader"])  # the token field has the focus
+    w.page.keyboard.press("Enter")
+    w.page.wait_for_url(dashboard.url + "/")
+    w.page.keyboard.press("Tab")  # the first stop: the skip link, shown when focused
+    focused = w.page.evaluate("document.activeElement.textContent")
+    assert focused == "Skip to content"
+    w.page.keyboard.press("Enter")
+    assert w.page.evaluate("document.activeElement.id") == "main"
+    w.page.keyboard.press("Tab")  # on into the page's own content
+    inside = w.page.evaluate("document.getElementById('main').contains(document.activeElement)")
+    assert inside
