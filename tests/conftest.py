@@ -71,7 +71,14 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from vigil.store.settings import Settings
 
     out = tmp_path_factory.mktemp("dashboard")
-    assert demo.run(out, port=free_port(), keep_running=False) == 0
+    allowed = os.environ.get("VIGIL_OUTBOUND_ALLOW")  # the demo sets its own while it runs
+    try:
+        assert demo.run(out, port=free_port(), keep_running=False) == 0
+    finally:  # even when it fails: the later tests' servers need the suite's allow-list
+        if allowed is None:
+            os.environ.pop("VIGIL_OUTBOUND_ALLOW", None)
+        else:
+            os.environ["VIGIL_OUTBOUND_ALLOW"] = allowed
     data_dir = out / "data"
     db = open_database(Settings(data_dir=data_dir))
     tokens = {name: create_token(db, name, scopes)

@@ -47,9 +47,11 @@ EXPORTS = {
         "Update",
         "VigilConfig",
         "diff_config",
+        "document_lines",
         "dump_config",
         "load_config",
         "parse_config",
+        "plan_document",
     },
 }
 

@@ -27,7 +27,8 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import JSON, DateTime, Table, insert, select
+from sqlalchemy import JSON, DateTime, Table, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from vigil.store.columns import UTC, sqlite_text, utcnow
 from vigil.store.db import Database
@@ -77,8 +78,15 @@ def claim_pending(db: Database, limit: int) -> list[Any]:
                 .order_by(_EVENTS.c.created_at).limit(limit)
             )
         )
-        if events:
-            s.execute(insert(_DISPATCHED), [{"event_id": e.id} for e in events])
+        if events:  # another worker may claim some first: keep only what this one marked
+            marked = s.execute(
+                pg_insert(_DISPATCHED)
+                .values([{"event_id": e.id} for e in events])
+                .on_conflict_do_nothing(index_elements=["event_id"])
+                .returning(_DISPATCHED.c.event_id)
+            )
+            mine = {row[0] for row in marked}
+            events = [e for e in events if e.id in mine]
     return events
 
 
@@ -91,8 +99,8 @@ def _claim_sqlite(db: Database, limit: int) -> list[Any]:
         f"WHERE {id_sql} NOT IN (SELECT {quote('event_id')} FROM {quote(_DISPATCHED.name)}) "
         f"ORDER BY {quote('created_at')} LIMIT ?"
     )
-    mark = (
-        f"INSERT INTO {quote(_DISPATCHED.name)} ({quote('event_id')}, "
+    mark = (  # OR IGNORE: an event another connection claimed since the read stays its own
+        f"INSERT OR IGNORE INTO {quote(_DISPATCHED.name)} ({quote('event_id')}, "
         f"{quote('dispatched_at')}) VALUES (?, ?)"
     )
     with db.session() as s:
@@ -106,5 +114,5 @@ def _claim_sqlite(db: Database, limit: int) -> list[Any]:
             events.append(SimpleNamespace(**row))
         if events:
             now = sqlite_text(utcnow())  # as SQLAlchemy stores it
-            conn.exec_driver_sql(mark, [(e.id, now) for e in events])
+            events = [e for e in events if conn.exec_driver_sql(mark, (e.id, now)).rowcount == 1]
     return events
