@@ -226,3 +226,12 @@ def test_a_damaged_line_of_the_records_is_skipped_not_a_server_error(scenario: d
             find_explanation(rt.db, "churn", "r-broken")
     finally:
         records.write_text(text)
+
+
+def test_the_endpoint_page_charts_the_attribution_figures_over_time(scenario: dict):
+    """The endpoint page draws the attribution schedule's figures as the store holds them."""
+    from clarify_page import assert_charted
+    from vigil.metrics import contract as mc
+
+    assert_charted(scenario["rt"], "churn", "attribution", mc.EXPLAINABILITY_NAMESPACE,
+                   len(scenario["executions"]), T0, T0 + timedelta(days=2))
