@@ -321,7 +321,9 @@ rules:
 
     outbox = make_outbox(db)
     for h in (3, 6, 7):  # evaluate after the calm hours, the drifting ones, the calm one again
-        at = first_hour + timedelta(hours=h, minutes=5)  # the hours before h are complete
+        # the hours before h are complete; never in the future (the last calm hour ends at
+        # the current hour, and a run in its first minutes must not stamp transitions later)
+        at = min(first_hour + timedelta(hours=h, minutes=5), datetime.now(timezone.utc))
         for t in alarms_and_notifications(rt, outbox, at):
             print(f"  alarm {t.alarm}: {t.old_state} -> {t.new_state}")
         outbox.deliver_due(datetime.now(timezone.utc))
