@@ -214,6 +214,10 @@ def test_capture_ingestion_to_execution_to_metrics(
         },
     ).json()
     assert status["datapoints"][0]["Sum"] == 1.0
+    # a dimension that is not Name:Value is named in a 422 (the explorer reads it alike)
+    bad = r.get("/metrics/query", params={"namespace": "vigil/Executions", "name": "x",
+                                          "dimension": ["Endpoint"]})  # fmt: skip
+    assert bad.status_code == 422 and "dimension 'Endpoint': expected Name:Value" in bad.text
 
 
 def test_ground_truth_ingestion(srv: LiveServer):

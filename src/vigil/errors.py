@@ -66,6 +66,7 @@ which ``tests/test_errors.py`` compares with the classes the code defines::
     ├── RemoteError                    remote_error          vigil.cli.remote
     ├── SchemaOutdatedError            schema_outdated       vigil.store.errors             also RuntimeError
     ├── SchemaTooNewError              schema_too_new        vigil.store.errors             also RuntimeError
+    ├── ScopeRefusedError              scope_refused         vigil.server.ui.session        also PermissionError
     ├── SignInRequiredError            sign_in_required      vigil.server.ui.session        also PermissionError
     ├── SpoolBusyError                 spool_busy            vigil.agent.spool              also RuntimeError
     ├── TelemetrySendError             telemetry_send        vigil.capture.errors           also RuntimeError

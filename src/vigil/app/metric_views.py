@@ -53,13 +53,18 @@ def fit_period(start: datetime, end: datetime, target: int = TARGET_POINTS) -> i
 
 
 def parse_dimensions(items: Iterable[str]) -> dict[str, str]:
-    """``["Name:Value", ...]`` as a mapping (what ``dimension=`` of the API takes)."""
+    """``["Name:Value", ...]`` as a mapping, as ``dimension=`` of ``GET /api/v1/metrics/query``
+    and the explorer's form take it (a value is kept as written; it may hold ``:``).
+
+    >>> parse_dimensions(["Endpoint:churn", "Path:/a:b"])
+    {'Endpoint': 'churn', 'Path': '/a:b'}
+    """
     dims: dict[str, str] = {}
     for item in items:
         key, sep, value = item.partition(":")
-        if not sep or not key.strip():
+        if not sep or not key:
             raise InputError(f"dimension {item!r}: expected Name:Value")
-        dims[key.strip()] = value.strip()
+        dims[key] = value
     return dims
 
 

@@ -8,6 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
+from vigil.app.metric_views import parse_dimensions
+from vigil.errors import InputError
 from vigil.metrics.datum import MetricDatum
 from vigil.server.errors import ApiError
 from vigil.server.schemas_alerts import MetricList, MetricQueryOut, PutMetricsOut
@@ -62,16 +64,6 @@ def put_metrics(body: PutMetricsIn, state: ServerState = Depends(get_state)) -> 
     return {"stored": state.metrics.put(data)}
 
 
-def _dimensions(items: list[str]) -> dict[str, str]:
-    dims = {}
-    for item in items:
-        key, sep, value = item.partition(":")
-        if not sep or not key:
-            raise ApiError(422, "validation_error", f"dimension {item!r}: expected Name:Value")
-        dims[key] = value
-    return dims
-
-
 @router.get(
     "/metrics/query", response_model=MetricQueryOut, responses=errors(400), dependencies=[READ]
 )
@@ -89,7 +81,10 @@ def query_metrics(
     """Aggregates per period; ``dimension=Name:Value`` (repeatable) picks one dimension set."""
     end = end or datetime.now(timezone.utc)
     start = start or end - timedelta(hours=3)
-    dims = None if all_dimensions else _dimensions(dimension)
+    try:
+        dims = None if all_dimensions else parse_dimensions(dimension)
+    except InputError as exc:
+        raise ApiError(422, "validation_error", exc.message) from None
     rows = state.metrics.query(namespace, name, dims, start, end, period, statistic)
     for row in rows:
         row["Timestamp"] = row["Timestamp"].isoformat()

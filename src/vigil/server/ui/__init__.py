@@ -25,8 +25,14 @@ from vigil.server.ui import (
     pages_schedules,
     pages_signin,
 )
-from vigil.server.ui.render import page
-from vigil.server.ui.session import CsrfRejectedError, SignInRequiredError, signin_url, viewer_of
+from vigil.server.ui.render import error_page
+from vigil.server.ui.session import (
+    CsrfRejectedError,
+    ScopeRefusedError,
+    SignInRequiredError,
+    signin_url,
+    viewer_of,
+)
 
 ROUTERS = (
     pages_signin.router,
@@ -52,8 +58,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(CsrfRejectedError)
     async def _csrf(request: Request, exc: CsrfRejectedError) -> HTMLResponse:
-        return page(request, viewer_of(request), "error.html", "Refused", status_code=403,
-                    message=f"Refused: {exc.message}. Reload the page and try again.")
+        return error_page(request, viewer_of(request), 403,
+                          f"Refused: {exc.message}. Reload the page and try again.")
+
+    @app.exception_handler(ScopeRefusedError)
+    async def _scope(request: Request, exc: ScopeRefusedError) -> HTMLResponse:
+        return error_page(request, viewer_of(request), 403, f"Refused: {exc.message}.")
 
     for router in ROUTERS:
         app.include_router(router)

@@ -39,8 +39,17 @@ from vigil.app.alarm_views import (
 from vigil.app.context_events import DEFAULT_HOURS, what_changed
 from vigil.errors import ConfigError, NotFoundError, VigilError
 from vigil.server.state import get_state
-from vigil.server.ui.render import Band, Series, Threshold, TimeRange, chart, page, time_range
-from vigil.server.ui.session import Viewer, check_csrf, require_viewer
+from vigil.server.ui.render import (
+    Band,
+    Series,
+    Threshold,
+    TimeRange,
+    chart,
+    error_page,
+    page,
+    time_range,
+)
+from vigil.server.ui.session import Viewer, require_viewer, write_form
 from vigil.store.audit import acting_as, token_actor
 
 router = APIRouter(include_in_schema=False)
@@ -55,12 +64,6 @@ DONE = {"silenced": "The alarm is silenced: its notifications are muted until th
                     "ends.",
         "unsilenced": "The silence is expired: it mutes nothing more."}
 MAX_COMMENT = 1024
-
-
-def _refuse(request: Request, viewer: Viewer | None, status: int, message: str) -> HTMLResponse:
-    titles = {400: "Bad request", 403: "Refused", 404: "Not found"}
-    return page(request, viewer, "error.html", titles.get(status, "Error"), status_code=status,
-                message=message)
 
 
 def _now() -> datetime:
@@ -80,7 +83,7 @@ def _metric_text(spec: dict[str, Any]) -> str:
 def alarms_page(request: Request, viewer: Viewer = Depends(require_viewer)) -> HTMLResponse:
     wanted = request.query_params.get("state", "")
     if wanted and wanted not in STATES:
-        return _refuse(request, viewer, 400,
+        return error_page(request, viewer, 400,
                        f"state: expected one of {', '.join(STATES)}, got {wanted[:40]!r}")
     db = get_state(request).db
     tr = time_range(request)
@@ -203,17 +206,17 @@ def alarm_page(
 ) -> HTMLResponse:
     hours = _hours(request)
     if isinstance(hours, str):
-        return _refuse(request, viewer, 400, hours)
+        return error_page(request, viewer, 400, hours)
     done = request.query_params.get("done", "")
     if done and done not in DONE:
-        return _refuse(request, viewer, 400, f"done: expected one of {', '.join(DONE)}")
+        return error_page(request, viewer, 400, f"done: expected one of {', '.join(DONE)}")
     state = get_state(request)
     tr = time_range(request)
     try:
         row = get_alarm(state.db, name)
         history = history_between(state.db, name, tr.start, tr.end)
     except NotFoundError:
-        return _refuse(request, viewer, 404, f"There is no alarm named {name[:200]!r}.")
+        return error_page(request, viewer, 404, f"There is no alarm named {name[:200]!r}.")
     spec = dict(row.spec or {})
     bands = [Band(s.start.timestamp(), s.end.timestamp(), "ALARM")
              for s in history.spans() if s.state == "ALARM"]
@@ -237,16 +240,6 @@ def alarm_page(
     )
 
 
-async def _writer_form(request: Request, viewer: Viewer) -> tuple[Any, HTMLResponse | None]:
-    """The POSTed form after its CSRF check, or the 403 page for a token without ``write``."""
-    form = await request.form()
-    check_csrf(request, viewer, form)
-    if not viewer.can("write"):
-        return form, _refuse(request, viewer, 403,
-                             "Refused: this token has no write scope; silencing needs one.")
-    return form, None
-
-
 def _back(name: str, done: str) -> RedirectResponse:
     return RedirectResponse(f"/alarms/{quote(name, safe='')}?done={done}", status_code=303)
 
@@ -255,17 +248,15 @@ def _back(name: str, done: str) -> RedirectResponse:
 async def silence(
     request: Request, name: str, viewer: Viewer = Depends(require_viewer)
 ) -> Response:
-    form, refused = await _writer_form(request, viewer)
-    if refused is not None:
-        return refused
+    form = await write_form(request, viewer, "silencing an alarm")
     raw = str(form.get("hours") or "")
     comment = str(form.get("comment") or "").strip()
     if len(comment) > MAX_COMMENT:
-        return _refuse(request, viewer, 400, f"comment: at most {MAX_COMMENT} characters")
+        return error_page(request, viewer, 400, f"comment: at most {MAX_COMMENT} characters")
     try:
         hours = float(raw)
     except ValueError:
-        return _refuse(request, viewer, 400, f"hours: expected a number, got {raw[:40]!r}")
+        return error_page(request, viewer, 400, f"hours: expected a number, got {raw[:40]!r}")
     db = get_state(request).db
 
     def write() -> None:
@@ -275,9 +266,9 @@ async def silence(
     try:
         await run_in_threadpool(write)
     except NotFoundError:
-        return _refuse(request, viewer, 404, f"There is no alarm named {name[:200]!r}.")
+        return error_page(request, viewer, 404, f"There is no alarm named {name[:200]!r}.")
     except ConfigError as exc:
-        return _refuse(request, viewer, 400, exc.message)
+        return error_page(request, viewer, 400, exc.message)
     return _back(name, "silenced")
 
 
@@ -285,12 +276,10 @@ async def silence(
 async def unsilence(
     request: Request, name: str, viewer: Viewer = Depends(require_viewer)
 ) -> Response:
-    form, refused = await _writer_form(request, viewer)
-    if refused is not None:
-        return refused
+    form = await write_form(request, viewer, "un-silencing an alarm")
     silence_id = str(form.get("silence") or "")
     if not silence_id or len(silence_id) > 36:
-        return _refuse(request, viewer, 400, "silence: expected the id of a silence")
+        return error_page(request, viewer, 400, "silence: expected the id of a silence")
     db = get_state(request).db
 
     def write() -> None:
@@ -300,5 +289,5 @@ async def unsilence(
     try:
         await run_in_threadpool(write)
     except NotFoundError as exc:
-        return _refuse(request, viewer, 404, exc.message)
+        return error_page(request, viewer, 404, exc.message)
     return _back(name, "unsilenced")

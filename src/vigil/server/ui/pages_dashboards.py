@@ -37,7 +37,15 @@ from vigil.app.metric_views import alarm_states, latest
 from vigil.errors import VigilError
 from vigil.server.state import ServerState, get_state
 from vigil.server.ui.metric_charts import Line, metric_chart
-from vigil.server.ui.render import Table, Threshold, TimeRange, fmt_num, page, time_range
+from vigil.server.ui.render import (
+    Table,
+    Threshold,
+    TimeRange,
+    error_page,
+    fmt_num,
+    page,
+    time_range,
+)
 from vigil.server.ui.session import Viewer, require_viewer
 
 router = APIRouter(include_in_schema=False)
@@ -172,8 +180,7 @@ def dashboard(
     try:
         spec: DashboardSpec = get_dashboard(state.db, name)
     except DashboardNotFoundError as exc:
-        return page(request, viewer, "error.html", "Not found", status_code=404,
-                    message=exc.message)
+        return error_page(request, viewer, 404, exc.message)
     tr = time_range(request)
     widgets = [_widget(state, i, w, tr) for i, w in enumerate(spec.widgets)]
     rows = max((w.y + w.height for w in spec.widgets), default=0)

@@ -69,6 +69,7 @@ from vigil.server.ui.render import (
     Threshold,
     TimeRange,
     chart,
+    error_page,
     fmt_time,
     page,
     time_range,
@@ -433,6 +434,5 @@ def endpoint_page(
     try:
         view = endpoint_view(request, name, tr)
     except EndpointNotFoundError as exc:
-        return page(request, viewer, "error.html", "Not found", status_code=404,
-                    message=exc.message)  # fmt: skip
+        return error_page(request, viewer, 404, exc.message)
     return page(request, viewer, "endpoint.html", f"Endpoint {name}", time_range=tr, **view)

@@ -39,7 +39,7 @@ from vigil.app.executions import (
 from vigil.report.model_quality import model_quality_figures
 from vigil.report.svg import gauge
 from vigil.server.state import get_state
-from vigil.server.ui.render import Table, fmt_num, fmt_time, page
+from vigil.server.ui.render import Table, error_page, fmt_num, fmt_time, page
 from vigil.server.ui.session import Viewer, require_viewer
 from vigil.store.errors import ExecutionNotFoundError
 
@@ -50,8 +50,7 @@ MAX_ID = 64
 
 
 def _not_found(request: Request, viewer: Viewer, message: str) -> HTMLResponse:
-    return page(request, viewer, "error.html", "Not found", status_code=404, message=message,
-                show_range=False)
+    return error_page(request, viewer, 404, message)
 
 
 def _detail(request: Request, execution_id: str) -> ExecutionDetail | None:

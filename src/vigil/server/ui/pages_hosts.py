@@ -21,7 +21,7 @@ from vigil.app.metric_views import fit_period, latest
 from vigil.resources.names import HOST_NAMESPACE, HOST_UNITS, PROCESS_NAMESPACE, PROCESS_UNITS
 from vigil.server.state import get_state
 from vigil.server.ui.metric_charts import Line, metric_chart, slug, unit_label
-from vigil.server.ui.render import Table, fmt_num, fmt_time, page, time_range
+from vigil.server.ui.render import Table, error_page, fmt_num, fmt_time, page, time_range
 from vigil.server.ui.session import Viewer, require_viewer
 
 router = APIRouter(include_in_schema=False)
@@ -121,8 +121,7 @@ def _charts(
 def host(request: Request, host: str, viewer: Viewer = Depends(require_viewer)) -> HTMLResponse:
     series = _series_by_host(request, HOST_NAMESPACE).get(host)
     if not series:
-        return page(request, viewer, "error.html", "Not found", status_code=404,
-                    message=f"no host named {host!r} has reported figures")
+        return error_page(request, viewer, 404, f"no host named {host!r} has reported figures")
     processes = _series_by_host(request, PROCESS_NAMESPACE).get(host, [])
     tr = time_range(request)
     charts = _charts(request, host, HOST_NAMESPACE, series, HOST_CHARTS, HOST_UNITS, "host")

@@ -28,7 +28,16 @@ from vigil.errors import VigilError
 from vigil.jobs import STATUSES
 from vigil.server.state import get_state
 from vigil.server.ui.metric_charts import slug
-from vigil.server.ui.render import Series, Table, chart, fmt_num, fmt_time, page, time_range
+from vigil.server.ui.render import (
+    Series,
+    Table,
+    chart,
+    error_page,
+    fmt_num,
+    fmt_time,
+    page,
+    time_range,
+)
 from vigil.server.ui.session import Viewer, require_viewer
 
 router = APIRouter(include_in_schema=False)
@@ -38,8 +47,7 @@ LOG_LINES = 5000  # the last lines of a log shown
 
 
 def _bad(request: Request, viewer: Viewer, message: str, status: int = 400) -> HTMLResponse:
-    return page(request, viewer, "error.html", "Bad request" if status == 400 else "Not found",
-                status_code=status, message=message)
+    return error_page(request, viewer, status, message)
 
 
 def _link(prefix: str, name: str) -> str:

@@ -22,8 +22,8 @@ from starlette.concurrency import run_in_threadpool
 from vigil.alerts.notify import make_outbox
 from vigil.app.outbox_views import STATUSES, outbox_counts, outbox_items
 from vigil.server.state import get_state
-from vigil.server.ui.render import page, time_range
-from vigil.server.ui.session import Viewer, check_csrf, require_viewer
+from vigil.server.ui.render import error_page, page, time_range
+from vigil.server.ui.session import Viewer, require_viewer, write_form
 from vigil.store.audit import acting_as, token_actor
 
 router = APIRouter(include_in_schema=False)
@@ -33,11 +33,6 @@ MAX_NAME = 255
 #: the most dead letters one redrive form names
 MAX_REDRIVE = 10_000
 MAX_ID = 2**63 - 1
-
-
-def _refuse(request: Request, viewer: Viewer, status: int, message: str) -> HTMLResponse:
-    title = {400: "Bad request", 403: "Refused"}.get(status, "Error")
-    return page(request, viewer, "error.html", title, status_code=status, message=message)
 
 
 def _name(value: str | None, what: str) -> tuple[str | None, str | None]:
@@ -62,17 +57,17 @@ def notifications_page(
     q = request.query_params
     status = q.get("status") or None
     if status is not None and status not in STATUSES:
-        return _refuse(request, viewer, 400,
+        return error_page(request, viewer, 400,
                        f"status: expected one of {', '.join(STATUSES)}, got {status[:40]!r}")
     topic, bad_topic = _name(q.get("topic"), "topic")
     subscription, bad_sub = _name(q.get("subscription"), "subscription")
     if bad_topic or bad_sub:
-        return _refuse(request, viewer, 400, str(bad_topic or bad_sub))
+        return error_page(request, viewer, 400, str(bad_topic or bad_sub))
     redriven: int | None = None
     if q.get("redriven") is not None:
         raw = q["redriven"]
         if not raw.isdigit() or len(raw) > 9:
-            return _refuse(request, viewer, 400, "redriven: expected a count")
+            return error_page(request, viewer, 400, "redriven: expected a count")
         redriven = int(raw)
     db = get_state(request).db
     tr = time_range(request)
@@ -116,22 +111,18 @@ def _ids(values: list[Any]) -> list[int] | str:
 
 @router.post("/notifications/redrive", response_model=None)
 async def redrive(request: Request, viewer: Viewer = Depends(require_viewer)) -> Response:
-    form = await request.form()
-    check_csrf(request, viewer, form)
-    if not viewer.can("write"):
-        return _refuse(request, viewer, 403,
-                       "Refused: this token has no write scope; redriving needs one.")
+    form = await write_form(request, viewer, "redriving dead letters")
     subscription, bad = _name(str(form.get("subscription") or ""), "subscription")
     topic, bad_topic = _name(str(form.get("topic") or ""), "topic")
     if bad or bad_topic:
-        return _refuse(request, viewer, 400, str(bad or bad_topic))
+        return error_page(request, viewer, 400, str(bad or bad_topic))
     outbox = make_outbox(get_state(request).db)
     every = form.get("all") == "1"  # every dead letter of the page's topic and subscription
     chosen = [] if every else _ids(form.getlist("id"))
     if isinstance(chosen, str):
-        return _refuse(request, viewer, 400, chosen)
+        return error_page(request, viewer, 400, chosen)
     if not every and not chosen:
-        return _refuse(request, viewer, 400, "give the dead letters to redrive (id or all)")
+        return error_page(request, viewer, 400, "give the dead letters to redrive (id or all)")
 
     def write() -> int:
         ids = chosen

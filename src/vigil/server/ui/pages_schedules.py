@@ -13,16 +13,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from vigil.app import schedules
 from vigil.errors import VigilError
 from vigil.server.state import get_state
-from vigil.server.ui.render import Table, page
-from vigil.server.ui.session import Viewer, check_csrf, require_viewer
+from vigil.server.ui.render import Table, error_page, page
+from vigil.server.ui.session import Viewer, require_viewer, write_form
 from vigil.store.executions import list_executions
 
 router = APIRouter(include_in_schema=False)
 
 
 def _not_found(request: Request, viewer: Viewer, name: str) -> HTMLResponse:
-    return page(request, viewer, "error.html", "Not found", status_code=404,
-                message=f"There is no schedule named {name!r}.")
+    return error_page(request, viewer, 404, f"There is no schedule named {name!r}.")
 
 
 @router.get("/schedules/{name}", response_class=HTMLResponse)
@@ -56,18 +55,14 @@ def schedule_page(
 @router.post("/schedules/{name}/run", response_model=None)
 async def run_schedule_now(request: Request, name: str) -> Response:
     viewer = require_viewer(request)
-    check_csrf(request, viewer, await request.form())
-    if not viewer.can("write"):
-        return page(request, viewer, "error.html", "Refused", status_code=403,
-                    message=f"Token {viewer.name!r} lacks the 'write' scope to run a schedule.")
+    await write_form(request, viewer, "running a schedule")
     state = get_state(request)
     if schedules.get_schedule(state.db, name) is None:
         return _not_found(request, viewer, name)
     try:
         done = schedules.run_now(state.extras["runtime"], name)
     except VigilError as exc:
-        return page(request, viewer, "error.html", "Not run", status_code=400,
-                    message=f"Schedule {name!r} did not run: {exc}")
+        return error_page(request, viewer, 400, f"Schedule {name!r} did not run: {exc.message}")
     if done is None:
         notice = "an execution of the current window exists already"
         return RedirectResponse(f"/schedules/{quote(name)}?notice={quote(notice)}",

@@ -18,6 +18,7 @@ from vigil.server.ui.session import (
     SESSION_HOURS,
     CsrfRejectedError,
     check_csrf,
+    foreign_origin,
     is_secure,
     require_viewer,
     safe_next,
@@ -36,8 +37,8 @@ def signin_form(request: Request, next: str = "/") -> HTMLResponse:
 
 @router.post("/signin", response_model=None)
 async def signin(request: Request) -> Response:
-    origin = request.headers.get("origin")
-    if origin and origin != "null" and origin.rstrip("/") != f"{request.url.scheme}://{request.url.netloc}":
+    origin = foreign_origin(request)
+    if origin is not None:
         raise CsrfRejectedError(f"the sign-in form came from {origin}")  # login CSRF
     form = await request.form()
     token = str(form.get("token") or "").strip()

@@ -280,6 +280,17 @@ def page(
     )
 
 
+ERROR_TITLES = {400: "Bad request", 403: "Refused", 404: "Not found"}
+
+
+def error_page(
+    request: Request, viewer: Viewer | None, status: int, message: str
+) -> HTMLResponse:
+    """The page every refusal shows: ``status`` (400, 403, 404...) and one line saying why."""
+    return page(request, viewer, "error.html", ERROR_TITLES.get(status, "Error"),
+                status_code=status, message=message, show_range=False)  # fmt: skip
+
+
 @dataclass
 class Table:
     """A table for ``_macros.html``'s ``table``: headers and rows of cells (a cell is text or

@@ -53,6 +53,12 @@ class CsrfRejectedError(VigilError, PermissionError):
     code = "csrf_rejected"
 
 
+class ScopeRefusedError(VigilError, PermissionError):
+    """A form that changes something, from a session whose token lacks ``write`` (403)."""
+
+    code = "scope_refused"
+
+
 @dataclass(frozen=True)
 class Viewer:
     """Who is looking: the token's name, its scopes (with what they imply), the CSRF value."""
@@ -143,17 +149,34 @@ def safe_next(next_path: str | None) -> str:
     return next_path
 
 
+def foreign_origin(request: Request) -> str | None:
+    """The ``Origin`` a browser sent when it is another site's, else None (none sent, or
+    ``null``, or this server's own)."""
+    origin = request.headers.get("origin")
+    if not origin or origin == "null":
+        return None
+    return None if origin.rstrip("/") == f"{request.url.scheme}://{request.url.netloc}" else origin
+
+
 def check_csrf(request: Request, viewer: Viewer, form: Any) -> None:
     """Refuse a form whose CSRF field is not this session's, or whose ``Origin`` is another
     site's (:class:`CsrfRejectedError`, answered 403)."""
     given = form.get(CSRF_FIELD) if form is not None else None
     if not isinstance(given, str) or not hmac.compare_digest(given, viewer.csrf):
         raise CsrfRejectedError("the form's CSRF field is missing or is not this session's")
-    origin = request.headers.get("origin")
-    if origin and origin != "null":
-        mine = f"{request.url.scheme}://{request.url.netloc}"
-        if origin.rstrip("/") != mine:
-            raise CsrfRejectedError(f"the form came from {origin}, not from {mine}")
+    origin = foreign_origin(request)
+    if origin is not None:
+        raise CsrfRejectedError(f"the form came from {origin}, not from this server")
+
+
+async def write_form(request: Request, viewer: Viewer, doing: str) -> Any:
+    """The POSTed form of a change (``doing``: "silencing an alarm"), after its CSRF check
+    and the ``write`` scope's (:class:`ScopeRefusedError`, answered 403)."""
+    form = await request.form()
+    check_csrf(request, viewer, form)
+    if not viewer.can("write"):
+        raise ScopeRefusedError(f"token {viewer.name!r} lacks the 'write' scope for {doing}")
+    return form
 
 
 def is_secure(request: Request) -> bool:
