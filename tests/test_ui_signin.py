@@ -66,6 +66,23 @@ def test_forms_need_the_sessions_csrf_field(open_page: Any, dashboard: Any) -> N
     assert answer.status_code == 403
 
 
+def test_a_token_without_read_is_refused_not_signed_in(dashboard: Any) -> None:
+    """An ingest-only token (a serving process's) gets a 403 page saying why, not a session
+    that would only lead back to the sign-in page."""
+    from vigil.app.bootstrap import open_database
+    from vigil.server.auth import create_token
+    from vigil.store.settings import Settings
+
+    db = open_database(Settings(data_dir=dashboard.data_dir))
+    ingest = create_token(db, "signin-ingest-only", "ingest")
+    db.dispose()
+    answer = httpx.post(dashboard.url + "/signin", data={"token": ingest},
+                        follow_redirects=False)  # fmt: skip
+    assert answer.status_code == 403 and "vigil_session" not in answer.headers.get(
+        "set-cookie", "")
+    assert "lacks the &#39;read&#39; scope the dashboard needs" in answer.text
+
+
 def test_signing_out_ends_the_session(open_page: Any, dashboard: Any) -> None:
     w = open_page("reader")
     w.page.click("form.signout button")

@@ -73,10 +73,16 @@ class Viewer:
 
 
 def session_value(request: Request, secret: str, now: float | None = None) -> str | None:
-    """The cookie value for ``secret``, or None when the token is unknown or revoked."""
+    """The cookie value for ``secret``, or None when the token is unknown or revoked; a token
+    without the ``read`` scope (an ingest-only one) is refused (:class:`ScopeRefusedError`)
+    rather than signed in to a dashboard it could not see."""
     state = get_state(request)
-    if auth.authenticate(state.db, secret) is None:
+    found = auth.authenticate(state.db, secret)
+    if found is None:
         return None
+    name, scopes = found
+    if "read" not in auth.expand_scopes(scopes.split(",")):
+        raise ScopeRefusedError(f"token {name!r} lacks the 'read' scope the dashboard needs")
     expires = (now or time.time()) + SESSION_HOURS * 3600
     return box_of(state.db).seal_value({"h": auth.hash_secret(secret), "e": expires})
 
