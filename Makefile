@@ -45,7 +45,7 @@ test: $(STAMP) system-deps lint oracles
 
 # Benchmarks against whylogs, Evidently and DuckDB (their own venv under bench/.peers/);
 # writes bench/RESULTS.md. Not part of `make test`: it takes minutes and a quiet machine.
-bench: $(STAMP)
+bench: $(STAMP) system-deps
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
 	bash bench/setup_peers.sh
@@ -63,6 +63,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_detectors.py
 	$(PY) bench/bench_model_quality.py
 	$(PY) bench/bench_alarms.py
+	$(PY) bench/bench_pg_metrics.py
 	$(PY) bench/bench_delivery.py
 	$(PY) bench/check_kl_div_evidently.py
 	bash tests/oracles/setup.sh

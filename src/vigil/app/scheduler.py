@@ -136,6 +136,16 @@ def apply_retention(rt: Runtime, now: datetime | None = None) -> int:
     return rt.metrics.apply_retention(now - timedelta(days=rt.settings.metric_retention_days))
 
 
+PARTITION_DAYS_AHEAD = 2
+
+
+def prepare_partitions(rt: Runtime, now: datetime | None = None) -> int:
+    """Make the metric store's partitions of today and the next ``PARTITION_DAYS_AHEAD``
+    days where missing (PostgreSQL; nothing on SQLite); how many were made."""
+    now = now or datetime.now(timezone.utc)
+    return len(rt.metrics.prepare_partitions(now, now + timedelta(days=PARTITION_DAYS_AHEAD)))
+
+
 def alarms_and_notifications(
     rt: Runtime, outbox: Any, now: datetime | None = None, on_error: ErrorHook | None = None
 ) -> list[Any]:
@@ -268,6 +278,7 @@ class Scheduler:
                 )
             )
             if time.monotonic() - last["retention"] > 3600:
+                self._step("partitions", lambda: prepare_partitions(self.rt))
                 self._step("retention", lambda: apply_retention(self.rt))
                 last["retention"] = time.monotonic()
             self._stop.wait(self.interval)

@@ -9,6 +9,11 @@ name, dimensions), created on first use and cached by the store. Writing is the 
 :meth:`MetricStore.put` sends each batch straight to the driver, ``executemany`` on SQLite
 and ``COPY`` on PostgreSQL, inside one transaction per call.
 
+On PostgreSQL the datapoints are partitioned by UTC day (:mod:`vigil.store.partitions`): a put
+first makes the partitions its batch needs (and the day after), retention drops the days
+entirely older than the cut and deletes rows only in the day the cut falls in. Callers see no
+difference: the same calls, the same answers as on SQLite.
+
 >>> from datetime import datetime, timedelta, timezone
 >>> from vigil.store.db import Database
 >>> db = Database("sqlite://"); db.create_all()
@@ -29,7 +34,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from itertools import islice
 from typing import Any, cast
 
@@ -57,6 +62,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from vigil.errors import ConfigError, InputError
 from vigil.metrics.datum import MetricDatum, dimensions_key, series_key
 from vigil.metrics.statistics import nearest_rank, parse_statistics
+from vigil.store import partitions
 from vigil.store.columns import UTC, as_utc
 from vigil.store.db import Database, affected_rows
 from vigil.store.models import Datapoint, MetricSeries
@@ -81,6 +87,8 @@ class MetricStore:
         self.db = db
         self.batch_size = batch_size
         self._series: dict[SeriesId, int] = {}  # ids of series known to exist (committed)
+        self._days: set[date] = set()  # PostgreSQL: days whose partition exists (committed)
+        self._partitioned: bool | None = None  # PostgreSQL: datapoints partitioned (known)
         dialect = db.engine.dialect
         quote = dialect.identifier_preparer.quote
         self._columns_sql = ", ".join(quote(c) for c in _COLUMNS)
@@ -93,7 +101,9 @@ class MetricStore:
         """Store every datum, all or none (one transaction); the number stored."""
         stored = 0
         created: dict[SeriesId, int] = {}
+        made: set[date] = set()  # partitions made in this put's own transaction
         sqlite = self.db.dialect == "sqlite"
+        partitioned = not sqlite and self._is_partitioned()
         with self._forget_series_on_integrity_error(), self.db.engine.begin() as conn:
             for batch in _batches(data, self.batch_size):
                 for i, d in enumerate(batch):
@@ -101,6 +111,8 @@ class MetricStore:
                         raise InputError(
                             f"datum {stored + i}: expected a MetricDatum, got {type(d).__name__}"
                         )
+                if partitioned:
+                    self._partitions_for(conn, batch, stored > 0, made)
                 ids = self._series_ids(conn, batch, created)
                 rows: list[tuple[Any, ...]]
                 if sqlite:  # the hot loop, with columns.sqlite_text inlined (datums are UTC)
@@ -119,7 +131,42 @@ class MetricStore:
                 self._insert(conn, rows)
                 stored += len(rows)
         self._series.update(created)  # only once committed: a rollback would undo them
+        self._days.update(made)
         return stored
+
+    def _partitions_for(
+        self, conn: Connection, batch: list[MetricDatum], started: bool, made: set[date]
+    ) -> None:
+        """Make the partitions of the batch's days and of the day after its newest, before
+        the batch is written. For the first batch, in a transaction of their own (the put's
+        holds no lock yet, so waiting on another connection cannot deadlock unseen; they stay
+        if the put rolls back: empty days); for a later one, in the put's transaction, where
+        PostgreSQL sees every wait (see :func:`vigil.store.partitions.ensure`)."""
+        days = {d.timestamp.date() for d in batch}
+        newest = max(days)
+        if newest < date.max:
+            days.add(newest + timedelta(days=1))  # ahead of need: tomorrow is ready tonight
+        missing = days - self._days - made
+        if not missing:
+            return
+        if started:
+            partitions.ensure(conn, missing)
+            made.update(missing)
+        else:
+            partitions.ensure(self.db.engine, missing)
+            self._days.update(missing)
+
+    def prepare_partitions(self, start: datetime, end: datetime) -> list[date]:
+        """Make the partitions of every UTC day from ``start`` to ``end`` (both included)
+        that are missing, on PostgreSQL; the days made (none on SQLite, which has one table).
+        The scheduler calls it hourly for the coming days."""
+        first, last = as_utc(start, "start").date(), as_utc(end, "end").date()
+        if self.db.dialect != "postgresql" or last < first or not self._is_partitioned():
+            return []
+        days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        made = partitions.ensure(self.db.engine, days)
+        self._days.update(days)
+        return made
 
     @contextmanager
     def _forget_series_on_integrity_error(self) -> Iterator[None]:
@@ -127,9 +174,17 @@ class MetricStore:
         store's back, say by a restore) is dropped, so the next put looks it up again."""
         try:
             yield
-        except IntegrityError:
+        except IntegrityError:  # or a partition dropped behind its back: looked up again too
             self._series.clear()
+            self._days.clear()
+            self._partitioned = None
             raise
+
+    def _is_partitioned(self) -> bool:
+        if self._partitioned is None:
+            with self.db.engine.connect() as conn:
+                self._partitioned = partitions.is_partitioned(conn)
+        return self._partitioned
 
     def _series_ids(
         self, conn: Connection, batch: list[MetricDatum], created: dict[SeriesId, int]
@@ -337,12 +392,20 @@ class MetricStore:
         return sorted(found, key=lambda m: (m[0], m[1], sorted(m[2].items())))
 
     def apply_retention(self, older_than: datetime) -> int:
-        """Delete datapoints with ``timestamp < older_than``; the number deleted."""
+        """Delete datapoints with ``timestamp < older_than``; the number deleted.
+
+        On PostgreSQL the partitions of the days entirely older are dropped whole (their
+        datapoints counted first), then the older rows of the day the cut falls in deleted."""
         cutoff = as_utc(older_than, "older_than")
+        dropped = 0
+        if self.db.dialect == "postgresql" and self._is_partitioned():
+            gone = partitions.drop_before(self.db.engine, cutoff)
+            self._days.difference_update(gone.days)
+            dropped = gone.datapoints
         # Through the series ids, so each series is one range scan of the (series, time) index.
         every_series = select(MetricSeries.id).scalar_subquery()
         with self.db.engine.begin() as conn:
-            deleted = affected_rows(
+            deleted = dropped + affected_rows(
                 conn.execute(
                     delete(Datapoint).where(
                         Datapoint.series_id.in_(every_series), Datapoint.timestamp < cutoff

@@ -37,6 +37,7 @@ from sqlalchemy import Connection
 from vigil.store.db import Database
 from vigil.store.errors import MigrationError, SchemaTooNewError
 from vigil.store.models import Base
+from vigil.store.partitions import is_partition_name
 from vigil.store.schema_version import (
     head,
     known_revisions,
@@ -44,7 +45,9 @@ from vigil.store.schema_version import (
     state_of,
 )
 
-__all__ = ["HERE", "Upgrade", "config", "differences", "new_revision", "script", "upgrade"]
+__all__ = [
+    "HERE", "Upgrade", "config", "differences", "include_name", "new_revision", "script", "upgrade",
+]
 
 HERE = Path(__file__).resolve().parent
 FIRST = "0001"  # the schema of the code that came before migrations
@@ -125,11 +128,19 @@ def state_url(db: Database) -> str:
     return db.engine.url.render_as_string(hide_password=True)
 
 
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """What autogenerate compares: every reflected table but the day partitions of
+    ``datapoints`` (:mod:`vigil.store.partitions`), which are data rather than schema."""
+    return not (type_ == "table" and name is not None and is_partition_name(name))
+
+
 def differences(db: Database) -> list[Any]:
     """What alembic's autogenerate finds between the models and ``db`` (tables, columns, types,
     nullability, indexes, unique constraints, foreign keys): empty when they agree."""
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_name": include_name}
+        )
         return list(compare_metadata(context, Base.metadata))
 
 

@@ -3,7 +3,9 @@ hands over (``config.attributes["connection"]``), against the models' metadata.
 
 Batch mode on SQLite (an ``ALTER`` SQLite cannot do becomes copy-and-move of the table);
 ``UTCDateTime`` columns are written into revisions as ``sa.DateTime(timezone=True)``, the type
-they are stored as, so a revision never imports Vigil's code.
+they are stored as, so a revision never imports Vigil's code. The day partitions of
+``datapoints`` on PostgreSQL (:mod:`vigil.store.partitions`) are data, not schema: autogenerate
+leaves them out (:func:`vigil.store.migrations.include_name`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from alembic.autogenerate.api import AutogenContext
 
 from vigil.store.columns import UTCDateTime
 from vigil.store.errors import MigrationError
+from vigil.store.migrations import include_name
 from vigil.store.models import Base
 
 
@@ -35,6 +38,7 @@ def run() -> None:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         render_item=render_item,
+        include_name=include_name,
         compare_type=True,
     )
     with context.begin_transaction():

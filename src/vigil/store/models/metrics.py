@@ -1,8 +1,15 @@
-"""The metric store's tables: one row per series, datapoints pointing at it."""
+"""The metric store's tables: one row per series, datapoints pointing at it.
+
+On PostgreSQL ``datapoints`` is a table partitioned by range of ``timestamp`` (one partition a
+UTC day, made and dropped by :mod:`vigil.store.partitions`); its primary key is then
+``(id, timestamp)``, since PostgreSQL wants the partition key in every unique constraint. On
+SQLite it is one plain table keyed by ``id``.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -10,10 +17,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Text,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.compiler import DDLCompiler
 
 from vigil.store.columns import utcnow
 from vigil.store.models.base import NAME, Base
@@ -46,11 +56,18 @@ class Datapoint(Base):
 
     Datapoints point at their :class:`MetricSeries` rather than repeating namespace, name and
     dimensions: rows and the (series, timestamp) index stay small, which is what makes
-    writing fast (see bench/RESULTS.md, section "metrics").
+    writing fast (see bench/RESULTS.md, section "metrics"). On PostgreSQL the table is
+    partitioned by day (``PARTITION BY RANGE (timestamp)``, see :mod:`vigil.store.partitions`).
     """
 
     __tablename__ = "datapoints"
-    __table_args__ = (Index("ix_datapoints_series_time", "series_id", "timestamp"),)
+    __table_args__ = (
+        Index("ix_datapoints_series_time", "series_id", "timestamp"),
+        {
+            "postgresql_partition_by": 'RANGE ("timestamp")',
+            "info": {"postgresql_primary_key": ("id", "timestamp")},
+        },
+    )
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
@@ -65,3 +82,15 @@ class Datapoint(Base):
     minimum: Mapped[float | None] = mapped_column(Float)
     maximum: Mapped[float | None] = mapped_column(Float)
     unit: Mapped[str] = mapped_column(String(32), default="None")
+
+
+@compiles(PrimaryKeyConstraint, "postgresql")
+def _primary_key(constraint: PrimaryKeyConstraint, compiler: DDLCompiler, **kw: Any) -> str:
+    """A partitioned table's primary key on PostgreSQL: the columns its ``info`` names
+    (``postgresql_primary_key``, the partition key among them); any other table's as usual."""
+    table = constraint.table
+    columns = table.info.get("postgresql_primary_key")
+    if not columns:
+        return compiler.visit_primary_key_constraint(constraint, **kw)
+    quote = compiler.preparer.quote
+    return f"PRIMARY KEY ({', '.join(quote(c) for c in columns)})"
