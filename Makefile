@@ -60,6 +60,7 @@ bench: $(STAMP) system-deps
 	$(PY) bench/bench_window.py
 	$(PY) bench/bench_metrics.py
 	$(PY) bench/bench_ingest.py
+	$(PY) bench/bench_workers.py
 	$(PY) bench/bench_detectors.py
 	$(PY) bench/bench_model_quality.py
 	$(PY) bench/bench_alarms.py

@@ -63,6 +63,7 @@ which ``tests/test_errors.py`` compares with the classes the code defines::
     │   ├── OutputNotFoundError        output_not_found      vigil.app.executions
     │   └── TrainingJobNotFoundError   job_not_found         vigil.app.training
     ├── OutboundRefusedError           outbound_refused      vigil.net.errors               also PermissionError
+    ├── PoolStoppedError               pool_stopped          vigil.app.pool                 also RuntimeError
     ├── RemoteError                    remote_error          vigil.cli.remote
     ├── SchemaOutdatedError            schema_outdated       vigil.store.errors             also RuntimeError
     ├── SchemaTooNewError              schema_too_new        vigil.store.errors             also RuntimeError

@@ -1,11 +1,10 @@
 """The in-process scheduler: due windows run exactly once, missed ones are caught up.
 
-Each tick reads the schedules, and for every ``Scheduled`` one runs the fire times between its
-``last_scheduled_time`` (or its creation) and now, oldest first, then advances
-``last_scheduled_time``. Several servers may tick on one database: the execution claim
-(a unique (schedule, window)) makes each window run once. At start-up, executions left
-``InProgress`` by a crashed worker (lease expired, or owned by this worker's id) are marked
-``Failed`` ("interrupted") and rerun.
+Each tick of its thread runs one step of the process's :class:`~vigil.app.execution_loop.
+ExecutionLoop` (the due windows and the interrupted executions, claimed once across every
+server and worker on the database, handed to worker processes or run inline; none with
+``executions=False``, an API-only server), then the cheap work that stays in the server:
+alarms, notifications, deliveries, events and rules, retention.
 
 Alarms are evaluated on their cadence (``alarm_interval``) and at once whenever an execution
 completes, wherever it ran (:func:`executions_seen` watches the ``execution_completed``
@@ -38,76 +37,28 @@ from vigil.alerts.notify import (
 from vigil.alerts.platform import ensure_platform_alarms
 from vigil.alerts.service import evaluate_alarms
 from vigil.app.events import EventBus
+from vigil.app.execution_loop import MAX_CATCH_UP, ErrorHook, ExecutionLoop, recover, tick
 from vigil.app.notice_context import NoticeBuilder
 from vigil.app.prom_scrape import ScrapeLoop, start_scraping
 from vigil.metrics import contract as mc
 from vigil.metrics.datum import MetricDatum
-from vigil.monitor.runner import rerun, run_scheduled
 from vigil.monitor.runtime import Runtime
-from vigil.schedule import parse_schedule
 from vigil.store.code_policy import CodePolicy
-from vigil.store.executions import recover_interrupted
-from vigil.store.models import Event, Schedule
+from vigil.store.models import Event
+
+__all__ = [
+    "MAX_CATCH_UP",
+    "ErrorCounter",
+    "ErrorHook",
+    "Scheduler",
+    "alarms_and_notifications",
+    "apply_retention",
+    "executions_seen",
+    "recover",
+    "tick",
+]
 
 log = logging.getLogger(__name__)
-MAX_CATCH_UP = 1000  # fire times run per schedule per tick; the rest wait for the next tick
-
-
-def recover(rt: Runtime) -> int:
-    """Fail and rerun interrupted executions; the number rerun."""
-    reruns = 0
-    for ex in recover_interrupted(rt.db, owner=rt.owner):
-        log.info("rerunning interrupted execution %s of %s", ex.id, ex.schedule_name)
-        if rerun(rt, ex) is not None:
-            reruns += 1
-    return reruns
-
-
-ErrorHook = Callable[[str, str, str], None]
-"""Told ``(kind, name, message)`` of each object that failed alone."""
-
-
-def tick(rt: Runtime, now: datetime | None = None, on_error: ErrorHook | None = None) -> int:
-    """Run every due window of every active schedule; the number of executions started.
-
-    A schedule that cannot run (its expression no longer parses, its window cannot be
-    computed, a run raises outside its execution) fails alone: logged, told to ``on_error``
-    and retried next tick; the other schedules run."""
-    now = now or datetime.now(timezone.utc)
-    with rt.db.session() as s:
-        schedules = list(s.scalars(select(Schedule).where(Schedule.status == "Scheduled")))
-    started = 0
-    for schedule in schedules:
-        try:
-            started += _tick_schedule(rt, schedule, now)
-        except Exception as exc:  # one schedule fails alone
-            log.error("schedule %s cannot run: %s", schedule.name, exc)
-            if on_error is not None:
-                on_error("schedule", schedule.name, f"{type(exc).__name__}: {exc}")
-    return started
-
-
-def _tick_schedule(rt: Runtime, schedule: Schedule, now: datetime) -> int:
-    expression = parse_schedule(schedule.expression)
-    since = schedule.last_scheduled_time or schedule.created_at  # first fire after creation
-    due = []
-    if expression.is_one_time:
-        if schedule.last_scheduled_time is None:
-            due = [now]
-    else:
-        for t in expression.fires_between(since, now):
-            due.append(t)
-            if len(due) >= MAX_CATCH_UP:
-                break
-    started = 0
-    for t in due:
-        if run_scheduled(rt, schedule.name, t) is not None:
-            started += 1
-        with rt.db.session() as s:
-            row = s.get(Schedule, schedule.name)
-            if row is not None and (row.last_scheduled_time is None or row.last_scheduled_time < t):
-                row.last_scheduled_time = t
-    return started
 
 
 def executions_seen(rt: Runtime) -> tuple[Any, int]:
@@ -196,10 +147,20 @@ class ErrorCounter:
 
 
 class Scheduler:
-    """A background thread ticking every ``interval`` seconds until stopped."""
+    """A background thread ticking every ``interval`` seconds until stopped. Its executions
+    are ``executions`` (a loop over worker processes), by default a loop running them in
+    this thread; ``run_executions=False`` leaves them to other servers and workers."""
 
-    def __init__(self, rt: Runtime, interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        rt: Runtime,
+        interval: float = 1.0,
+        *,
+        executions: ExecutionLoop | None = None,
+        run_executions: bool = True,
+    ) -> None:
         self.rt, self.interval = rt, interval
+        self.executions = (executions or ExecutionLoop(rt)) if run_executions else None
         self._policy = CodePolicy.from_settings(rt.settings)  # what stored actions may run
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="vigil-scheduler", daemon=True)
@@ -235,10 +196,14 @@ class Scheduler:
             self._thread.join(timeout)
 
     def _loop(self) -> None:
-        try:
-            recover(self.rt)
-        except Exception:
-            log.exception("recovering interrupted executions failed")
+        executions = self.executions
+        errors = ErrorCounter(self.rt)
+        if executions is not None:
+            executions.on_error = executions.on_error or errors
+            try:
+                executions.start()
+            except Exception:
+                log.exception("recovering interrupted executions failed")
         try:
             _, workflows = load(self.rt.db)
             runner = Runner(self.rt.db, workflows, owner=self.rt.owner, code_policy=self._policy,
@@ -246,11 +211,11 @@ class Scheduler:
             recover_runs(self.rt.db, self.rt.owner, runner=runner)
         except Exception:
             log.exception("recovering interrupted action runs failed")
-        errors = ErrorCounter(self.rt)
         last = {"alarms": 0.0, "repush": 0.0, "retention": 0.0}
         seen: tuple[Any, int] | None = None
         while not self._stop.is_set():
-            self._step("executions", lambda: tick(self.rt, on_error=errors))
+            if executions is not None:
+                self._step("executions", executions.step)
             mark = self._step("watch", lambda: executions_seen(self.rt))
             # alarms: on the cadence, and at once when some execution completed (here, by
             # POST /schedules/{name}/run or on another server sharing the database)

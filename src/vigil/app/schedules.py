@@ -8,15 +8,20 @@ True
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from vigil.monitor.runner import run_scheduled
+from vigil.app.pool import ExecutionPool
+from vigil.monitor.runner import claim_scheduled, run_scheduled
 from vigil.monitor.runtime import Runtime
 from vigil.store.db import Database
 from vigil.store.errors import NotFoundError
+from vigil.store.executions import get_execution, release_lease
 from vigil.store.models import Execution, Schedule
+
+log = logging.getLogger(__name__)
 
 
 def list_schedules(db: Database, endpoint: str | None = None) -> list[Schedule]:
@@ -44,12 +49,29 @@ def run_window_error(start: datetime | None, end: datetime | None) -> str | None
 
 
 def run_now(
-    rt: Runtime, name: str, window: tuple[datetime, datetime] | None = None
+    rt: Runtime,
+    name: str,
+    window: tuple[datetime, datetime] | None = None,
+    pool: ExecutionPool | None = None,
 ) -> Execution | None:
     """Run one execution of schedule ``name`` now, over ``window`` or the schedule's default
-    one (a failed window runs again); None when that window's execution exists already.
-    Raises :class:`~vigil.store.errors.NotFoundError` for an unknown schedule."""
+    one (a failed window runs again), and wait for it to end: in a worker process of
+    ``pool`` when given (the caller's thread only waits), else in the caller's thread. None
+    when that window's execution exists already. Raises
+    :class:`~vigil.store.errors.NotFoundError` for an unknown schedule."""
     if get_schedule(rt.db, name) is None:
         raise NotFoundError(f"no schedule named {name!r}")
     now = datetime.now(timezone.utc)
-    return run_scheduled(rt, name, window[1] if window else now, window=window, retry_failed=True)
+    at = window[1] if window else now
+    if pool is None:
+        return run_scheduled(rt, name, at, window=window, retry_failed=True)
+    claimed = claim_scheduled(rt, name, at, window=window, retry_failed=True)
+    if claimed is None:
+        return None
+    execution_id = claimed[1].id
+    try:
+        pool.run(execution_id)
+    except Exception:  # stopping, or its process died: another worker reruns it
+        log.exception("execution %s did not run in a worker process", execution_id)
+        release_lease(rt.db, execution_id, rt.owner)
+    return get_execution(rt.db, execution_id)

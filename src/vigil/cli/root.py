@@ -36,6 +36,11 @@ COMMANDS: dict[str, LazyCommand] = {
     "server": LazyCommand(
         "vigil.cli.server", "Serve the REST API (OpenAPI at /docs) with the in-process scheduler."
     ),
+    "worker": LazyCommand(
+        "vigil.cli.worker",
+        "Run monitoring executions only (no API): claim due windows, run them, rerun "
+        "interrupted ones.",
+    ),
     "apply": LazyCommand(
         "vigil.cli.config",
         "Create or update endpoints, baselines and schedules from a file (idempotent).",
@@ -118,7 +123,9 @@ COMMANDS: dict[str, LazyCommand] = {
 
 # Commands whose changes are not the CLI user's: baseline and analyze touch no database (and
 # must not import it), the server attributes each change to the token of its request.
-NOT_AUDITED_AS_CLI = frozenset({"baseline", "analyze", "server", "bias", "explain", "agent"})
+NOT_AUDITED_AS_CLI = frozenset(
+    {"baseline", "analyze", "server", "worker", "bias", "explain", "agent"}
+)
 
 
 class VigilGroup(LazyGroup):

@@ -25,6 +25,24 @@ def server(
     scheduler: Annotated[
         bool, typer.Option("--scheduler/--no-scheduler", help="Run the in-process scheduler.")
     ] = True,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=0,
+            help="Worker processes running executions (default $VIGIL_WORKERS, else half "
+            "the CPUs, 1 to 4; 0: in the scheduler's thread).",
+            show_default=False,
+        ),
+    ] = None,
+    executions: Annotated[
+        bool,
+        typer.Option(
+            "--executions/--no-executions",
+            help="Claim and run scheduled windows here; --no-executions leaves them to "
+            "`vigil worker` processes (an API-only server).",
+        ),
+    ] = True,
 ) -> None:
     """Serve the REST API (OpenAPI at /docs) with the in-process scheduler."""
     # lazy: loaded only when this command runs (a light CLI start)
@@ -38,10 +56,12 @@ def server(
         socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:  # uvicorn would only log it and exit 3
         raise fail(f"--host {host!r}: not an address to listen on ({exc})") from None
-    settings = Settings.from_env(data_dir)
     try:
+        settings = Settings.from_env(data_dir)
+        if workers is not None:
+            settings.workers = workers
         configure_logging(settings.log_format, settings.log_level)
-        api = create_app(settings, start_scheduler=scheduler)
+        api = create_app(settings, start_scheduler=scheduler, executions=executions)
     except VigilError as exc:
         raise fail(str(exc)) from None
     line(

@@ -5,6 +5,9 @@ workers, and runs the job of the schedule's monitor type: data quality
 (:mod:`vigil.monitor.data_quality`), model quality (:mod:`vigil.monitor.model_quality`), bias
 drift (:mod:`vigil.monitor.bias`) or feature attribution drift
 (:mod:`vigil.monitor.explainability`).
+The claim and the run can happen in different processes: :func:`claim_scheduled` and
+:func:`claim_rerun_of` only claim (cheap: one insert), and :func:`execute_claimed` runs a
+claimed execution by its id, as a worker process of :mod:`vigil.app.pool` does.
 A job that fails on purpose (bad configuration, a missing baseline, unreadable data) ends the
 execution ``Failed`` with the error as its reason (:mod:`vigil.monitor.lifecycle`).
 
@@ -30,7 +33,7 @@ from vigil.store.columns import as_utc
 from vigil.store.errors import NotFoundError
 from vigil.store.models import BaselineRecord, Endpoint, Execution, Schedule
 
-__all__ = ["rerun", "run_scheduled"]
+__all__ = ["claim_rerun_of", "claim_scheduled", "execute_claimed", "rerun", "run_scheduled"]
 
 log = logging.getLogger(__name__)
 #: the job of each monitor type (data quality for any other)
@@ -54,6 +57,23 @@ def run_scheduled(
     claimed it already (then None): each (schedule, window) runs exactly once. With
     ``retry_failed`` (a run asked for by hand) a window whose latest attempt ended ``Failed``
     runs again as the next attempt."""
+    claimed = claim_scheduled(
+        rt, schedule_name, scheduled_time, window=window, retry_failed=retry_failed
+    )
+    return None if claimed is None else _execute(rt, claimed[0], claimed[1])
+
+
+def claim_scheduled(
+    rt: Runtime,
+    schedule_name: str,
+    scheduled_time: datetime,
+    *,
+    window: tuple[datetime, datetime] | None = None,
+    retry_failed: bool = False,
+) -> tuple[Schedule, Execution] | None:
+    """Claim (not run) the execution of ``schedule_name`` at ``scheduled_time``, as
+    :func:`run_scheduled` does: the schedule and the new ``InProgress`` execution, or None
+    when some worker has it already."""
     with rt.db.session() as s:
         schedule = s.get(Schedule, schedule_name)
         if schedule is None:
@@ -64,7 +84,28 @@ def run_scheduled(
         latest = _latest_attempt(rt, schedule_name, bounds)
         if latest is not None and latest.status == FAILED:
             claimed = claim_again(rt, latest)
-    return None if claimed is None else _execute(rt, schedule, claimed)
+    return None if claimed is None else (schedule, claimed)
+
+
+def claim_rerun_of(rt: Runtime, interrupted: Execution) -> Execution | None:
+    """Claim (not run) the next attempt of an execution marked Failed (interrupted); None
+    when its schedule is gone or another worker has the rerun."""
+    with rt.db.session() as s:
+        schedule = s.get(Schedule, interrupted.schedule_name)
+    return None if schedule is None else claim_again(rt, interrupted)
+
+
+def execute_claimed(rt: Runtime, execution_id: str) -> Execution:
+    """Run the job of an execution claimed under ``rt.owner`` (by :func:`claim_scheduled`
+    or :func:`claim_rerun_of`, maybe in another process) and finish it."""
+    with rt.db.session() as s:
+        ex = s.get(Execution, execution_id)
+        schedule = s.get(Schedule, ex.schedule_name) if ex is not None else None
+    if ex is None:
+        raise NotFoundError(f"no execution has id {execution_id!r}")
+    if schedule is None:
+        return finish(rt, ex, FAILED, f"schedule {ex.schedule_name!r} does not exist")
+    return _execute(rt, schedule, ex)
 
 
 def _latest_attempt(

@@ -21,6 +21,8 @@ from pydantic import BaseModel
 from vigil._version import __version__
 from vigil.agent.selfcollect import SelfCollector
 from vigil.app.bootstrap import open_database, worker_id
+from vigil.app.execution_loop import ExecutionLoop
+from vigil.app.pool import ExecutionPool
 from vigil.app.scheduler import Scheduler
 from vigil.monitor.runtime import Runtime
 from vigil.server import errors, ui
@@ -93,17 +95,38 @@ def _self_collector(settings: Settings, metrics: MetricStore) -> SelfCollector |
 
 
 def create_app(
-    settings: Settings, db: Database | None = None, *, start_scheduler: bool = False, **extras: Any
+    settings: Settings,
+    db: Database | None = None,
+    *,
+    start_scheduler: bool = False,
+    executions: bool = True,
+    **extras: Any,
 ) -> FastAPI:
     """The server application for one installation; with ``start_scheduler`` the in-process
-    scheduler runs while the app is up (recovering interrupted executions first)."""
+    scheduler runs while the app is up (recovering interrupted executions first), and the
+    executions, scheduled (unless ``executions`` is false: an API-only server) and asked
+    for (``POST /schedules/{name}/run``), run in ``settings.workers`` worker processes
+    (:class:`~vigil.app.pool.ExecutionPool`; 0: in the scheduler's and the request's thread)."""
     db = db or open_database(settings)
     metrics = MetricStore(db)
     runtime = Runtime(settings=settings, db=db, metrics=metrics, owner=worker_id())
 
     @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        scheduler = Scheduler(runtime, settings.scheduler_interval) if start_scheduler else None
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = None
+        if start_scheduler and settings.workers > 0:
+            pool = ExecutionPool(settings, db, runtime.owner, settings.workers)
+            app.state.vigil.extras["pool"] = pool
+        scheduler = (
+            Scheduler(
+                runtime,
+                settings.scheduler_interval,
+                executions=ExecutionLoop(runtime, pool),
+                run_executions=executions,
+            )
+            if start_scheduler
+            else None
+        )
         if scheduler is not None:
             scheduler.start()
         own = _self_collector(settings, metrics) if start_scheduler else None
@@ -114,6 +137,9 @@ def create_app(
                 own.stop()
             if scheduler is not None:
                 scheduler.stop()
+            if pool is not None:
+                app.state.vigil.extras.pop("pool", None)
+                pool.stop(settings.stop_grace)
 
     app = FastAPI(
         title="Vigil",

@@ -138,7 +138,7 @@ def run_now(
     )
     runtime: Runtime = state.extras["runtime"]
     try:
-        done = schedules.run_now(runtime, name, window)
+        done = schedules.run_now(runtime, name, window, state.extras.get("pool"))
     except NotFoundError:
         raise ApiError(404, "not_found", f"no schedule named {name!r}") from None
     if done is None:

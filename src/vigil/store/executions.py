@@ -12,6 +12,8 @@ The guarantee rests on the database, not on a lock held in one process:
   it ``Failed`` ("interrupted: ...") with a conditional UPDATE, so one server recovers it,
   and returns it so that server reruns the window with :func:`claim_rerun` as attempt + 1,
   which the same UNIQUE constraint again lets only one claimant create.
+* A worker that stops before it can finish hands its claim back with :func:`release_lease`:
+  the lease expires at once, so the next :func:`recover_interrupted` of any worker reruns it.
 """
 
 from __future__ import annotations
@@ -273,23 +275,52 @@ def stop_execution(
     return execution
 
 
+def release_lease(
+    db: Database, execution_id: str, owner: str, *, now: datetime | None = None
+) -> bool:
+    """Hand back the claim of an ``InProgress`` execution ``owner`` holds and cannot finish
+    (its worker is stopping): its lease expires now, so that any worker's next
+    :func:`recover_interrupted` marks it interrupted and reruns it. False when ``owner`` no
+    longer holds it (finished, stopped or recovered meanwhile)."""
+    now = as_utc(now, "now") if now is not None else utcnow()
+    with db.session() as session:
+        result = session.execute(
+            update(Execution)
+            .where(
+                Execution.id == execution_id,
+                Execution.status == _IN_PROGRESS,
+                Execution.lease_owner == owner,
+            )
+            .values(lease_expires_at=now - timedelta(microseconds=1))
+            .execution_options(synchronize_session=False)
+        )
+    return affected_rows(result) == 1
+
+
 def recover_interrupted(
-    db: Database, now: datetime | None = None, owner: str | None = None
+    db: Database, now: datetime | None = None, owner: str | None = None, limit: int | None = None
 ) -> list[Execution]:
     """Mark interrupted executions ``Failed`` and return them, for the caller to rerun.
 
     Interrupted means ``InProgress`` with an expired lease, or, when ``owner`` is given (a
     server starting up under its own id), any ``InProgress`` execution that owner held: it
     cannot still be running. Each is recovered by exactly one caller, even when several
-    servers recover at once.
+    servers recover at once. With ``limit`` at most that many are recovered (a worker takes
+    no more than it has room to rerun; the others stay for the next call or another worker).
     """
     now = as_utc(now, "now") if now is not None else utcnow()
+    if limit is not None and limit < 1:
+        return []
     stale = Execution.lease_expires_at < now
     if owner is not None:
         stale = or_(stale, Execution.lease_owner == owner)
     with db.session() as session:
         candidates = list(
-            session.scalars(select(Execution).where(Execution.status == _IN_PROGRESS, stale))
+            session.scalars(
+                select(Execution)
+                .where(Execution.status == _IN_PROGRESS, stale)
+                .order_by(Execution.scheduled_time, Execution.id)
+            )
         )
     recovered: list[Execution] = []
     for candidate in candidates:
@@ -322,6 +353,8 @@ def recover_interrupted(
         if affected_rows(result) == 1:
             log.warning("execution %s %s", candidate.id, reason)
             recovered.append(get_execution(db, candidate.id))
+            if limit is not None and len(recovered) >= limit:
+                break
     return recovered
 
 

@@ -13,7 +13,15 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vigil.errors import ConfigError
+
 DEFAULT_DATA_DIR = "vigil-data"
+
+
+def default_workers() -> int:
+    """How many worker processes run executions by default: half the CPUs (one on two
+    cores, so the API keeps the other), at most four."""
+    return max(1, min(4, (os.cpu_count() or 2) // 2))
 
 
 @dataclass
@@ -27,7 +35,10 @@ class Settings:
     baselines_root: str = ""
     max_body_bytes: int = 16 << 20
     scheduler_interval: float = 1.0
-    lease_seconds: int = 300
+    lease_seconds: int = 300  # VIGIL_LEASE_SECONDS: an execution's claim, renewed while it runs
+    # VIGIL_WORKERS: the worker processes that run executions (0: in the scheduler's thread)
+    workers: int = field(default_factory=default_workers)
+    stop_grace: int = 30  # VIGIL_STOP_GRACE: seconds a stopping worker lets executions finish
     metric_retention_days: float = 455.0  # CloudWatch keeps hourly data 15 months
     alarm_interval: float = 10.0  # seconds between alarm evaluations in the server
     allow_commands: tuple[str, ...] = ()  # executables command targets may run (code policy)
@@ -66,6 +77,9 @@ class Settings:
             database_url=os.environ.get("VIGIL_DATABASE_URL") or None,
             capture_root=os.environ.get("VIGIL_CAPTURE_URI", ""),
             reports_root=os.environ.get("VIGIL_REPORTS_URI", ""),
+            lease_seconds=_env_int("VIGIL_LEASE_SECONDS", 300, minimum=1),
+            workers=_env_int("VIGIL_WORKERS", default_workers(), minimum=0),
+            stop_grace=_env_int("VIGIL_STOP_GRACE", 30, minimum=0),
             metric_retention_days=float(os.environ.get("VIGIL_METRIC_RETENTION_DAYS", "455")),
             allowed_roots=tuple(
                 r.strip() for r in os.environ.get("VIGIL_ALLOWED_ROOTS", "").split(",") if r.strip()
@@ -85,6 +99,20 @@ class Settings:
                 "VIGIL_EVENTBRIDGE_API_KEY_HEADER", "x-api-key"
             ),
         )
+
+
+def _env_int(name: str, default: int, *, minimum: int) -> int:
+    """A ``VIGIL_*`` whole number (unset or blank: ``default``), refused below ``minimum``."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise ConfigError(f"${name}: expected a whole number of {minimum} or more, got {raw!r}")
+    return value
 
 
 def _env_list(name: str) -> tuple[str, ...]:

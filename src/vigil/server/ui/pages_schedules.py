@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from vigil.app import schedules
 from vigil.errors import VigilError
@@ -60,7 +61,11 @@ async def run_schedule_now(request: Request, name: str) -> Response:
     if schedules.get_schedule(state.db, name) is None:
         return _not_found(request, viewer, name)
     try:
-        done = schedules.run_now(state.extras["runtime"], name)
+        # a thread waits for the execution (in a worker process when the server has them):
+        # never the event loop, which keeps answering every other request meanwhile
+        done = await run_in_threadpool(
+            schedules.run_now, state.extras["runtime"], name, pool=state.extras.get("pool")
+        )
     except VigilError as exc:
         return error_page(request, viewer, 400, f"Schedule {name!r} did not run: {exc.message}")
     if done is None:
