@@ -20,16 +20,18 @@ demo: $(STAMP)
 
 # Debian packages the integration tests run for real: PostgreSQL (a throwaway cluster on
 # 127.0.0.1 per test session), Alertmanager and Prometheus (+ promtool), Chromium (the
-# dashboard's browser tests, driven by Playwright). Installed once; skipped
+# dashboard's browser tests, driven by Playwright), Java 17 (the Spark engine's tests on
+# local[2]). Installed once; skipped
 # when already there.
 system-deps:
 	@{ ls /usr/lib/postgresql/*/bin/initdb && command -v prometheus-alertmanager \
-	    && command -v prometheus && command -v promtool && command -v chromium; } \
+	    && command -v prometheus && command -v promtool && command -v chromium \
+	    && command -v java; } \
 	  >/dev/null 2>&1 || { \
 	  command -v apt-get >/dev/null || { echo "need apt-get to install test services"; exit 1; }; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install \
 	    -y -qq --no-install-recommends postgresql prometheus-alertmanager prometheus \
-	    chromium fonts-dejavu-core >/dev/null; }
+	    chromium fonts-dejavu-core openjdk-17-jre-headless >/dev/null; }
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
@@ -69,6 +71,7 @@ bench: $(STAMP) system-deps
 	$(PY) bench/check_kl_div_evidently.py
 	bash tests/oracles/setup.sh
 	$(PY) bench/bench_bias.py
+	$(PY) bench/bench_spark.py
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache

@@ -39,6 +39,7 @@ which ``tests/test_errors.py`` compares with the classes the code defines::
     ├── CsrfRejectedError              csrf_rejected         vigil.server.ui.session        also PermissionError
     ├── DatabaseURLError               database_url          vigil.store.errors             also ValueError
     ├── DemoError                      demo_error            vigil.demo                     also RuntimeError
+    ├── EngineError                    engine_error          vigil.errors                   also RuntimeError
     ├── FormatError                    format_error          vigil.errors                   also ValueError
     │   ├── CgroupFormatError          cgroup_format         vigil.resources.cgroup
     │   ├── EnvelopeError              event_envelope        vigil.events.envelope
@@ -124,6 +125,12 @@ class ConfigError(VigilError, ValueError):
     """An option or setting with a value outside what is accepted."""
 
     code = "config_error"
+
+
+class EngineError(VigilError, RuntimeError):
+    """An analysis engine (Spark) that could not start or whose job failed."""
+
+    code = "engine_error"
 
 
 class NotFoundError(VigilError, LookupError):

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from vigil.analysis.engines import Engine
 from vigil.analysis.profiling import profile_input
 from vigil.checks.anomaly import ANOMALY_MODEL_FILE, AnomalyModel, AnomalyOptions
 from vigil.checks.anomaly.model import MAX_FIT_ROWS, fit_anomaly_model
@@ -88,11 +89,16 @@ def suggest_baseline(
     delimiter: str | None = None,
     encoding: str = "utf-8",
     anomaly: bool | AnomalyOptions | dict[str, Any] = False,
+    engine: str | Engine | None = None,
+    spark_master: str | None = None,
     **options: Any,
 ) -> Baseline:
     """Profile training data and suggest constraints.
 
-    ``data`` is a pyarrow/pandas/Polars table, or paths (files, directories, globs).
+    ``data`` is a pyarrow/pandas/Polars table, a Spark DataFrame, or paths (files,
+    directories, globs). ``engine``: ``local`` or ``spark`` (None: ``spark`` for a Spark
+    DataFrame, else ``local``); ``spark_master``: the Spark master URL (default
+    ``$VIGIL_SPARK_MASTER``, else ``local[*]``).
     ``options`` are the fields of :class:`~vigil.checks.suggest.ConstraintOptions`
     (thresholds, methods, per-feature drift methods, multiple-testing correction...).
     ``anomaly``: True (or :class:`~vigil.checks.anomaly.AnomalyOptions`: method,
@@ -129,6 +135,8 @@ def suggest_baseline(
         progress=progress,
         delimiter=delimiter,
         encoding=encoding,
+        engine=engine,
+        spark_master=spark_master,
         on_table=None if sample is None else sample.update,
     )
     statistics = profile.to_statistics()

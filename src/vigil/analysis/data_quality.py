@@ -9,6 +9,7 @@ from typing import Any
 import pyarrow as pa
 
 from vigil.analysis.baseline import CONSTRAINTS_FILE, STATISTICS_FILE, Baseline
+from vigil.analysis.engines import Engine
 from vigil.analysis.profiling import profile_input
 from vigil.checks.anomaly import ANOMALIES_FILE, DEFAULT_TOP, AnomalyReport, AnomalyScan
 from vigil.checks.data_quality import run_checks
@@ -108,13 +109,17 @@ def analyze(
     encoding: str = "utf-8",
     anomaly_top: int = DEFAULT_TOP,
     record_ids: pa.Table | None = None,
+    engine: str | Engine | None = None,
+    spark_master: str | None = None,
 ) -> Analysis:
     """Profile ``data`` and check it against ``baseline`` (a Baseline or its directory).
 
     A baseline with an outlier model also scores every record (:attr:`Analysis.anomalies`,
     ``anomaly_top`` records kept; ``record_ids``: the rows' ``__inference_id`` /
     ``__event_id`` columns, in the data's order) and adds the ``anomaly_check`` violation when
-    the share of anomalous records passes the model's tolerated share.
+    the share of anomalous records passes the model's tolerated share. ``data`` may be a Spark
+    DataFrame; ``engine`` and ``spark_master``: as
+    :func:`~vigil.analysis.baseline.suggest_baseline`.
 
     >>> import pyarrow as pa
     >>> from vigil.analysis.baseline import suggest_baseline
@@ -141,6 +146,8 @@ def analyze(
         progress=progress,
         delimiter=delimiter,
         encoding=encoding,
+        engine=engine,
+        spark_master=spark_master,
         on_table=None if scan is None else score,
     )
     expected = [f.name for f in base.constraints.features] or [

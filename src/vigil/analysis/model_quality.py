@@ -32,8 +32,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
+from vigil.analysis.engines import ReadOptions, get_engine
+from vigil.analysis.engines.quality import QualitySpec, evaluate_on_spark, read_columns
+from vigil.analysis.engines.spark import SparkEngine
 from vigil.analysis.estimation import load_cbpe, save_cbpe
 from vigil.checks.cbpe import CBPE
 from vigil.checks.model_quality import (
@@ -75,8 +77,9 @@ VIOLATIONS_FILE = "constraint_violations.json"
 REPORT_FILE = "report.html"
 SUMMARY_FILE = "analysis.json"
 DEFAULT_TOLERANCE = 0.05
-#: the options of the reader a model-quality run passes on (see :func:`iter_tables`)
-READER_OPTIONS = ("format", "header", "delimiter", "encoding")
+#: the options of the reader a model-quality run passes on (see :func:`iter_tables`), and
+#: where it runs: ``engine`` (``local`` or ``spark``) and ``spark_master``
+READER_OPTIONS = ("format", "header", "delimiter", "encoding", "engine", "spark_master")
 _BINARY_DEFAULT_LABELS = {"0", "1", "0.0", "1.0", "true", "false"}
 
 
@@ -218,47 +221,19 @@ def read_model_quality_columns(
     None are left out. A missing column is an error naming the role, the column and the
     columns found.
 
+    >>> import pyarrow as pa
     >>> cols = read_model_quality_columns(pa.table({"a": [1, 2], "b": ["x", "y"]}),
     ...                                   {"truth": "a", "pred": "b", "score": None})
     >>> cols["truth"].tolist(), cols["pred"].tolist()
     ([1, 2], ['x', 'y'])
     """
-    wanted = {role: col for role, col in columns.items() if col is not None}
-    parts: dict[str, list[np.ndarray]] = {role: [] for role in wanted}
-    seen = False
     tables = iter_tables(
         data, format=format, header=header, bad=bad, delimiter=delimiter, encoding=encoding
     )
-    for table in tables:
-        seen = True
-        for role, col in wanted.items():
-            if col not in table.column_names:
-                names = ", ".join(table.column_names[:12])
-                hint = " (a CSV without a header has columns _c0, _c1, ...)" if not header else ""
-                raise ConfigError(
-                    f"{role.replace('_', ' ')} column {col!r} not found in the data; "
-                    f"found columns {names}{hint}"
-                )
-            parts[role].append(_column_numpy(table.column(col)))
-    if not seen:
+    found = read_columns(tables, columns, header)
+    if found is None:
         raise EmptyInputError(f"{data!r}: no data found; expected labelled rows")
-    out: dict[str, np.ndarray] = {}
-    for role, chunks in parts.items():
-        if len(chunks) == 1:
-            out[role] = chunks[0]
-        elif len({c.dtype.kind for c in chunks}) == 1:
-            out[role] = np.concatenate(chunks)
-        else:
-            out[role] = np.concatenate([c.astype(object) for c in chunks])
-    return out
-
-
-def _column_numpy(column: pa.ChunkedArray) -> np.ndarray:
-    if pa.types.is_dictionary(column.type):
-        column = column.cast(column.type.value_type)
-    if pa.types.is_integer(column.type) and column.null_count:
-        column = column.cast(pa.float64())
-    return np.asarray(column.to_numpy())
+    return found
 
 
 def _default_positive_label(y_true: np.ndarray) -> Any:
@@ -309,6 +284,14 @@ def _evaluate(
             f"unknown reader option(s): {', '.join(sorted(unknown))}; "
             f"expected {', '.join(READER_OPTIONS)}"
         )
+    engine = get_engine(reader_options.pop("engine", None), data=data,
+                        spark_master=reader_options.pop("spark_master", None))
+    if isinstance(engine, SparkEngine):  # per-partition summaries merged here
+        spec = QualitySpec(ptype, ground_truth_attribute, inference_attribute,
+                           probability_attribute, seed)
+        return evaluate_on_spark(engine, data, ReadOptions(**reader_options), spec,
+                                 positive_label, probability_threshold, labels,
+                                 _default_positive_label)
     bad = BadRecords()
     cols = read_model_quality_columns(
         data,
@@ -365,7 +348,8 @@ def suggest_model_quality_baseline(
     otherwise. ``tolerance`` is relative (see
     :func:`~vigil.checks.model_quality.suggest_model_quality_constraints`); 0 is SageMaker's
     threshold = baseline value; ``std_multiplier`` widens each margin to at least that many
-    subsample standard deviations.
+    subsample standard deviations. ``engine="spark"`` (``spark_master``) merges per-partition
+    summaries computed on Spark: the same values, deviations from per-partition subsamples.
     """
     result, bad = _evaluate(
         data, problem_type, inference_attribute, ground_truth_attribute, probability_attribute,
@@ -462,6 +446,7 @@ def load_model_quality_baseline(
     one, a ``constraints.json`` file as its constraints.
 
     >>> import tempfile
+    >>> import pyarrow as pa
     >>> train = pa.table({"y": [0, 1, 1, 0], "p": [0.2, 0.9, 0.7, 0.4]})
     >>> base = suggest_model_quality_baseline(train, "BinaryClassification",
     ...     ground_truth_attribute="y", probability_attribute="p")

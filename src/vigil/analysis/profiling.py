@@ -1,4 +1,4 @@
-"""Stream any input through a DatasetProfile, with optional progress reporting."""
+"""Stream any input through a DatasetProfile, on the chosen engine, with optional progress."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from vigil.analysis.engines import Engine, ReadOptions, get_engine, is_spark_dataframe
 from vigil.errors import EmptyInputError
-from vigil.io.readers import BadRecords, iter_tables
+from vigil.io.readers import BadRecords
 from vigil.profile.dataset import DatasetProfile
 
 
@@ -23,31 +24,26 @@ def profile_input(
     delimiter: str | None = None,
     encoding: str = "utf-8",
     on_table: Callable[[pa.Table], None] | None = None,
+    engine: str | Engine | None = None,
+    spark_master: str | None = None,
 ) -> tuple[DatasetProfile, BadRecords]:
-    """Profile ``data`` (a table or paths) chunk by chunk.
+    """Profile ``data`` (a table, a Spark DataFrame or paths) chunk by chunk.
 
     ``progress`` is called with the number of rows of each chunk, ``on_table`` with each chunk
-    (the anomaly model's fit and scoring read the rows as they stream). Raises EmptyInputError when
-    no row could be read.
+    (the anomaly model's fit and scoring read the rows as they stream; local engine only).
+    ``engine``: ``local`` or ``spark`` (None: ``spark`` for a Spark DataFrame, else ``local``),
+    ``spark_master`` the Spark master URL. Raises EmptyInputError when no row could be read.
     """
-    bad = BadRecords()
-    profile = DatasetProfile()
-    for table in iter_tables(
-        data,
+    options = ReadOptions(
         format=format,
         header=header,
-        bad=bad,
         capture_content=capture_content,
         delimiter=delimiter,
         encoding=encoding,
-    ):
-        if columns is not None:
-            table = table.select([c for c in columns if c in table.column_names])
-        profile.update(table)
-        if on_table is not None:
-            on_table(table)
-        if progress is not None:
-            progress(table.num_rows)
+        columns=None if columns is None else tuple(columns),
+    )
+    chosen = get_engine(engine, spark_master=spark_master, data=data)
+    profile, bad = chosen.profile(data, options, progress=progress, on_table=on_table)
     if profile.item_count == 0:
         detail = (
             f" ({bad.count} bad record(s) skipped, first: {bad.examples[0]})" if bad.count else ""
@@ -63,4 +59,6 @@ def _describe(data: Any) -> str:
         return ", ".join(map(str, data))
     if isinstance(data, str) or hasattr(data, "__fspath__"):
         return str(data)
+    if is_spark_dataframe(data):
+        return "the Spark DataFrame"
     return type(data).__name__

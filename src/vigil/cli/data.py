@@ -77,6 +77,16 @@ DelimiterOpt = Annotated[
 EncodingOpt = Annotated[
     str, typer.Option("--encoding", help="Text encoding of the inputs, such as latin-1.")
 ]
+EngineOpt = Annotated[
+    str, typer.Option("--engine", help="Where to profile: local|spark.")
+]
+SparkMasterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--spark-master",
+        help="Spark master URL with --engine spark (default $VIGIL_SPARK_MASTER, else local[*]).",
+    ),
+]
 ProgressOpt = Annotated[
     bool | None, typer.Option("--progress/--no-progress", help="Force the progress bar on or off.")
 ]
@@ -211,6 +221,8 @@ def baseline(
         float | None,
         typer.Option(help="Tolerated share of anomalous records (default 2 x contamination)."),
     ] = None,
+    engine: EngineOpt = "local",
+    spark_master: SparkMasterOpt = None,
 ) -> None:
     """Profile training data; write statistics.json and constraints.json (data quality, or
     model quality with --problem-type)."""
@@ -233,6 +245,8 @@ def baseline(
             header=header,
             delimiter=delimiter,
             encoding=encoding,
+            engine=engine,
+            spark_master=spark_master,
         )
         return
     try:
@@ -271,6 +285,8 @@ def baseline(
                 delimiter=delimiter,
                 encoding=encoding,
                 anomaly=anomaly,
+                engine=engine,
+                spark_master=spark_master,
                 **opts,
             )
         result.save(output)
@@ -318,6 +334,8 @@ def analyze(
     anomaly_top: Annotated[
         int, typer.Option(min=0, help="Top records by anomaly score in anomalies.json.")
     ] = DEFAULT_TOP,
+    engine: EngineOpt = "local",
+    spark_master: SparkMasterOpt = None,
 ) -> None:
     """Check data against a baseline; write statistics, violations and report.html (data
     quality), or the model-quality statistics and violations with --problem-type."""
@@ -339,6 +357,8 @@ def analyze(
                 header=header,
                 delimiter=delimiter,
                 encoding=encoding,
+                engine=engine,
+                spark_master=spark_master,
             )
         )
     try:
@@ -354,6 +374,8 @@ def analyze(
                 delimiter=delimiter,
                 encoding=encoding,
                 anomaly_top=anomaly_top,
+                engine=engine,
+                spark_master=spark_master,
             )
         result.save(output)
     except VigilError as exc:

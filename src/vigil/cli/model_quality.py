@@ -22,6 +22,8 @@ def write_baseline(
     probability_threshold: float,
     positive_label: str | None,
     tolerance: float,
+    engine: str = "local",
+    spark_master: str | None = None,
     **reader_options: Any,
 ) -> None:
     """Suggest and write the model-quality baseline (and, for a binary classifier with
@@ -36,6 +38,8 @@ def write_baseline(
             probability_threshold,
             positive_label,
             tolerance,
+            engine=engine,
+            spark_master=spark_master,
             **reader_options,
         )
         mq.save(output)
@@ -72,6 +76,8 @@ def write_analysis(
     probability_attribute: str | None,
     probability_threshold: float,
     positive_label: str | None,
+    engine: str = "local",
+    spark_master: str | None = None,
     **reader_options: Any,
 ) -> int:
     """Check the data against a model-quality baseline, write the outputs, print the metrics
@@ -86,6 +92,8 @@ def write_analysis(
             probability_attribute,
             probability_threshold,
             positive_label,
+            engine=engine,
+            spark_master=spark_master,
             **reader_options,
         )
         mq.save(output)

@@ -36,7 +36,14 @@ def execute_data_quality(
     if window.table.num_rows == 0:
         return fail_empty(rt, ex, window)
     ids = window.table.select([c for c in META_COLUMNS if c in window.table.column_names])
-    result = analyze(window.features(), baseline, record_ids=ids)
+    config = schedule.config or {}
+    result = analyze(
+        window.features(),
+        baseline,
+        record_ids=ids,
+        engine=config.get("engine"),
+        spark_master=config.get("spark_master"),
+    )
     result.bad_records = window.bad
     out = output_dir(rt.settings, schedule, ex.scheduled_time)
     result.save(out, report_context(schedule, ex))

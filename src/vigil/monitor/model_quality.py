@@ -133,6 +133,8 @@ def execute_model_quality(
         baseline,
         columns,
         max_conditional_entropy_change=cfg.get("max_conditional_entropy_change"),
+        engine=cfg.get("engine"),
+        spark_master=cfg.get("spark_master"),
     )
     out = output_dir(rt.settings, schedule, ex.scheduled_time)
     mq.bad_records = window.bad  # the captures that could not be read, with examples
@@ -236,10 +238,13 @@ def evaluate(
     columns: OutputColumns,
     *,
     max_conditional_entropy_change: float | None = None,
+    engine: str | None = None,
+    spark_master: str | None = None,
 ) -> ModelQualityAnalysis:
     """The metrics of the matched records (``merged``, in inference-time order) checked
     against the baseline's constraints, with the conditional-entropy check (the schedule's
-    ``config.max_conditional_entropy_change``, nats; None: the constraints' or 0.2)."""
+    ``config.max_conditional_entropy_change``, nats; None: the constraints' or 0.2), on the
+    schedule's ``config.engine`` (``local`` or ``spark``, with ``config.spark_master``)."""
     features = merged.drop_columns([c for c in merged.column_names if c.startswith("__")])
     return analyze_model_quality(
         features,
@@ -251,6 +256,8 @@ def evaluate(
         columns.threshold,
         columns.positive,
         max_conditional_entropy_change=max_conditional_entropy_change,
+        engine=engine,
+        spark_master=spark_master,
     )
 
 

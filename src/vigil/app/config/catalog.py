@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import JsonValue, field_validator, model_validator
 
+from vigil.analysis.engines import ENGINES
+from vigil.analysis.engines.spark import spark_master
 from vigil.app.config.base import KeyedConfigError, Name, SpecModel
 from vigil.checks.suggest import ConstraintOptions
 from vigil.errors import ConfigError, VigilError
@@ -82,7 +84,8 @@ class ScheduleSpec(SpecModel):
     ``expression`` is anything :func:`~vigil.schedule.expression.parse_schedule` accepts; the
     offsets are ISO-8601 durations relative to the scheduled time (``-PT1H``), and ``NOW``
     needs both. ``config`` holds the analysis settings (features attribute, preprocessor
-    path, capture content, ...), passed through as written.
+    path, capture content, ...), passed through as written; ``engine`` (``local`` or
+    ``spark``) and ``spark_master`` (a Spark master URL) say where executions profile.
     """
 
     name: Name
@@ -101,6 +104,25 @@ class ScheduleSpec(SpecModel):
     @classmethod
     def _valid_expression(cls, v: str) -> str:
         parse_schedule(v)
+        return v
+
+    @field_validator("config")
+    @classmethod
+    def _valid_engine(cls, v: dict[str, JsonValue]) -> dict[str, JsonValue]:
+        engine, master = v.get("engine", "local"), v.get("spark_master")
+        if engine not in ENGINES:
+            raise KeyedConfigError(
+                "engine", f"engine {engine!r}: expected one of {', '.join(ENGINES)}"
+            )
+        if master is not None:
+            if engine != "spark" or not isinstance(master, str):
+                raise KeyedConfigError(
+                    "spark_master", "spark_master: expected a Spark master URL with engine: spark"
+                )
+            try:
+                spark_master(master)
+            except VigilError as e:
+                raise KeyedConfigError("spark_master", e.message) from None
         return v
 
     @field_validator("window_start_offset", "window_end_offset")

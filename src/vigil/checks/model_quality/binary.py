@@ -21,12 +21,18 @@ __all__ = ["binary_scalars"]
 
 
 def binary_scalars(
-    t: np.ndarray, p: np.ndarray, s: np.ndarray | None, auc: bool = True
+    t: np.ndarray,
+    p: np.ndarray,
+    s: np.ndarray | None,
+    auc: bool = True,
+    weights: np.ndarray | None = None,
 ) -> tuple[dict[str, float], np.ndarray]:
     """Scalar binary metrics of boolean truth ``t``, predictions ``p`` and scores ``s`` (the
-    predictions when None), and the confusion matrix ``[[tn, fp], [fn, tp]]``."""
+    predictions when None), and the confusion matrix ``[[tn, fp], [fn, tp]]``; ``weights``:
+    how many rows each entry stands for (distinct rows with counts, as the Spark engine
+    merges them)."""
     tn, fp, fn, tp = (float(c) for c in np.bincount(t.astype(np.int8) * 2 + p.astype(np.int8),
-                                                     minlength=4))
+                                                     weights=weights, minlength=4))
     n = tn + fp + fn + tp
     out: dict[str, float] = {
         "recall": div(tp, tp + fn),
@@ -36,7 +42,7 @@ def binary_scalars(
         "true_negative_rate": div(tn, tn + fp),
         "false_positive_rate": div(fp, fp + tn),
         "false_negative_rate": div(fn, fn + tp),
-        "auc": roc_auc(t, p if s is None else s) if auc else math.nan,
+        "auc": roc_auc(t, p if s is None else s, weights) if auc else math.nan,
     }
     for name, beta in BETAS.items():
         out[name] = fbeta(tp, fn, fp, beta)

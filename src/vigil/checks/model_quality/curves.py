@@ -26,13 +26,13 @@ __all__ = ["MAX_CURVE_POINTS", "curves", "roc_auc", "thin"]
 MAX_CURVE_POINTS = 1000
 
 
-def roc_auc(t: np.ndarray, s: np.ndarray) -> float:
+def roc_auc(t: np.ndarray, s: np.ndarray, weights: np.ndarray | None = None) -> float:
     """The area under the ROC curve of boolean truth ``t`` and scores ``s`` (NaN with one
-    class)."""
+    class); ``weights``: the rows each entry stands for."""
     if t.all() or not t.any():
         return math.nan
     m = sklearn_metrics()
-    fpr, tpr, _ = m.roc_curve(t, s)
+    fpr, tpr, _ = m.roc_curve(t, s, sample_weight=weights)
     return float(m.auc(fpr, tpr))
 
 
@@ -46,16 +46,20 @@ def thin(*curves: np.ndarray, limit: int | None) -> list[list[float]]:
 
 
 def curves(
-    t: np.ndarray, s: np.ndarray, limit: int | None
+    t: np.ndarray, s: np.ndarray, limit: int | None, weights: np.ndarray | None = None
 ) -> tuple[dict[str, list[float]], dict[str, list[float]], float]:
-    """ROC curve, PR curve (recall ascending) and ROC AUC (from the unthinned curve)."""
+    """ROC curve, PR curve (recall ascending) and ROC AUC (from the unthinned curve);
+    ``weights``: the rows each entry stands for (integer counts give the unweighted curves
+    of the rows themselves)."""
     if t.all() or not t.any():
         return ({"false_positive_rates": [], "true_positive_rates": []},
                 {"precisions": [], "recalls": []}, math.nan)
     m = sklearn_metrics()
-    fpr, tpr, _ = m.roc_curve(t, s)
+    fpr, tpr, _ = m.roc_curve(t, s, sample_weight=weights)
     area = float(m.auc(fpr, tpr))
-    precision, recall, _ = m.precision_recall_curve(t, s, drop_intermediate=True)
+    precision, recall, _ = m.precision_recall_curve(
+        t, s, sample_weight=weights, drop_intermediate=True
+    )
     fprs, tprs = thin(fpr, tpr, limit=limit)
     precs, recs = thin(precision[::-1], recall[::-1], limit=limit)
     return ({"false_positive_rates": fprs, "true_positive_rates": tprs},

@@ -22,11 +22,14 @@ from vigil.formats.jackson import java_double
 __all__ = ["encode", "label_key", "multiclass_scalars"]
 
 
-def multiclass_scalars(t: np.ndarray, p: np.ndarray, k: int) -> tuple[dict[str, float],
-                                                                       np.ndarray]:
+def multiclass_scalars(t: np.ndarray, p: np.ndarray, k: int,
+                       weights: np.ndarray | None = None) -> tuple[dict[str, float], np.ndarray]:
     """The weighted figures (and the best constant classifier's) of label codes ``t`` and
-    ``p`` among ``k`` labels, and the confusion matrix."""
-    cm = np.bincount(t * k + p, minlength=k * k).reshape(k, k)
+    ``p`` among ``k`` labels, and the confusion matrix; ``weights``: the rows each entry
+    stands for."""
+    cm = np.bincount(t * k + p, weights=weights, minlength=k * k).reshape(k, k)
+    if weights is not None:
+        cm = np.rint(cm).astype(np.int64)
     out = weighted_from_confusion(cm)
     out.update(multiclass_best_constant(cm))
     return out, cm
