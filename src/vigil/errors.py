@@ -63,6 +63,8 @@ which ``tests/test_errors.py`` compares with the classes the code defines::
     │   ├── ExperimentNotFoundError    experiment_not_found  vigil.app.training_mlflow
     │   ├── OutputNotFoundError        output_not_found      vigil.app.executions
     │   └── TrainingJobNotFoundError   job_not_found         vigil.app.training
+    ├── ObjectStoreError               object_store          vigil.locations                also OSError
+    │   └── ObjectNotFoundError        object_not_found      vigil.locations                also FileNotFoundError
     ├── OutboundRefusedError           outbound_refused      vigil.net.errors               also PermissionError
     ├── PoolStoppedError               pool_stopped          vigil.app.pool                 also RuntimeError
     ├── RemoteError                    remote_error          vigil.cli.remote

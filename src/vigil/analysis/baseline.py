@@ -16,6 +16,7 @@ from vigil.errors import ConfigError, FormatError
 from vigil.formats.constraints import Constraints
 from vigil.formats.statistics import Statistics
 from vigil.io.readers import BadRecords
+from vigil.locations import Location, ObjectPath, as_location
 
 STATISTICS_FILE = "statistics.json"
 CONSTRAINTS_FILE = "constraints.json"
@@ -31,9 +32,9 @@ class Baseline:
     bad_records: BadRecords = field(default_factory=BadRecords)
     anomaly_model: AnomalyModel | None = None
 
-    def save(self, directory: str | Path) -> Path:
+    def save(self, directory: str | Path | ObjectPath) -> Location:
         """Write statistics.json, constraints.json (and anomaly_model.json) into ``directory``."""
-        d = Path(directory)
+        d = as_location(directory)
         d.mkdir(parents=True, exist_ok=True)
         self.statistics.save(d / STATISTICS_FILE)
         self.constraints.save(d / CONSTRAINTS_FILE)
@@ -42,9 +43,9 @@ class Baseline:
         return d
 
     @classmethod
-    def load(cls, directory: str | Path) -> Baseline:
+    def load(cls, directory: str | Path | ObjectPath) -> Baseline:
         """Read a baseline directory (Vigil's or SageMaker's files as they are)."""
-        d = Path(directory)
+        d = as_location(directory)
         if not d.is_dir():
             raise FormatError(
                 f"{d}: baseline directory not found; expected a directory "

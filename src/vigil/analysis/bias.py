@@ -162,7 +162,7 @@ def bias(
     pre-training metrics, and post-training ones when the data gives predicted labels
     (``predicted_label``, or ``predictor.probability`` with ``probability_threshold``)."""
     if isinstance(config, (str, os.PathLike)):
-        config = AnalysisConfig.load(Path(config))
+        config = AnalysisConfig.load(config)
     elif isinstance(config, dict):
         config = AnalysisConfig.from_dict(config)
     bias_data, cfg = read_bias_data(data, config)

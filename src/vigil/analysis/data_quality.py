@@ -20,6 +20,7 @@ from vigil.formats._base import write_atomic
 from vigil.formats.statistics import Statistics
 from vigil.formats.violations import ConstraintViolations, Violation
 from vigil.io.readers import BadRecords
+from vigil.locations import Location, ObjectPath, as_location
 from vigil.report.context import ReportContext
 from vigil.report.html import render_report
 
@@ -81,11 +82,13 @@ class Analysis:
     def _repr_html_(self) -> str:
         return self.to_html()
 
-    def save(self, directory: str | Path, context: ReportContext | None = None) -> Path:
+    def save(
+        self, directory: str | Path | ObjectPath, context: ReportContext | None = None
+    ) -> Location:
         """Write statistics.json, constraints.json (the baseline's), constraint_violations.json,
         analysis.json, report.html (and anomalies.json, when the baseline carries an outlier
         model) into ``directory``; ``context`` names the execution in the report's header."""
-        d = Path(directory)
+        d = as_location(directory)
         d.mkdir(parents=True, exist_ok=True)
         self.statistics.save(d / STATISTICS_FILE)
         self.baseline.constraints.save(d / CONSTRAINTS_FILE)

@@ -14,6 +14,7 @@ from vigil.checks.cbpe import CBPE
 from vigil.errors import InputError
 from vigil.formats._base import write_atomic
 from vigil.io.readers import iter_tables
+from vigil.locations import Location, ObjectPath, as_location
 
 CBPE_FILE = "cbpe.json"
 
@@ -58,14 +59,15 @@ def fit_cbpe(
     return CBPE(threshold=threshold).fit(_positive(labels, positive_label), scores)
 
 
-def save_cbpe(directory: str | Path, estimator: CBPE) -> Path:
+def save_cbpe(directory: str | Path | ObjectPath, estimator: CBPE) -> Location:
     """Write ``cbpe.json`` into a baseline directory."""
-    return write_atomic(Path(directory) / CBPE_FILE, orjson.dumps(estimator.to_dict()).decode())
+    text = orjson.dumps(estimator.to_dict()).decode()
+    return write_atomic(as_location(directory) / CBPE_FILE, text)
 
 
-def load_cbpe(directory: str | Path) -> CBPE | None:
+def load_cbpe(directory: str | Path | ObjectPath) -> CBPE | None:
     """The baseline's CBPE calibration, or None when it has none."""
-    path = Path(directory) / CBPE_FILE
+    path = as_location(directory) / CBPE_FILE
     if not path.is_file():
         return None
     return CBPE.from_dict(orjson.loads(path.read_bytes()))

@@ -56,6 +56,7 @@ from vigil.formats._base import write_atomic
 from vigil.formats.model_quality import ModelQualityConstraints, ModelQualityStatistics
 from vigil.formats.violations import ConstraintViolations, Violation
 from vigil.io.readers import BadRecords, iter_tables
+from vigil.locations import Location, ObjectPath, as_location
 from vigil.report.context import ReportContext
 from vigil.report.model_quality import render_model_quality_report
 
@@ -100,10 +101,10 @@ class ModelQualityBaseline:
         """``Regression``, ``BinaryClassification`` or ``MulticlassClassification``."""
         return self.statistics.problem_type
 
-    def save(self, directory: str | Path) -> Path:
+    def save(self, directory: str | Path | ObjectPath) -> Location:
         """Write statistics.json and constraints.json (and cbpe.json, with an estimator) into
         ``directory``."""
-        d = Path(directory)
+        d = as_location(directory)
         d.mkdir(parents=True, exist_ok=True)
         self.statistics.save(d / STATISTICS_FILE)
         self.constraints.save(d / CONSTRAINTS_FILE)
@@ -113,12 +114,12 @@ class ModelQualityBaseline:
 
     @classmethod
     def load(
-        cls, directory: str | Path, tolerance: float = DEFAULT_TOLERANCE
+        cls, directory: str | Path | ObjectPath, tolerance: float = DEFAULT_TOLERANCE
     ) -> ModelQualityBaseline:
         """Read a baseline directory (Vigil's or SageMaker's files as they are): both
         statistics.json and constraints.json must be there (``tolerance`` is kept for
         callers; constraints are never guessed)."""
-        d = Path(directory)
+        d = as_location(directory)
         for path in (d / STATISTICS_FILE, d / CONSTRAINTS_FILE):
             if not path.is_file():
                 raise FormatError(
@@ -190,11 +191,11 @@ class ModelQualityAnalysis:
     def _repr_html_(self) -> str:
         return self.to_html()
 
-    def save(self, directory: str | Path, context: ReportContext | None = None,
-             baseline: ModelQualityStatistics | None = None) -> Path:
+    def save(self, directory: str | Path | ObjectPath, context: ReportContext | None = None,
+             baseline: ModelQualityStatistics | None = None) -> Location:
         """Write statistics.json, constraints.json, constraint_violations.json, analysis.json
         (:meth:`summary`) and report.html (see :meth:`to_html`)."""
-        d = Path(directory)
+        d = as_location(directory)
         d.mkdir(parents=True, exist_ok=True)
         self.statistics.save(d / STATISTICS_FILE)
         self.constraints.save(d / CONSTRAINTS_FILE)

@@ -58,6 +58,7 @@ from vigil.app.secrets import stored_form
 from vigil.errors import ConfigError, NotFoundError
 from vigil.formats.clarify_analysis import AnalysisDocument
 from vigil.formats.clarify_config import AnalysisConfig
+from vigil.locations import Location, as_location, write_bytes_atomic
 from vigil.schedule import parse_offset, parse_schedule
 from vigil.store.artifacts import baseline_dir
 from vigil.store.db import Database
@@ -81,7 +82,7 @@ _READER_OPTIONS = ("format", "header", "capture_content")
 CLARIFY_CONFIG = "analysis_config.json"
 
 
-def clarify_analysis_file(source: Path) -> Path | None:
+def clarify_analysis_file(source: Location) -> Location | None:
     """The Clarify ``analysis.json`` a baseline source is (the file, or a folder holding one
     and no statistics.json), else None."""
     if source.is_dir():
@@ -100,7 +101,7 @@ def clarify_analysis_file(source: Path) -> Path | None:
     return None
 
 
-def is_model_quality(directory: Path) -> bool:
+def is_model_quality(directory: Location) -> bool:
     """Whether a baseline directory holds model-quality statistics (``*_metrics`` keys)."""
     try:
         data = orjson.loads((directory / "statistics.json").read_bytes())
@@ -144,12 +145,12 @@ def register_baseline(
 ) -> BaselineRecord:
     """Copy (or build) a baseline into the data directory and record it; ``confined``: the
     path must resolve inside an allowed root (see the module's docstring)."""
-    source = Path(spec.path)
+    source = as_location(spec.path)  # a local path, or an s3:// object or prefix
     if confined:
-        source = Path(
+        source = as_location(
             confine_location(settings, spec.path, "path", must_exist=True, hint=_UPLOAD_HINT)
         )
-        if source.is_dir():
+        if isinstance(source, Path) and source.is_dir():
             confine_tree(settings, source, "path", spec.path)
     if not source.exists():
         raise ConfigError(f"baseline {spec.name!r}: {source}: no such file or directory")
@@ -159,17 +160,17 @@ def register_baseline(
     if clarify is not None:
         AnalysisDocument.load(clarify)  # validates it
         target.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(clarify, target / "analysis.json")
+        _copy(clarify, target / "analysis.json")
         if (clarify.parent / CLARIFY_CONFIG).is_file():
             AnalysisConfig.load(clarify.parent / CLARIFY_CONFIG)
-            shutil.copyfile(clarify.parent / CLARIFY_CONFIG, target / CLARIFY_CONFIG)
+            _copy(clarify.parent / CLARIFY_CONFIG, target / CLARIFY_CONFIG)
         kind = "clarify"
     elif source.is_dir() and is_model_quality(source):
         ModelQualityBaseline.load(source)  # validates both files
         target.mkdir(parents=True, exist_ok=True)
         for name in ("statistics.json", "constraints.json", CBPE_FILE):
             if (source / name).is_file():
-                shutil.copyfile(source / name, target / name)
+                _copy(source / name, target / name)
         kind = "model_quality"
     elif source.is_dir() and any(
         (source / name).exists() for name in ("statistics.json", "constraints.json")
@@ -195,6 +196,14 @@ def register_baseline(
         s.add(baseline_event(spec, kind, change))
         s.flush()
         return row
+
+
+def _copy(source: Location, target: Location) -> None:
+    """Copy one baseline file (from disk or a bucket) into the baselines root."""
+    if isinstance(source, Path) and isinstance(target, Path):
+        shutil.copyfile(source, target)
+    else:
+        write_bytes_atomic(target, source.read_bytes())
 
 
 BASELINE_CHANGED = "baseline_changed"

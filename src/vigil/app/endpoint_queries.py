@@ -23,7 +23,6 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -32,6 +31,7 @@ from vigil.analysis.data_quality import SUMMARY_FILE
 from vigil.errors import NotFoundError, VigilError
 from vigil.formats import jackson
 from vigil.formats.model_quality import ModelQualityConstraints, as_float
+from vigil.locations import Location, as_location
 from vigil.metrics import contract as mc
 from vigil.metrics.datum import dimensions_key, series_key
 from vigil.metrics.serving import NAMESPACE as SERVING_NAMESPACE
@@ -270,7 +270,7 @@ class DriftLimit:
         return value < self.threshold if self.kind == "p_value" else value > self.threshold
 
 
-def _read_json(path: Path) -> Any:
+def _read_json(path: Location) -> Any:
     try:
         return jackson.loads(path.read_bytes())
     except (OSError, ValueError):
@@ -280,7 +280,7 @@ def _read_json(path: Path) -> Any:
 def _summary_of(ex: Execution) -> dict[str, Any] | None:
     if not ex.output_uri:
         return None
-    doc = _read_json(Path(ex.output_uri) / SUMMARY_FILE)
+    doc = _read_json(as_location(ex.output_uri) / SUMMARY_FILE)
     return doc if isinstance(doc, dict) else None
 
 
@@ -335,7 +335,7 @@ def completeness_limits(executions: Iterable[Execution]) -> dict[str, float]:
     for i, ex in enumerate(executions):
         if i >= 20:
             break
-        doc = _read_json(Path(ex.output_uri) / "constraints.json") if ex.output_uri else None
+        doc = _read_json(as_location(ex.output_uri) / "constraints.json") if ex.output_uri else None
         features = doc.get("features") if isinstance(doc, dict) else None
         if not isinstance(features, list):
             continue
@@ -355,7 +355,7 @@ def model_quality_limits(executions: Iterable[Execution]) -> dict[str, tuple[flo
             break
         if not ex.output_uri:
             continue
-        path = Path(ex.output_uri) / "constraints.json"
+        path = as_location(ex.output_uri) / "constraints.json"
         if not path.is_file():
             continue
         try:

@@ -215,7 +215,7 @@ class EventBus:
     def _after_storing(self, new: list[_New], now: datetime, spec: PlatformSpec) -> None:
         """What follows the storing of ``new``: the archive, the run figures, the failure
         notifications."""
-        append_events(self.settings.data_dir, [p.envelope for p in new], now)
+        append_events(self.settings.events_archive_root, [p.envelope for p in new], now)
         self.metrics.put(self._figures(new))
         failures = [p.failure for p in new if p.failure is not None]
         if failures and self.notify:

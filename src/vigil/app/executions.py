@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -25,6 +24,7 @@ from vigil.errors import NotFoundError
 from vigil.formats.model_quality import ModelQualityConstraints, ModelQualityStatistics
 from vigil.formats.statistics import FeatureStatistics, Statistics
 from vigil.formats.violations import ConstraintViolations, Violation
+from vigil.locations import Location, ObjectPath, as_location
 from vigil.store.db import Database
 from vigil.store.executions import get_execution
 from vigil.store.models import BaselineRecord, Execution, Schedule
@@ -77,7 +77,13 @@ def output_names(e: Execution) -> list[str]:
     """The names of the output files execution ``e`` wrote, in :data:`OUTPUT_FILES` order."""
     if not e.output_uri:
         return []
-    folder = Path(e.output_uri)
+    folder = as_location(e.output_uri)
+    if isinstance(folder, ObjectPath):  # one listing of the prefix, not a request a name
+        try:
+            present = {p.name for p in folder.iterdir()}
+        except OSError:
+            return []
+        return [f for f in OUTPUT_FILES if f in present]
     return [f for f in OUTPUT_FILES if (folder / f).is_file()]
 
 
@@ -87,7 +93,7 @@ def execution_summary(e: Execution) -> dict[str, Any]:
     return {**execution_document(e), "outputs": output_names(e)}
 
 
-def output_path(db: Database, execution_id: str, filename: str) -> Path:
+def output_path(db: Database, execution_id: str, filename: str) -> Location:
     """The file ``filename`` of execution ``execution_id``: the name must be one of
     :data:`OUTPUT_FILES` and the file must exist (else :class:`OutputNotFoundError`; an unknown
     execution is :class:`~vigil.store.errors.ExecutionNotFoundError`)."""
@@ -97,7 +103,7 @@ def output_path(db: Database, execution_id: str, filename: str) -> Path:
         )
     ex = get_execution(db, execution_id)
     # the name is one of OUTPUT_FILES: a plain file name, joined to the stored folder
-    path = Path(ex.output_uri or "") / OUTPUT_FILES[OUTPUT_FILES.index(filename)]
+    path = as_location(ex.output_uri or "") / OUTPUT_FILES[OUTPUT_FILES.index(filename)]
     if not ex.output_uri or not path.is_file():
         raise OutputNotFoundError(f"execution {execution_id} has no {filename}")
     return path
@@ -147,7 +153,7 @@ class ExecutionDetail:
         return list(self.document.get("outputs") or [])
 
 
-def _json(path: Path) -> Any:
+def _json(path: Location) -> Any:
     try:
         return orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError):
@@ -198,12 +204,12 @@ def feature_rows(
     return rows
 
 
-def _baseline_dir(db: Database, schedule: Schedule | None) -> Path | None:
+def _baseline_dir(db: Database, schedule: Schedule | None) -> Location | None:
     if schedule is None or not schedule.baseline_name:
         return None
     with db.session() as s:
         record = s.get(BaselineRecord, schedule.baseline_name)
-        return Path(record.uri) if record is not None else None
+        return as_location(record.uri) if record is not None else None
 
 
 def execution_detail(db: Database, execution_id: str) -> ExecutionDetail:
@@ -221,7 +227,7 @@ def execution_detail(db: Database, execution_id: str) -> ExecutionDetail:
         baseline_name=schedule.baseline_name if schedule is not None else None,
     )
     names = set(detail.outputs)
-    folder = Path(ex.output_uri or ".")
+    folder = as_location(ex.output_uri or ".")
     if "constraint_violations.json" in names:
         try:
             found = ConstraintViolations.load(folder / "constraint_violations.json")
@@ -259,7 +265,7 @@ def execution_detail(db: Database, execution_id: str) -> ExecutionDetail:
 
 
 def _model_quality(
-    detail: ExecutionDetail, folder: Path, baseline: Path | None, summary: Any
+    detail: ExecutionDetail, folder: Location, baseline: Location | None, summary: Any
 ) -> None:
     try:
         detail.model_statistics = ModelQualityStatistics.load(folder / "statistics.json")

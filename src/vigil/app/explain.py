@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -28,6 +27,7 @@ from vigil.analysis.explain import (
 )
 from vigil.errors import ConfigError
 from vigil.formats.clarify_explain import ExplainConfig, parse_explain_config
+from vigil.locations import as_location
 from vigil.net.predictors import load_model, model_from_object
 from vigil.store.code_policy import CodePolicy
 
@@ -44,7 +44,7 @@ def load_config(config: ExplainConfig | Mapping[str, Any] | str | os.PathLike[st
         return config
     if isinstance(config, Mapping):
         return parse_explain_config(config)
-    path = Path(config)
+    path = as_location(config)
     try:
         doc = orjson.loads(path.read_bytes())
     except OSError as exc:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -36,6 +35,7 @@ from vigil.app.context_events import DEFAULT_HOURS, what_changed
 from vigil.app.documents import iso
 from vigil.errors import VigilError
 from vigil.formats.violations import ConstraintViolations
+from vigil.locations import as_location
 from vigil.metrics import contract as mc
 from vigil.store.db import Database
 from vigil.store.executions import get_execution, list_executions
@@ -73,7 +73,7 @@ def dashboard_links(
     if execution is not None:
         page = f"{base}/executions/{quote(execution.id, safe='')}"
         out["execution"] = page
-        if execution.output_uri and (Path(execution.output_uri) / "report.html").is_file():
+        if execution.output_uri and (as_location(execution.output_uri) / "report.html").is_file():
             out["report"] = f"{page}/report"
     return out
 
@@ -133,7 +133,7 @@ def finding_execution(
 
 def _features(ex: Execution) -> int | None:
     try:
-        doc = orjson.loads((Path(ex.output_uri or "") / "statistics.json").read_bytes())
+        doc = orjson.loads((as_location(ex.output_uri or "") / "statistics.json").read_bytes())
     except (OSError, orjson.JSONDecodeError):
         return None
     features = doc.get("features") if isinstance(doc, dict) else None
@@ -141,7 +141,7 @@ def _features(ex: Execution) -> int | None:
 
 
 def _violations(ex: Execution) -> list[Any]:
-    path = Path(ex.output_uri or "") / "constraint_violations.json"
+    path = as_location(ex.output_uri or "") / "constraint_violations.json"
     if not ex.output_uri or not path.is_file():
         return []
     try:

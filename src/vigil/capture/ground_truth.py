@@ -2,7 +2,8 @@
 
 Ground-truth records (``{"groundTruthData": {"data", "encoding"}, "eventMetadata":
 {"eventId"}, "eventVersion": "0"}``) live under ``{root}/yyyy/mm/dd/hh/`` by the hour they
-were *collected*, not the hour of the inference. A capture that has an ``inferenceId`` is
+were *collected*, not the hour of the inference; ``{root}`` is a local folder or an
+object-store URL (``s3://bucket/ground-truth``). A capture that has an ``inferenceId`` is
 joined to the label whose ``eventId`` equals it; otherwise the capture's ``eventId`` is the key
 (SageMaker's rule). Label delay is handled by reading a wider (or later) window of labels
 than of captures. Files are written by :func:`~vigil.capture.writer.hour_file.write_hour_file`
@@ -22,6 +23,7 @@ than of captures. Files are written by :func:`~vigil.capture.writer.hour_file.wr
 from __future__ import annotations
 
 import base64
+import io
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -33,9 +35,11 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from vigil.capture.writer.hour_file import _hour_folder, write_hour_file
+from vigil.capture.location import local_path
+from vigil.capture.writer.hour_file import write_hour_file, write_hour_lines
 from vigil.errors import InputError
 from vigil.io.readers import BadRecords, error_text
+from vigil.locations import Location, as_location
 
 LABEL_COLUMN = "label"
 
@@ -52,8 +56,9 @@ def write_ground_truth(
     root: str | os.PathLike[str],
     labels: Mapping[str, Any] | Iterable[tuple[str, Any]],
     collected_at: datetime | None = None,
-) -> Path:
-    """Write ``event_id -> label`` pairs as one SageMaker ground-truth file, atomically."""
+) -> Location:
+    """Write ``event_id -> label`` pairs as one SageMaker ground-truth file, atomically
+    (under a local ``root``: renamed into place; under a URL: one whole object)."""
     now = collected_at or datetime.now(timezone.utc)
     pairs = labels.items() if isinstance(labels, Mapping) else labels
     lines = []
@@ -68,7 +73,10 @@ def write_ground_truth(
                 }
             ).decode()
         )
-    return write_hour_file(root, now, lines, now)
+    local = local_path(root)
+    if local is not None:
+        return write_hour_file(local, now, lines, now)
+    return as_location(write_hour_lines(root, now, lines, now))
 
 
 def read_ground_truth(
@@ -80,8 +88,9 @@ def read_ground_truth(
     bad = bad if bad is not None else BadRecords()
     labels: dict[str, str] = {}
     t = start.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    base = as_location(root)
     while t < end:
-        folder = _hour_folder(Path(root), t)
+        folder = base / f"{t:%Y}" / f"{t:%m}" / f"{t:%d}" / f"{t:%H}"
         if folder.is_dir():
             for path in sorted(
                 p for p in folder.iterdir() if p.suffix == ".jsonl" and not p.name.startswith(".")
@@ -96,8 +105,8 @@ def read_ground_truth(
     )
 
 
-def _read_file(path: Path, labels: dict[str, str], bad: BadRecords) -> None:
-    with open(path, "rb") as fh:
+def _read_file(path: Location, labels: dict[str, str], bad: BadRecords) -> None:
+    with open(path, "rb") if isinstance(path, Path) else io.BytesIO(path.read_bytes()) as fh:
         for number, line in enumerate(fh, start=1):
             if not line.strip():
                 continue

@@ -3,7 +3,6 @@ server, database or HTTP client)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,6 +11,7 @@ from vigil.analysis.bias import bias as run_bias
 from vigil.cli.common import fail, line, table
 from vigil.errors import VigilError
 from vigil.formats.clarify_analysis import POST, PRE
+from vigil.locations import join_location
 
 app = typer.Typer()
 
@@ -19,8 +19,12 @@ app = typer.Typer()
 @app.command()
 def bias(
     inputs: Annotated[list[str], typer.Argument(help="Files, directories or globs.")],
-    config: Annotated[Path, typer.Option("--config", "-c", help="Clarify's analysis_config.json.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Directory to write to.")],
+    config: Annotated[
+        str, typer.Option("--config", "-c", help="Clarify's analysis_config.json (or s3:// URL).")
+    ],
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="Directory (or s3:// prefix) to write to.")
+    ],
     lenient_thresholds: Annotated[
         bool,
         typer.Option(
@@ -34,7 +38,7 @@ def bias(
     labels); write analysis.json."""
     try:
         doc = run_bias(inputs, config, strict_thresholds=not lenient_thresholds)
-        written = doc.save(output / "analysis.json")
+        written = doc.save(join_location(output, "analysis.json"))
     except (VigilError, LookupError) as exc:
         raise fail(str(exc)) from None
     except OSError as exc:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Annotated, Any
 
 import pyarrow.parquet as pq
@@ -23,6 +22,7 @@ from vigil.checks.drift import CORRECTIONS, method_names
 from vigil.cli.common import Part, err, fail, line, table, violation_status
 from vigil.errors import ConfigError, VigilError
 from vigil.io.readers import BadRecords, resolve_inputs
+from vigil.locations import join_location
 
 app = typer.Typer()
 
@@ -33,7 +33,9 @@ SAGEMAKER_CATEGORICAL = "|".join(method_names("categorical", origin="sagemaker")
 PER_FEATURE = "|".join(method_names(origin="evidently"))
 
 InputsArg = Annotated[list[str], typer.Argument(help="Files, directories or globs.")]
-OutputDirOpt = Annotated[Path, typer.Option("--output", "-o", help="Directory to write to.")]
+OutputDirOpt = Annotated[
+    str, typer.Option("--output", "-o", help="Directory (or s3:// prefix) to write to.")
+]
 FormatOpt = Annotated[str, typer.Option("--format", help="auto|csv|parquet|jsonl|capture")]
 HeaderOpt = Annotated[
     bool, typer.Option("--header/--no-header", help="CSV has a header row (else _c0, _c1, ...).")
@@ -92,7 +94,7 @@ ProgressOpt = Annotated[
 ]
 
 
-def _write_error(output: Path, exc: OSError) -> typer.Exit:
+def _write_error(output: str, exc: OSError) -> typer.Exit:
     """An output directory that cannot be written: one line, exit 2."""
     where = exc.filename or output
     return fail(f"--output {output}: cannot write {where}: {exc.strerror or exc}")
@@ -298,14 +300,15 @@ def baseline(
     stats = result.statistics
     line(
         f"baseline of {stats.dataset.item_count:,} rows, {len(stats.features)} features "
-        f"written to {output}/statistics.json and {output}/constraints.json"
+        f"written to {join_location(output, 'statistics.json')} and "
+        f"{join_location(output, 'constraints.json')}"
     )
     model = result.anomaly_model
     if model is not None:
         line(
             f"anomaly model ({model.method}, {len(model.columns)} columns, threshold "
             f"{model.threshold:.6g}, contamination {model.contamination:g}) written to "
-            f"{output}/anomaly_model.json"
+            f"{join_location(output, 'anomaly_model.json')}"
         )
 
 
@@ -313,9 +316,11 @@ def baseline(
 def analyze(
     inputs: InputsArg,
     baseline_dir: Annotated[
-        Path,
+        str,
         typer.Option(
-            "--baseline", "-b", help="Directory with statistics.json and constraints.json."
+            "--baseline",
+            "-b",
+            help="Directory (or s3:// prefix) with statistics.json and constraints.json.",
         ),
     ],
     output: OutputDirOpt,
@@ -386,7 +391,7 @@ def analyze(
     raise typer.Exit(1 if result.has_violations else 0)
 
 
-def _print_summary(result: Analysis, output: Path) -> None:
+def _print_summary(result: Analysis, output: str) -> None:
     by_feature: dict[str, list[str]] = {}
     for v in result.violations:
         by_feature.setdefault(v.feature_name or "", []).append(v.constraint_check_type)
@@ -418,9 +423,10 @@ def _print_summary(result: Analysis, output: Path) -> None:
         line(
             (f"anomaly share {a.share:.2%}", "red" if a.exceeded else "green"),
             f" ({a.anomalous_count:,} of {a.record_count:,} records; tolerated "
-            f"{a.max_share:.2%}): {output / 'anomalies.json'}",
+            f"{a.max_share:.2%}): {join_location(output, 'anomalies.json')}",
         )
     line(
         violation_status(len(result.violations)),
-        f"; dataset drift share {result.drift_share:.0%}; report: {output / 'report.html'}",
+        f"; dataset drift share {result.drift_share:.0%}; report: "
+        f"{join_location(output, 'report.html')}",
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from enum import Enum
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from vigil.cli.common import err, fail, line, table
 from vigil.errors import VigilError
+from vigil.locations import join_location
 
 app = typer.Typer()
 
@@ -44,7 +44,7 @@ def _bar(force: bool | None) -> Iterator[Callable[[int, int], None] | None]:
 def explain(
     inputs: Annotated[list[str], typer.Argument(help="Data files, directories or globs.")],
     config: Annotated[
-        Path, typer.Option("--config", "-c", help="Clarify's analysis_config.json.")
+        str, typer.Option("--config", "-c", help="Clarify's analysis_config.json (or s3:// URL).")
     ],
     model: Annotated[
         str,
@@ -54,7 +54,9 @@ def explain(
             "module:callable, or an http(s):// endpoint URL.",
         ),
     ],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Directory to write to.")],
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="Directory (or s3:// prefix) to write to.")
+    ],
     algorithm: Annotated[
         AlgorithmChoice,
         typer.Option(help="auto: exact tree/linear SHAP where it gives the same values."),
@@ -94,5 +96,6 @@ def explain(
             ("feature", "global SHAP value"),
             [(name, f"{value:.6g}") for name, value in ranked],
         )
+    written = join_location(output, "analysis.json")
     line(f"{len(result.labels[0].local):,} records explained by {result.algorithm} ({how}, "
-         f"{len(result.baseline)} baseline row(s)); written to {output / 'analysis.json'}")
+         f"{len(result.baseline)} baseline row(s)); written to {written}")

@@ -3,18 +3,18 @@ module of its own, imported only when that option is given."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from vigil.analysis.estimation import fit_cbpe, save_cbpe
 from vigil.analysis.model_quality import analyze_model_quality, suggest_model_quality_baseline
 from vigil.cli.common import fail, line, table, violation_status
 from vigil.errors import VigilError
+from vigil.locations import join_location
 
 
 def write_baseline(
     inputs: list[str],
-    output: Path,
+    output: str,
     problem_type: str,
     inference_attribute: str | None,
     ground_truth_attribute: str,
@@ -62,14 +62,15 @@ def write_baseline(
     line(
         f"model-quality baseline ({mq.statistics.problem_type}, "
         f"{mq.statistics.dataset.item_count:,} rows) written to "
-        f"{output}/statistics.json and {output}/constraints.json"
+        f"{join_location(output, 'statistics.json')} and "
+        f"{join_location(output, 'constraints.json')}"
     )
 
 
 def write_analysis(
     inputs: list[str],
-    baseline_dir: Path,
-    output: Path,
+    baseline_dir: str,
+    output: str,
     problem_type: str,
     inference_attribute: str | None,
     ground_truth_attribute: str,

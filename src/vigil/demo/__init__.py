@@ -56,7 +56,7 @@ from vigil.server.app import create_app
 from vigil.server.auth import create_token
 from vigil.store.artifacts import schedule_reports_dir
 from vigil.store.code_policy import CodePolicy
-from vigil.store.settings import Settings
+from vigil.store.settings import Settings, storage_roots_from_env
 
 FEATURES = ["mean radius", "mean texture", "mean perimeter", "mean area", "mean smoothness"]
 SHIFT = {"mean radius": 1.3, "mean texture": 1.4}  # multiplicative drift of the later hours
@@ -162,13 +162,15 @@ def run(output: Path, port: int = 8080, keep_running: bool = True) -> int:
     # the retrain workflow's one command: the only code this installation may run; the demo
     # evaluates its alarms itself at simulated times (the server's loop, evaluating at the real
     # time, would race it)
-    demo_settings = Settings(
+    # VIGIL_CAPTURE_URI, VIGIL_REPORTS_URI, ... move captures, reports, ground truth and the
+    # event archive (to a bucket too), as they do for `vigil server`
+    demo_settings = storage_roots_from_env(Settings(
         data_dir=data_dir,
         scheduler_interval=2.0,
         allow_commands=(sys.executable,),
         alarm_interval=86_400.0,
         alarms_on_execution=False,
-    )
+    ))
     rt = open_runtime(settings=demo_settings)
     settings, db = rt.settings, rt.db
     token = create_token(db, f"demo-{int(time.time())}", "admin")
@@ -352,7 +354,7 @@ rules:
         f"\nreport of the last hour: {api_url}/api/v1/executions/{last['id']}/outputs/report.html"
     )
     reports = schedule_reports_dir(settings.reports_root, "cancer-model", "hourly")
-    print(f"reports on disk: {reports}/")
+    print(f"reports {'on disk' if isinstance(reports, Path) else 'in the bucket'}: {reports}/")
     print(f"API token (admin): {token}")
     print(f"try: curl -H 'Authorization: Bearer {token}' {api_url}/api/v1/executions")
     print(f"demo took {time.monotonic() - started:.1f} s")

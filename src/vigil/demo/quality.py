@@ -30,6 +30,7 @@ from vigil.app.catalog import apply_config
 from vigil.app.config import load_config
 from vigil.capture.window import read_window
 from vigil.formats.model_quality import ModelQualityStatistics
+from vigil.locations import as_location
 from vigil.monitor.runner import run_scheduled
 from vigil.monitor.runtime import Runtime
 from vigil.store.artifacts import ground_truth_root
@@ -111,9 +112,9 @@ def backfill(rt: Runtime, first_hour: datetime, hours: int) -> list[Execution]:
             continue
         done.append(ex)
         figures = ""
-        if ex.output_uri and (Path(ex.output_uri) / "statistics.json").is_file():
+        if ex.output_uri and (as_location(ex.output_uri) / "statistics.json").is_file():
             stats = ModelQualityStatistics.load(
-                Path(ex.output_uri) / "statistics.json"
+                as_location(ex.output_uri) / "statistics.json"
             ).metric_values()
             figures = f"accuracy {stats['accuracy']:.3f}, auc {stats['auc']:.3f}, "
         print(f"  model quality {ex.window_start:%Y-%m-%dT%H:%M}..{ex.window_end:%H:%M}  "

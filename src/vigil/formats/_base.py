@@ -10,18 +10,16 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from vigil.errors import FormatError
 from vigil.formats import jackson
+from vigil.locations import Location, ObjectPath, as_location, write_bytes_atomic
 
 M = TypeVar("M", bound="Artifact")
 
 
-def write_atomic(path: str | Path, text: str) -> Path:
-    """Write text to a temporary file beside ``path``, then rename it into place."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
-    return target
+def write_atomic(path: str | Path | ObjectPath, text: str) -> Location:
+    """Publish text whole at ``path``: a local file goes to a temporary file beside it, then
+    is renamed into place; an object-store URL is stored with one PUT (see
+    :func:`~vigil.locations.write_bytes_atomic`)."""
+    return write_bytes_atomic(path, text.encode("utf-8"))
 
 
 class Artifact(BaseModel):
@@ -41,8 +39,8 @@ class Artifact(BaseModel):
         """The artifact as one compact JSON line (capture and ground-truth files)."""
         return orjson.dumps(self.to_dict()).decode()
 
-    def save(self, path: str | Path) -> Path:
-        """Write the artifact atomically (temporary file, then rename)."""
+    def save(self, path: str | Path | ObjectPath) -> Location:
+        """Write the artifact atomically (temporary file, then rename; one PUT for a URL)."""
         return write_atomic(path, self.dumps())
 
     @classmethod
@@ -68,9 +66,9 @@ class Artifact(BaseModel):
         return cls.from_dict(data, source=source)
 
     @classmethod
-    def load(cls: type[M], path: str | Path) -> M:
-        """Read a file."""
-        p = Path(path)
+    def load(cls: type[M], path: str | Path | ObjectPath) -> M:
+        """Read a file (a local path or an object-store URL)."""
+        p = as_location(path)
         try:
             raw = p.read_bytes()
         except OSError as exc:

@@ -22,6 +22,7 @@ from typing import Any
 
 from vigil.errors import FormatError
 from vigil.formats._base import write_atomic
+from vigil.locations import Location, ObjectPath, as_location
 
 PRE = "pre_training_bias_metrics"
 POST = "post_training_bias_metrics"
@@ -53,9 +54,9 @@ class AnalysisDocument:
         """Pretty-printed JSON (4 spaces, as Clarify's files)."""
         return json.dumps(self.to_dict(), indent=4, ensure_ascii=False) + "\n"
 
-    def save(self, path: str | Path) -> Path:
+    def save(self, path: str | Path | ObjectPath) -> Location:
         """Write atomically (a directory gets ``analysis.json`` inside it)."""
-        target = Path(path)
+        target = as_location(path)
         if target.is_dir() or target.suffix != ".json":
             target = target / "analysis.json"
         return write_atomic(target, self.dumps())
@@ -82,9 +83,9 @@ class AnalysisDocument:
         )
 
     @classmethod
-    def load(cls, path: str | Path) -> AnalysisDocument:
-        """Read a file (or ``DIR/analysis.json``)."""
-        p = Path(path)
+    def load(cls, path: str | Path | ObjectPath) -> AnalysisDocument:
+        """Read a file (or ``DIR/analysis.json``), local or at an object-store URL."""
+        p = as_location(path)
         if p.is_dir():
             p = p / "analysis.json"
         try:

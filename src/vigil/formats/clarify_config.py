@@ -10,14 +10,15 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import orjson
 
 from vigil.errors import FormatError
+from vigil.locations import ObjectPath, as_location
 
 DATASET_TYPES = (
     "text/csv",
@@ -69,9 +70,10 @@ class AnalysisConfig:
         return value if isinstance(value, (str, int)) else None
 
     @classmethod
-    def load(cls, path: str | Path) -> AnalysisConfig:
-        """Read and check a file; a :class:`~vigil.errors.FormatError` names the file and key."""
-        p = Path(path)
+    def load(cls, path: str | os.PathLike[str] | ObjectPath) -> AnalysisConfig:
+        """Read and check a file (local or a URL); a :class:`~vigil.errors.FormatError` names
+        the file and key."""
+        p = as_location(path)
         try:
             data = orjson.loads(p.read_bytes())
         except OSError as exc:

@@ -32,6 +32,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from vigil.errors import EmptyInputError, InputError, VigilError
+from vigil.locations import is_url, local_path
 
 FORMATS = ("auto", "csv", "parquet", "jsonl", "capture")
 BATCH_ROWS = 262_144
@@ -85,11 +86,19 @@ def error_text(exc: BaseException) -> str:
 
 
 def resolve_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[Path]:
-    """Expand files, directories and globs into a sorted list of files."""
+    """Expand files, directories and globs into a sorted list of files. Object-store URLs
+    (``s3://bucket/key``, a prefix, a glob) are fetched into a local cache first (see
+    :mod:`vigil.io.remote`), so every reader below reads local files."""
     files: list[Path] = []
     for item in inputs:
         text = os.fspath(item)
-        p = Path(text)
+        if is_url(text):
+            # lazy: fsspec loads only for URLs (vigil.io.remote imports it on use)
+            from vigil.io.remote import fetch_inputs
+
+            files.extend(fetch_inputs(text, _DATA_SUFFIXES))
+            continue
+        p = local_path(text) or Path(text)
         if p.is_dir():
             found = sorted(
                 q for q in p.rglob("*") if q.is_file() and q.name.lower().endswith(_DATA_SUFFIXES)

@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -39,6 +38,7 @@ from vigil.errors import ConfigError
 from vigil.formats._base import write_atomic
 from vigil.formats.clarify_analysis import AnalysisDocument
 from vigil.formats.clarify_config import AnalysisConfig
+from vigil.locations import as_location
 from vigil.monitor.emission_clarify import bias_data
 from vigil.monitor.lifecycle import FAILED, fail_empty, figure_time, finish, outcome
 from vigil.monitor.model_quality import join_labels, no_labels_reason, output_columns
@@ -68,7 +68,7 @@ def bias_config(config: Mapping[str, Any], baseline_uri: str) -> AnalysisConfig:
         if not isinstance(inline, dict):
             raise ConfigError("config.analysis_config: expected an object (analysis_config.json)")
         return AnalysisConfig.from_dict(inline, source="config.analysis_config")
-    base = Path(baseline_uri)
+    base = as_location(baseline_uri)
     beside = (base if base.is_dir() else base.parent) / CONFIG_FILE
     if beside.is_file():
         return AnalysisConfig.load(beside)

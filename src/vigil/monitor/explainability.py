@@ -22,7 +22,6 @@ ids, read by ``GET /endpoints/{name}/explanations/{id}``).
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ from vigil.errors import ConfigError
 from vigil.formats._base import write_atomic
 from vigil.formats.clarify_analysis import AnalysisDocument
 from vigil.formats.clarify_explain import ExplainConfig, parse_explain_config, read_explanations
+from vigil.locations import as_location, write_bytes_atomic
 from vigil.metrics import contract as mc
 from vigil.monitor.emission_clarify import explainability_data
 from vigil.monitor.lifecycle import fail_empty, figure_time, finish, outcome
@@ -71,7 +71,7 @@ def explain_config(config: Mapping[str, Any], baseline_uri: str) -> ExplainConfi
             return parse_explain_config(inline)
         except ConfigError as exc:
             raise ConfigError(f"config.analysis_config: {exc.message}") from None
-    base = Path(baseline_uri)
+    base = as_location(baseline_uri)
     beside = (base if base.is_dir() else base.parent) / CONFIG_FILE
     if beside.is_file():
         try:
@@ -165,10 +165,8 @@ def execute_model_explainability(
     local = bool(config.shap.save_local_shap_values)
     save_explanation(explanation, out, local=local)
     if local:
-        records = out / RECORDS_FILE
-        partial = records.with_name(records.name + ".partial")
-        partial.write_bytes(_records(window, x, explanation))
-        os.replace(partial, records)  # a reader sees the old file or the whole new one
+        # a reader sees the old file or the whole new one (rename, or one PUT for a URL)
+        write_bytes_atomic(out / RECORDS_FILE, _records(window, x, explanation))
     write_atomic(
         out / "constraint_violations.json",
         json.dumps({"version": "1.0", "violations": violations}, indent=4) + "\n",

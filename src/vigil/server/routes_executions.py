@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel
 
 from vigil.app import schedules
@@ -21,6 +21,7 @@ from vigil.app.schedules import run_window_error
 from vigil.metrics.contract import EXECUTION_STATUSES
 from vigil.monitor.runtime import Runtime
 from vigil.server.errors import ApiError
+from vigil.server.output_files import output_response
 from vigil.server.schemas_common import IsoTime, errors
 from vigil.server.schemas_runs import ExecutionList, ExecutionOut
 from vigil.server.state import READ, WRITE, ServerState, get_state
@@ -88,14 +89,14 @@ def execution(execution_id: str, state: ServerState = Depends(get_state)) -> dic
 )
 def execution_output(
     execution_id: str, filename: str, state: ServerState = Depends(get_state)
-) -> FileResponse:
+) -> Response:
     try:
         path = output_path(state.db, execution_id, filename)
     except OutputNotFoundError as exc:
         raise ApiError(404, "not_found", exc.message) from None
     # an HTML report opened from the API is sandboxed as in the dashboard (no script runs)
     headers = {"Content-Security-Policy": REPORT_CSP} if filename.endswith(".html") else None
-    return FileResponse(path, media_type=media_type(filename), headers=headers)
+    return output_response(path, media_type(filename), headers)
 
 
 @router.post(

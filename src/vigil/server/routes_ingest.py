@@ -2,7 +2,8 @@
 
 Captures are stored in SageMaker's layout under the capture root, one new file per request
 and hour (written to a temporary name, then renamed: a reader never sees a partial file).
-Ground truth goes to ``{data}/ground-truth/yyyy/mm/dd/hh/`` by the hour it was collected.
+Ground truth goes to ``{ground truth}/yyyy/mm/dd/hh/`` (``{data}/ground-truth`` unless
+``VIGIL_GROUND_TRUTH_URI`` moves it) by the hour it was collected.
 Both need the ``ingest`` scope (which ``write`` and ``admin`` imply).
 """
 

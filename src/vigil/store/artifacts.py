@@ -1,10 +1,15 @@
 """The artifact layout: where an installation's files live under its roots.
 
+The reports root may be a local folder or an object-store URL (``VIGIL_REPORTS_URI``,
+``s3://bucket/reports``); the functions return a :class:`~pathlib.Path` or an
+:class:`~vigil.locations.ObjectPath` accordingly.
+
 - the outputs of one execution, as SageMaker writes them:
   ``{reports}/{endpoint}/{schedule}/yyyy/mm/dd/hh/`` (the UTC hour of the scheduled time),
   holding ``statistics.json``, ``constraints.json``, ``constraint_violations.json`` and, from
   Vigil, ``report.html`` and ``analysis.json``;
-- ground truth: ``{data}/ground-truth/yyyy/mm/dd/hh/`` by the hour a label was collected;
+- ground truth: ``{ground truth}/yyyy/mm/dd/hh/`` by the hour a label was collected
+  (``{data}/ground-truth`` unless ``VIGIL_GROUND_TRUTH_URI`` says otherwise);
 - a registered baseline: ``{baselines}/{name}/``.
 
 >>> from datetime import datetime, timezone
@@ -12,7 +17,7 @@
 >>> execution_output_dir(settings.reports_root, "churn", "hourly",
 ...                      datetime(2024, 5, 1, 3, 30, tzinfo=timezone.utc)).as_posix()
 '/srv/vigil/reports/churn/hourly/2024/05/01/03'
->>> ground_truth_root(settings).as_posix()
+>>> ground_truth_root(settings)
 '/srv/vigil/ground-truth'
 """
 
@@ -22,6 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
 
+from vigil.locations import Location, ObjectPath, as_location
 from vigil.store.settings import Settings
 
 __all__ = [
@@ -46,14 +52,17 @@ class _ScheduleLike(Protocol):
     def name(self) -> str: ...
 
 
-def schedule_reports_dir(reports_root: str | Path, endpoint: str, schedule: str) -> Path:
-    """``{reports}/{endpoint}/{schedule}/``: every execution's outputs of one schedule."""
-    return Path(reports_root) / endpoint / schedule
+def schedule_reports_dir(
+    reports_root: str | Path | ObjectPath, endpoint: str, schedule: str
+) -> Location:
+    """``{reports}/{endpoint}/{schedule}/``: every execution's outputs of one schedule (a
+    local folder, or a prefix when the reports root is a URL such as ``s3://bucket/reports``)."""
+    return as_location(reports_root) / endpoint / schedule
 
 
 def execution_output_dir(
-    reports_root: str | Path, endpoint: str, schedule: str, scheduled_time: datetime
-) -> Path:
+    reports_root: str | Path | ObjectPath, endpoint: str, schedule: str, scheduled_time: datetime
+) -> Location:
     """``{reports}/{endpoint}/{schedule}/yyyy/mm/dd/hh/``, the hour of ``scheduled_time`` in
     UTC."""
     t = scheduled_time.astimezone(timezone.utc)
@@ -62,16 +71,19 @@ def execution_output_dir(
     )
 
 
-def output_dir(settings: Settings, schedule: _ScheduleLike, scheduled_time: datetime) -> Path:
+def output_dir(
+    settings: Settings, schedule: _ScheduleLike, scheduled_time: datetime
+) -> Location:
     """Where the execution of ``schedule`` at ``scheduled_time`` writes its outputs."""
     return execution_output_dir(
         settings.reports_root, schedule.endpoint_name, schedule.name, scheduled_time
     )
 
 
-def ground_truth_root(settings: Settings) -> Path:
-    """Where ground-truth files live: ``{data}/ground-truth/yyyy/mm/dd/hh/``."""
-    return Path(settings.data_dir) / GROUND_TRUTH_DIR
+def ground_truth_root(settings: Settings) -> str:
+    """Where ground-truth files live: ``{ground truth}/yyyy/mm/dd/hh/``, by default
+    ``{data}/ground-truth`` (``VIGIL_GROUND_TRUTH_URI`` moves it, to a bucket too)."""
+    return settings.ground_truth_root
 
 
 def baseline_dir(settings: Settings, name: str) -> Path:

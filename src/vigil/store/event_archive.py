@@ -1,9 +1,14 @@
 """The event archive: every stored event, one JSON line (its envelope) per event, in a file
-per UTC day of receipt: ``<data_dir>/events/archive/YYYY/MM/DD/events.jsonl``.
+per UTC day of receipt: ``<root>/events/archive/YYYY/MM/DD/events.jsonl``. The root is the
+data directory unless ``VIGIL_EVENTS_ARCHIVE_URI`` moves it (``Settings.events_archive_root``).
 
 A batch is appended in one ``write`` of whole lines and fsync'd before the call returns; a
 line cut short by a crash is dropped before the next append and skipped by
 :func:`read_archive`, so no reader ever sees a partial line as an event.
+
+Under an object-store root (``s3://bucket/vigil``) objects cannot be appended to: each batch is
+one whole object in the day's folder, ``HH-MM-SS-mmm-<uuid>.jsonl`` by the time it was
+received, and :func:`read_archive` reads the day's objects in name order (oldest first).
 
 >>> import tempfile
 >>> from datetime import datetime, timezone
@@ -21,12 +26,15 @@ from __future__ import annotations
 
 import os
 import threading
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import orjson
+
+from vigil.locations import ObjectPath, is_url
 
 __all__ = ["ARCHIVE_DIR", "append_events", "archive_path", "read_archive"]
 
@@ -53,16 +61,26 @@ def _drop_partial_tail(fd: int) -> None:
     os.ftruncate(fd, start + cut + 1 if cut >= 0 else start)
 
 
+def _day_prefix(root: str, day: datetime) -> ObjectPath:
+    t = day.astimezone(timezone.utc)
+    return ObjectPath.from_url(root) / ARCHIVE_DIR.as_posix() / f"{t:%Y}" / f"{t:%m}" / f"{t:%d}"
+
+
 def append_events(
     data_dir: str | Path, events: Sequence[Mapping[str, Any]], received: datetime
 ) -> int:
     """Append ``events`` (envelopes) to the archive of ``received``'s day, durably; returns
-    how many lines were written."""
+    how many lines were written (``data_dir``: the archive's root, a folder or a URL)."""
     if not events:
         return 0
+    data = b"".join(orjson.dumps(e) + b"\n" for e in events)
+    if is_url(data_dir):
+        t = received.astimezone(timezone.utc)
+        name = f"{t:%H-%M-%S}-{t.microsecond // 1000:03d}-{uuid.uuid4()}.jsonl"
+        (_day_prefix(str(data_dir), received) / name).write_bytes(data)  # one whole object
+        return len(events)
     path = archive_path(data_dir, received)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = b"".join(orjson.dumps(e) + b"\n" for e in events)
     with _lock:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o640)
         try:
@@ -78,6 +96,16 @@ def append_events(
 
 def read_archive(data_dir: str | Path, day: datetime) -> Iterator[dict[str, Any]]:
     """The events archived on ``day``, oldest first; an unfinished last line is skipped."""
+    if is_url(data_dir):
+        folder = _day_prefix(str(data_dir), day)
+        if not folder.is_dir():
+            return
+        for part in folder.iterdir():
+            if part.name.endswith(".jsonl") and not part.name.startswith("."):
+                for line in part.read_bytes().splitlines(keepends=True):
+                    if line.endswith(b"\n"):
+                        yield orjson.loads(line)
+        return
     path = archive_path(data_dir, day)
     if not path.is_file():
         return

@@ -2,9 +2,11 @@
 
 Everything lives under one data directory by default: ``vigil.db`` (SQLite: metadata and
 metrics), ``capture/`` (SageMaker capture layout), ``baselines/`` and ``reports/``.
-``VIGIL_DATABASE_URL`` points the database at PostgreSQL; ``VIGIL_CAPTURE_URI`` and
-``VIGIL_REPORTS_URI`` move captures and reports (any fsspec URL). Where files go under these
-roots is :mod:`vigil.store.artifacts`.
+``VIGIL_DATABASE_URL`` points the database at PostgreSQL; ``VIGIL_CAPTURE_URI``,
+``VIGIL_REPORTS_URI``, ``VIGIL_GROUND_TRUTH_URI`` and ``VIGIL_EVENTS_ARCHIVE_URI`` move
+captures, reports, ground truth and the event archive (a local path or any fsspec URL, such
+as ``s3://bucket/prefix``; see :mod:`vigil.locations`). Where files go under these roots is
+:mod:`vigil.store.artifacts`.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ class Settings:
     capture_root: str = ""
     reports_root: str = ""
     baselines_root: str = ""
+    ground_truth_root: str = ""  # VIGIL_GROUND_TRUTH_URI; else data_dir/ground-truth
+    events_archive_root: str = ""  # VIGIL_EVENTS_ARCHIVE_URI; else data_dir (events/archive/)
     max_body_bytes: int = 16 << 20
     scheduler_interval: float = 1.0
     lease_seconds: int = 300  # VIGIL_LEASE_SECONDS: an execution's claim, renewed while it runs
@@ -68,6 +72,8 @@ class Settings:
         self.capture_root = self.capture_root or str(self.data_dir / "capture")
         self.reports_root = self.reports_root or str(self.data_dir / "reports")
         self.baselines_root = self.baselines_root or str(self.data_dir / "baselines")
+        self.ground_truth_root = self.ground_truth_root or str(self.data_dir / "ground-truth")
+        self.events_archive_root = self.events_archive_root or str(self.data_dir)
 
     @classmethod
     def from_env(cls, data_dir: str | Path | None = None) -> Settings:
@@ -80,6 +86,8 @@ class Settings:
             lease_seconds=_env_int("VIGIL_LEASE_SECONDS", 300, minimum=1),
             workers=_env_int("VIGIL_WORKERS", default_workers(), minimum=0),
             stop_grace=_env_int("VIGIL_STOP_GRACE", 30, minimum=0),
+            ground_truth_root=os.environ.get("VIGIL_GROUND_TRUTH_URI", ""),
+            events_archive_root=os.environ.get("VIGIL_EVENTS_ARCHIVE_URI", ""),
             metric_retention_days=float(os.environ.get("VIGIL_METRIC_RETENTION_DAYS", "455")),
             allowed_roots=tuple(
                 r.strip() for r in os.environ.get("VIGIL_ALLOWED_ROOTS", "").split(",") if r.strip()
@@ -113,6 +121,25 @@ def _env_int(name: str, default: int, *, minimum: int) -> int:
     if value < minimum:
         raise ConfigError(f"${name}: expected a whole number of {minimum} or more, got {raw!r}")
     return value
+
+
+def storage_roots_from_env(settings: Settings) -> Settings:
+    """``settings`` with the file roots the environment moves (``VIGIL_CAPTURE_URI``,
+    ``VIGIL_REPORTS_URI``, ``VIGIL_GROUND_TRUTH_URI``, ``VIGIL_EVENTS_ARCHIVE_URI``) set;
+    the others are kept. For callers that build their settings themselves (the demo)."""
+    for name, variable in _ROOT_VARIABLES.items():
+        value = os.environ.get(variable, "").strip()
+        if value:
+            setattr(settings, name, value)
+    return settings
+
+
+_ROOT_VARIABLES = {
+    "capture_root": "VIGIL_CAPTURE_URI",
+    "reports_root": "VIGIL_REPORTS_URI",
+    "ground_truth_root": "VIGIL_GROUND_TRUTH_URI",
+    "events_archive_root": "VIGIL_EVENTS_ARCHIVE_URI",
+}
 
 
 def _env_list(name: str) -> tuple[str, ...]:

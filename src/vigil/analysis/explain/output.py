@@ -22,6 +22,7 @@ from pathlib import Path
 
 from vigil.analysis.explain.run import Explanation
 from vigil.formats._base import write_atomic
+from vigil.locations import Location, ObjectPath, as_location
 
 __all__ = ["LOCAL_CSV", "local_csv", "save_explanation"]
 
@@ -39,13 +40,16 @@ def local_csv(explanation: Explanation) -> str:
 
 
 def save_explanation(
-    explanation: Explanation, directory: str | os.PathLike[str], *, local: bool = False
-) -> list[Path]:
+    explanation: Explanation,
+    directory: str | os.PathLike[str] | ObjectPath,
+    *,
+    local: bool = False,
+) -> list[Location]:
     """Write ``analysis.json`` (and, with ``local``, ``explanations_shap/out.csv``) into
-    ``directory``; return the paths written."""
-    out = Path(directory)
+    ``directory`` (a local folder or an object-store URL); return the paths written."""
+    out = as_location(directory)
     text = json.dumps(explanation.to_analysis(), indent=4, ensure_ascii=False) + "\n"
     paths = [write_atomic(out / "analysis.json", text)]
     if local:
-        paths.append(write_atomic(out / LOCAL_CSV, local_csv(explanation)))
+        paths.append(write_atomic(out / LOCAL_CSV.as_posix(), local_csv(explanation)))
     return paths

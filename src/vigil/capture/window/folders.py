@@ -15,6 +15,7 @@ from typing import Any
 
 from vigil.capture.location import local_path
 from vigil.capture.window.times import HOUR, UTC
+from vigil.locations import filesystem, read_object
 
 
 class _Store:
@@ -27,10 +28,8 @@ class _Store:
         if local is not None:
             text = str(local)
         else:
-            # lazy: fsspec (30-50 ms to import) loads only for non-local roots
-            import fsspec
-
-            self.fs, text = fsspec.core.url_to_fs(text)
+            # fsspec (30-50 ms to import) loads only for non-local roots
+            self.fs, text = filesystem(text)
         self.root = text
 
     def join(self, *parts: str) -> str:
@@ -75,7 +74,7 @@ class _Store:
             with open(path, "rb") as fh:
                 raw = fh.read()
         else:
-            raw = self.fs.cat_file(path)
+            raw = read_object(self.fs, path)
         return gzip.decompress(raw) if path.endswith(".gz") else raw
 
     def hours(

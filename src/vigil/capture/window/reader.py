@@ -115,7 +115,10 @@ def read_window(
     if handler is not None or len(files) < 2:
         parts = [reader.read(f) for f in files]
     else:
-        with ThreadPoolExecutor(min(len(files), os.cpu_count() or 1, MAX_WORKERS)) as pool:
+        # local files: a thread a core; an object store's files wait on the network, not on a
+        # core, so they are fetched MAX_WORKERS at a time
+        cores = MAX_WORKERS if store.fs is not None else (os.cpu_count() or 1)
+        with ThreadPoolExecutor(min(len(files), cores, MAX_WORKERS)) as pool:
             parts = list(pool.map(reader.read, files))
     bad = BadRecords()
     for path, part in zip(files, parts):

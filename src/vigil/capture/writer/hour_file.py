@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from vigil.capture.location import local_path
+from vigil.locations import filesystem
 
 
 def _hour_folder(root: Path, t: datetime) -> Path:
@@ -57,11 +58,9 @@ def write_hour_lines(
     local = local_path(location)
     if local is not None:
         return str(write_hour_file(local, hour, lines, now))
-    # lazy: fsspec (30-50 ms to import) loads only for non-local locations
-    import fsspec
-
+    # fsspec (30-50 ms to import) loads only for non-local locations
     now = now or datetime.now(timezone.utc)
-    fs, root = fsspec.core.url_to_fs(os.fspath(location))
+    fs, root = filesystem(os.fspath(location))
     t = hour.astimezone(timezone.utc)
     name = f"{now:%M}-{now:%S}-{now.microsecond // 1000:03d}-{uuid.uuid4()}.jsonl"
     path = f"{root.rstrip('/')}/{t:%Y}/{t:%m}/{t:%d}/{t:%H}/{name}"

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from vigil.capture.location import local_path
+from vigil.locations import filesystem
 
 PART_SUFFIX = ".part"
 
@@ -28,10 +29,8 @@ def _split_destination(destination: str | Path) -> tuple[Path | None, Any, str]:
     local = local_path(destination)
     if local is not None:
         return local.expanduser(), None, ""
-    # lazy: fsspec (30-50 ms to import) loads only for non-local destinations
-    import fsspec
-
-    fs, root = fsspec.core.url_to_fs(str(destination))
+    # fsspec (30-50 ms to import) loads only for non-local destinations
+    fs, root = filesystem(str(destination))
     return None, fs, root.rstrip("/")
 
 

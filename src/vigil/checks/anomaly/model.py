@@ -54,6 +54,7 @@ from vigil.checks.anomaly.distance import Mahalanobis, RobustZ
 from vigil.checks.anomaly.encoding import Encoded, Encoding
 from vigil.checks.anomaly.forest import Forest, export_forest
 from vigil.errors import ConfigError, FormatError
+from vigil.locations import Location, ObjectPath, as_location, write_bytes_atomic
 
 __all__ = [
     "ANOMALY_MODEL_FILE",
@@ -167,12 +168,9 @@ class AnomalyModel:
             "model": scorer,
         }
 
-    def save(self, path: str | Path) -> Path:
-        target = Path(path)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_bytes(orjson.dumps(self.to_dict(), option=orjson.OPT_SERIALIZE_NUMPY))
-        tmp.replace(target)
-        return target
+    def save(self, path: str | Path | ObjectPath) -> Location:
+        data = orjson.dumps(self.to_dict(), option=orjson.OPT_SERIALIZE_NUMPY)
+        return write_bytes_atomic(path, data)
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "<anomaly model>") -> AnomalyModel:
@@ -214,9 +212,9 @@ class AnomalyModel:
         return cls(method, encoding, scorer, threshold, contamination, max_share, rows, details)
 
     @classmethod
-    def load(cls, path: str | Path) -> AnomalyModel:
+    def load(cls, path: str | Path | ObjectPath) -> AnomalyModel:
         """Read ``anomaly_model.json``; a file that is not one is a FormatError naming it."""
-        p = Path(path)
+        p = as_location(path)
         try:
             data = orjson.loads(p.read_bytes())
         except orjson.JSONDecodeError as exc:

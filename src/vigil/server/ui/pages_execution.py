@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
 from vigil.app.executions import (
@@ -38,6 +38,7 @@ from vigil.app.executions import (
 )
 from vigil.report.model_quality import model_quality_figures
 from vigil.report.svg import gauge
+from vigil.server.output_files import output_response
 from vigil.server.state import get_state
 from vigil.server.ui.render import Table, error_page, fmt_num, fmt_time, page
 from vigil.server.ui.session import Viewer, require_viewer
@@ -187,7 +188,7 @@ def report_page(
 @router.get("/executions/{execution_id}/files/{name}", response_model=None)
 def execution_file(
     request: Request, execution_id: str, name: str, viewer: Viewer = Depends(require_viewer)
-) -> FileResponse | HTMLResponse:
+) -> Response:
     if len(execution_id) > MAX_ID:
         return _not_found(request, viewer, "No such execution.")
     try:
@@ -198,8 +199,7 @@ def execution_file(
                "Referrer-Policy": "same-origin"}
     if name.endswith(".html"):  # shown in the report page's frame: sandboxed, no script
         headers.update({"Content-Security-Policy": REPORT_CSP, "X-Frame-Options": "SAMEORIGIN"})
-        return FileResponse(path, media_type=media_type(name), headers=headers)
+        return output_response(path, media_type(name), headers)
     headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
     download = f"{execution_id[:8]}-{path.name}"
-    return FileResponse(path, media_type=media_type(name), headers=headers,
-                        filename=download, content_disposition_type="attachment")
+    return output_response(path, media_type(name), headers, download)
