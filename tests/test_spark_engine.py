@@ -32,13 +32,17 @@ from vigil.cli import app  # noqa: E402
 from vigil.formats.statistics import Statistics  # noqa: E402
 from vigil.profile.kll import KLLSketch  # noqa: E402
 
+from s3_fixture import s3_bucket, s3_endpoint  # noqa: E402, F401
+
 N_FILES = 3
 # pyspark 4 warns on every Arrow path that it has not been tested with pandas 3
 pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
 
 
 @pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
+def spark(s3_endpoint: str) -> Iterator[Any]:
+    """The session; asks for the S3 endpoint first, so that Spark's Python workers start with
+    its ``AWS_*`` variables in their environment, as executors on a cluster have their own."""
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -113,6 +117,27 @@ def _assert_kll_within_error(stats: dict[str, Any], values: dict[str, np.ndarray
         true_cdf = np.searchsorted(exact, probes, side="right") / len(exact)
         error = np.max(np.abs(np.asarray(sketch.cdf(probes)) - true_cdf))
         assert error <= KLLSketch.rank_error(int(sketch.k)), f["name"]
+
+
+def test_s3_inputs_are_read_by_the_tasks_themselves(
+    spark: Any, parquet_dir: Path, s3_bucket: str
+) -> None:
+    """An s3:// prefix reaches the tasks as object URLs (each task fetches its own object, as
+    an executor on another machine must), and profiles as the local files do."""
+    import s3fs
+
+    from vigil.io.readers import resolve_sources
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    prefix = f"{s3_bucket}/spark-inputs"
+    for f in sorted(parquet_dir.iterdir()):
+        fs.put_file(str(f), f"{prefix}/{f.name}")
+    sources = resolve_sources([prefix])
+    assert sources == [f"{prefix}/{f.name}" for f in sorted(parquet_dir.iterdir())]
+    local, _ = profile_input(parquet_dir)
+    remote, bad = profile_input(prefix, engine="spark")
+    _assert_same(_statistics(local), _statistics(remote))
+    assert bad.count == 0
 
 
 def test_parquet_files_profile_alike_on_spark_and_locally(spark: Any, parquet_dir: Path) -> None:

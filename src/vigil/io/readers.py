@@ -122,6 +122,22 @@ def resolve_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[Path]:
     return files
 
 
+def resolve_sources(inputs: Sequence[str | os.PathLike[str]]) -> list[str]:
+    """As :func:`resolve_inputs`, but object-store URLs stay URLs (each object's own, listed
+    without fetching it): the sources a distributed engine hands its tasks, which read them
+    where they run (:func:`iter_tables` fetches a URL itself)."""
+    sources: list[str] = []
+    for item in inputs:
+        text = os.fspath(item)
+        if is_url(text):
+            from vigil.io.remote import list_inputs
+
+            sources.extend(list_inputs(text, _DATA_SUFFIXES))
+        else:
+            sources.extend(str(p) for p in resolve_inputs([text]))
+    return sources
+
+
 def check_delimiter(delimiter: str | None) -> str | None:
     """A ``delimiter`` option as the one character it names (None: from the file name).
 

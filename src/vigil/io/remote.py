@@ -17,11 +17,12 @@ import shutil
 import tempfile
 import threading
 from pathlib import Path
+from typing import Any
 
 from vigil.errors import EmptyInputError, InputError
 from vigil.locations import filesystem
 
-__all__ = ["fetch_inputs"]
+__all__ = ["fetch_inputs", "list_inputs"]
 
 _lock = threading.Lock()
 _cache: dict[tuple[str, str], Path] = {}  # (url, ETag or mtime) -> local copy
@@ -46,6 +47,24 @@ def _version(info: dict[str, object]) -> str:
 def fetch_inputs(url: str, suffixes: tuple[str, ...]) -> list[Path]:
     """Local copies of the objects ``url`` names (one object, a prefix or a glob), sorted by
     key; an InputError names the URL when nothing is there."""
+    fs, found = _objects(url, suffixes)
+    try:
+        return [_fetch(fs, p) for p in found]
+    except FileNotFoundError:
+        raise InputError(f"{url}: no such object, prefix or bucket") from None
+    except Exception as exc:  # botocore and aiohttp errors: credentials, endpoint, access
+        raise InputError(f"{url}: cannot read: {exc or type(exc).__name__}") from None
+
+
+def list_inputs(url: str, suffixes: tuple[str, ...]) -> list[str]:
+    """The URLs of the objects ``url`` names (one object, a prefix or a glob), sorted by key,
+    without fetching them: what a distributed engine hands its tasks, each task then fetching
+    its own object where it runs."""
+    fs, found = _objects(url, suffixes)
+    return [str(fs.unstrip_protocol(p)) for p in found]
+
+
+def _objects(url: str, suffixes: tuple[str, ...]) -> tuple[Any, list[str]]:
     fs, path = filesystem(url)
     try:
         if any(ch in path for ch in "*?["):
@@ -63,7 +82,7 @@ def fetch_inputs(url: str, suffixes: tuple[str, ...]) -> list[Path]:
                 )
         else:
             raise InputError(f"{url}: no such object, prefix or bucket")
-        return [_fetch(fs, p) for p in found]
+        return fs, found
     except (InputError, EmptyInputError):
         raise
     except FileNotFoundError:

@@ -35,7 +35,7 @@ from vigil.analysis.engines.units import (
     table_slices,
 )
 from vigil.errors import ConfigError, EngineError
-from vigil.io.readers import BadRecords, iter_tables, resolve_inputs, to_arrow
+from vigil.io.readers import BadRecords, iter_tables, resolve_sources, to_arrow
 from vigil.profile.dataset import DatasetProfile
 
 DEFAULT_MASTER = "local[*]"
@@ -160,7 +160,7 @@ class SparkEngine:
 
     def _files(self, data: Any, options: ReadOptions) -> list[UnitResult]:
         inputs = [data] if isinstance(data, (str, os.PathLike)) else list(data)
-        units = list_units(resolve_inputs(inputs), options)
+        units = list_units(resolve_sources(inputs), options)
         if not units:
             return []
         sc = self.session.sparkContext
@@ -195,7 +195,7 @@ class SparkEngine:
             sources = list(table_slices(table, sc.defaultParallelism))
         else:
             inputs = [data] if isinstance(data, (str, os.PathLike)) else list(data)
-            sources = list(list_units(resolve_inputs(inputs), options))
+            sources = list(list_units(resolve_sources(inputs), options))
         if not sources:
             return []
         task = functools.partial(quality_unit, options=options, spec=spec)
