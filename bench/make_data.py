@@ -4,6 +4,7 @@
 ``f0..f14`` (normal, lognormal, uniform, integer-valued, a few NaNs) and 5 string columns
 ``c0..c4`` of about 10 values each with skewed frequencies. The window is a fresh sample of the
 same distributions except for 5 shifted columns: f0, f1, f2 (mean), f3 (scale), c0 (frequencies).
+Row groups hold 100,000 rows (ten for the default size), so readers can use every core.
 
     python bench/make_data.py [--rows N] [--out-dir bench/data] [--force]
 """
@@ -20,7 +21,9 @@ import pyarrow.parquet as pq
 
 DEFAULT_ROWS = 1_000_000
 DATA_DIR = Path(__file__).resolve().parent / "data"
-ROW_GROUP_ROWS = 131_072  # several row groups, so readers (DuckDB, vigil) can parallelise
+# Ten row groups of 100,000 rows for the default size: with fewer (one), DuckDB scans on one
+# core; with ten it uses every core, and so may Vigil (issue 13).
+ROW_GROUP_ROWS = 100_000
 SHIFTED = ("f0", "f1", "f2", "f3", "c0")
 
 Gen = Callable[[np.random.Generator, int], np.ndarray]
@@ -85,12 +88,23 @@ def make_table(rows: int, seed: int, shifted: bool) -> pa.Table:
     return pa.table(columns)
 
 
+def _row_groups(rows: int) -> int:
+    return max(1, -(-rows // ROW_GROUP_ROWS))
+
+
+def _layout(path: Path) -> tuple[int, int]:
+    """A Parquet file's (rows, row groups): a file in another layout is written again."""
+    meta = pq.read_metadata(path)
+    return meta.num_rows, meta.num_row_groups
+
+
 def ensure(rows: int, out_dir: Path, force: bool = False) -> tuple[Path, Path]:
-    """Write reference/window Parquet files unless they already hold ``rows`` rows."""
+    """Write reference/window Parquet files unless they already hold ``rows`` rows in row groups
+    of ``ROW_GROUP_ROWS``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = (out_dir / "reference.parquet", out_dir / "window.parquet")
     for path, seed, shifted in zip(paths, (1, 2), (False, True), strict=True):
-        if not force and path.exists() and pq.read_metadata(path).num_rows == rows:
+        if not force and path.exists() and _layout(path) == (rows, _row_groups(rows)):
             continue
         tmp = path.with_suffix(".tmp")
         pq.write_table(make_table(rows, seed, shifted), tmp, row_group_size=ROW_GROUP_ROWS)

@@ -80,6 +80,35 @@ def test_baseline_and_analyze_import_no_web_server_database_or_http_client(
     assert "pandas" not in tops(modules)
 
 
+def test_data_quality_without_an_outlier_model_loads_no_anomaly_models_or_capture_records(
+    train: Path, tmp_path: Path
+):
+    base = tmp_path / "base"
+    lazy = {"vigil.checks.anomaly.model", "vigil.checks.anomaly.scan", "vigil.formats.capture"}
+    done, modules = loaded("baseline", str(train), "--output", str(base))
+    assert done.returncode == 0, done.stderr
+    assert "vigil.checks.anomaly.options" in modules and not modules & lazy
+    done, modules = loaded(
+        "analyze", str(train), "--baseline", str(base), "--output", str(tmp_path / "an")
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "vigil.report.html" in modules and not modules & lazy
+    assert "numpy.ma" not in modules  # np.unique's masked-array check, avoided
+    # with an outlier model both load, and the analysis scores the window
+    done, modules = loaded(
+        "baseline", str(train), "--output", str(base), "--anomaly-detection",
+        "--anomaly-method", "robust_zscore",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "vigil.checks.anomaly.model" in modules
+    done, modules = loaded(
+        "analyze", str(train), "--baseline", str(base), "--output", str(tmp_path / "an2")
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "vigil.checks.anomaly.scan" in modules
+    assert (tmp_path / "an2" / "anomalies.json").is_file()
+
+
 def test_a_command_help_imports_that_command_only():
     done, modules = loaded("monitor", "--help")
     assert done.returncode == 0 and "backfill" in done.stdout

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vigil.analysis.engines import Engine
 from vigil.analysis.profiling import profile_input
-from vigil.checks.anomaly import ANOMALY_MODEL_FILE, AnomalyModel, AnomalyOptions
-from vigil.checks.anomaly.model import MAX_FIT_ROWS, fit_anomaly_model
-from vigil.checks.anomaly.sample import TableSample
+from vigil.checks.anomaly.options import ANOMALY_MODEL_FILE, MAX_FIT_ROWS, AnomalyOptions
 from vigil.checks.suggest import ConstraintOptions, suggest_constraints
 from vigil.errors import ConfigError, FormatError
 from vigil.formats.constraints import Constraints
 from vigil.formats.statistics import Statistics
 from vigil.io.readers import BadRecords
 from vigil.locations import Location, ObjectPath, as_location
+
+if TYPE_CHECKING:
+    from vigil.checks.anomaly.model import AnomalyModel
 
 STATISTICS_FILE = "statistics.json"
 CONSTRAINTS_FILE = "constraints.json"
@@ -65,7 +66,11 @@ class Baseline:
         statistics = Statistics.load(stats_path)
         constraints = Constraints.load(cons_path)
         model_path = d / ANOMALY_MODEL_FILE
-        model = AnomalyModel.load(model_path) if model_path.is_file() else None
+        model = None
+        if model_path.is_file():
+            from vigil.checks.anomaly.model import AnomalyModel  # lazy: only with a model
+
+            model = AnomalyModel.load(model_path)
         return cls(statistics=statistics, constraints=constraints, anomaly_model=model)
 
 
@@ -127,7 +132,11 @@ def suggest_baseline(
     anomaly_opts = anomaly if isinstance(anomaly, AnomalyOptions) else AnomalyOptions()
     if anomaly:
         anomaly_opts.validate()
-    sample = TableSample(MAX_FIT_ROWS, seed=anomaly_opts.random_state) if anomaly else None
+    sample = None
+    if anomaly:
+        from vigil.checks.anomaly.sample import TableSample  # lazy: only with an outlier model
+
+        sample = TableSample(MAX_FIT_ROWS, seed=anomaly_opts.random_state)
     profile, bad = profile_input(
         data,
         format=format,
@@ -143,6 +152,8 @@ def suggest_baseline(
     statistics = profile.to_statistics()
     model = None
     if sample is not None:
+        from vigil.checks.anomaly.model import fit_anomaly_model
+
         types = {f.name: f.inferred_type for f in statistics.features}
         model = fit_anomaly_model(
             sample.table(),

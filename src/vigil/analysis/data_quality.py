@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from vigil.analysis.baseline import CONSTRAINTS_FILE, STATISTICS_FILE, Baseline
 from vigil.analysis.engines import Engine
 from vigil.analysis.profiling import profile_input
-from vigil.checks.anomaly import ANOMALIES_FILE, DEFAULT_TOP, AnomalyReport, AnomalyScan
+from vigil.checks.anomaly.options import ANOMALIES_FILE, DEFAULT_TOP
 from vigil.checks.data_quality import run_checks
 from vigil.checks.drift import DriftResult
 from vigil.errors import BaselineMismatchError
@@ -23,6 +23,9 @@ from vigil.io.readers import BadRecords
 from vigil.locations import Location, ObjectPath, as_location
 from vigil.report.context import ReportContext
 from vigil.report.html import render_report
+
+if TYPE_CHECKING:
+    from vigil.checks.anomaly.scan import AnomalyReport
 
 VIOLATIONS_FILE = "constraint_violations.json"
 REPORT_FILE = "report.html"
@@ -134,7 +137,11 @@ def analyze(
     0.6862
     """
     base = baseline if isinstance(baseline, Baseline) else Baseline.load(baseline)
-    scan = None if base.anomaly_model is None else AnomalyScan(base.anomaly_model, top=anomaly_top)
+    scan = None
+    if base.anomaly_model is not None:
+        from vigil.checks.anomaly.scan import AnomalyScan  # lazy: only with an outlier model
+
+        scan = AnomalyScan(base.anomaly_model, top=anomaly_top)
 
     def score(table: pa.Table) -> None:
         assert scan is not None

@@ -208,7 +208,8 @@ def _feature_drift(
     if bf.string_statistics is not None:
         distinct: int | None = int(bf.string_statistics.distinct_count or 0)
     elif isinstance(base_dist, NumericDistribution):
-        distinct = len(np.unique(base_dist.values))
+        # return_counts: np.unique's plain path imports numpy.ma (~10 ms) for one check
+        distinct = len(np.unique(base_dist.values, return_counts=True)[0])
     else:
         distinct = None
     return compute_drift(

@@ -17,7 +17,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from vigil.analysis.baseline import Baseline, suggest_baseline
 from vigil.analysis.data_quality import Analysis
 from vigil.analysis.data_quality import analyze as run_analysis
-from vigil.checks.anomaly import DEFAULT_TOP, METHODS, AnomalyOptions
+from vigil.checks.anomaly.options import DEFAULT_TOP, METHODS, AnomalyOptions
 from vigil.checks.drift import CORRECTIONS, method_names
 from vigil.cli.common import Part, err, fail, line, table, violation_status
 from vigil.errors import ConfigError, VigilError

@@ -22,6 +22,7 @@ import gzip
 import io
 import os
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -266,9 +267,17 @@ def _iter_parquet(path: Path) -> Iterator[pa.Table]:
     ]
     pf = pq.ParquetFile(path, read_dictionary=text)
     meta = pf.metadata
-    if all(meta.row_group(i).num_rows <= MAX_ROW_GROUP_ROWS for i in range(meta.num_row_groups)):
-        for i in range(meta.num_row_groups):
-            yield pf.read_row_group(i)
+    groups = meta.num_row_groups
+    if all(meta.row_group(i).num_rows <= MAX_ROW_GROUP_ROWS for i in range(groups)):
+        # Row group i + 1 is read in a thread while the caller profiles row group i (the
+        # decoder releases the GIL): two row groups in memory at most.
+        with ThreadPoolExecutor(1, thread_name_prefix="vigil-parquet") as pool:
+            ahead = pool.submit(pf.read_row_group, 0) if groups else None
+            for i in range(groups):
+                assert ahead is not None
+                table = ahead.result()
+                ahead = pool.submit(pf.read_row_group, i + 1) if i + 1 < groups else None
+                yield table
         return
     for batch in pf.iter_batches(batch_size=BATCH_ROWS):
         yield pa.Table.from_batches([batch])

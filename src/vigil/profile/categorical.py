@@ -15,12 +15,24 @@ mergeable, so memory stays bounded whatever the column holds.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import datasketches as ds
+if TYPE_CHECKING:
+    import datasketches as ds
 
 DEFAULT_CAP = 10_000
 HLL_LG_K = 12
 FREQUENT_LG_MAX = 12
+
+
+def _datasketches() -> ModuleType:
+    """The DataSketches module, loaded once a counter passes its cap (~20 ms to load: most
+    columns never need it)."""
+    import datasketches
+
+    module: ModuleType = datasketches
+    return module
 
 
 class CategoryCounter:
@@ -42,6 +54,7 @@ class CategoryCounter:
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
         if isinstance(self._hll, bytes) and isinstance(self._freq, bytes):
+            ds = _datasketches()
             self._hll = ds.hll_sketch.deserialize(self._hll)
             self._freq = ds.frequent_strings_sketch.deserialize(self._freq)
 
@@ -52,6 +65,7 @@ class CategoryCounter:
 
     def _to_sketch(self) -> None:
         assert self.counts is not None
+        ds = _datasketches()
         self._hll = ds.hll_sketch(HLL_LG_K)
         self._freq = ds.frequent_strings_sketch(FREQUENT_LG_MAX)
         for value, count in self.counts.items():
@@ -83,7 +97,7 @@ class CategoryCounter:
             self._to_sketch()
         assert self._hll is not None and self._freq is not None
         assert other._hll is not None and other._freq is not None
-        union = ds.hll_union(HLL_LG_K)
+        union = _datasketches().hll_union(HLL_LG_K)
         union.update(self._hll)
         union.update(other._hll)
         self._hll = union.get_result()
@@ -102,6 +116,7 @@ class CategoryCounter:
             pairs = sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))
         else:
             assert self._freq is not None
-            rows = self._freq.get_frequent_items(ds.frequent_items_error_type.NO_FALSE_POSITIVES)
+            no_false_positives = _datasketches().frequent_items_error_type.NO_FALSE_POSITIVES
+            rows = self._freq.get_frequent_items(no_false_positives)
             pairs = sorted(((row[0], int(row[1])) for row in rows), key=lambda kv: (-kv[1], kv[0]))
         return pairs[:limit] if limit is not None else pairs

@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from vigil.profile.blas import THREADED_MIN, single_threaded, sum_squares
 from vigil.profile.categorical import CategoryCounter
 from vigil.profile.kll import KLLSketch
 from vigil.profile.types import TypeCounts, classify, classify_distinct, distinct_text
@@ -107,7 +108,11 @@ class Moments:
         else:
             other.avg = other.total / other.count
             centered = x - other.avg
-            other.m2 = float(np.dot(centered, centered))
+            if len(x) < THREADED_MIN:
+                other.m2 = sum_squares(centered)
+            else:
+                with single_threaded():
+                    other.m2 = sum_squares(centered)
         self.merge(other)
 
     def merge(self, other: Moments) -> None:

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pyarrow as pa
 
+from vigil.errors import ConfigError
 from vigil.formats.statistics import (
     CategoricalBucket,
     CategoricalDistribution,
@@ -23,10 +24,29 @@ from vigil.formats.statistics import (
     StringDistribution,
     StringStatistics,
 )
+from vigil.profile.blas import single_threaded
 from vigil.profile.column import ColumnProfile
 
 NUM_BUCKETS = 10
 MAX_CATEGORICAL_BUCKETS = 1000
+#: column threads without ``VIGIL_THREADS``: measured to pay on two cores (bench/RESULTS.md)
+DEFAULT_THREADS = 2
+
+
+def default_threads() -> int:
+    """``VIGIL_THREADS`` when set, else the cores this process may use, at most
+    :data:`DEFAULT_THREADS`."""
+    text = os.environ.get("VIGIL_THREADS", "").strip()
+    if text:
+        try:
+            return max(1, int(text))
+        except ValueError:
+            raise ConfigError(f"VIGIL_THREADS={text!r}: expected a whole number >= 1") from None
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(DEFAULT_THREADS, cores))
 
 
 class DatasetProfile:
@@ -41,13 +61,15 @@ class DatasetProfile:
     """
 
     def __init__(self, kll_k: int = 2048, category_cap: int = 10_000, threads: int = 0) -> None:
-        """``threads`` > 1 profiles a chunk's columns in threads (numpy releases the GIL; on a
-        memory-bound machine one thread per process is as fast, so 1 is the default)."""
+        """``threads`` > 1 profiles a chunk's columns in threads (numpy and Arrow release the
+        GIL); 0: ``VIGIL_THREADS``, else the usable cores up to :data:`DEFAULT_THREADS`. Each
+        column is profiled by one thread at a time, in chunk order, so the profile is the same
+        whatever the thread count."""
         self.kll_k = kll_k
         self.category_cap = category_cap
         self.columns: dict[str, ColumnProfile] = {}
         self.item_count = 0
-        self.threads = threads or int(os.environ.get("VIGIL_THREADS", "1"))
+        self.threads = threads or default_threads()
 
     def _column(self, name: str) -> ColumnProfile:
         col = self.columns.get(name)
@@ -66,12 +88,13 @@ class DatasetProfile:
             if name not in names:
                 col.types.missing += n
         work = list(zip(cols, (table.column(i) for i in range(len(names)))))
-        if self.threads > 1 and n >= 10_000 and len(work) > 1:
-            with ThreadPoolExecutor(self.threads) as pool:
-                list(pool.map(lambda cw: cw[0].update(cw[1]), work))
-        else:
-            for col, arr in work:
-                col.update(arr)
+        with single_threaded():  # BLAS's own threads would only compete with these
+            if self.threads > 1 and n >= 10_000 and len(work) > 1:
+                with ThreadPoolExecutor(self.threads) as pool:
+                    list(pool.map(lambda cw: cw[0].update(cw[1]), work))
+            else:
+                for col, arr in work:
+                    col.update(arr)
         self.item_count += n
 
     def merge(self, other: DatasetProfile) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from html import escape as e
+from typing import TYPE_CHECKING
 
-from vigil.checks.anomaly import AnomalyReport
+if TYPE_CHECKING:
+    from vigil.checks.anomaly.scan import AnomalyReport
 
 __all__ = ["anomaly_section"]
 

@@ -38,7 +38,6 @@ True
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +52,13 @@ from vigil._version import __version__
 from vigil.checks.anomaly.distance import Mahalanobis, RobustZ
 from vigil.checks.anomaly.encoding import Encoded, Encoding
 from vigil.checks.anomaly.forest import Forest, export_forest
+from vigil.checks.anomaly.options import (
+    ANOMALY_MODEL_FILE,
+    DEFAULT_CONTAMINATION,
+    MAX_FIT_ROWS,
+    METHODS,
+    AnomalyOptions,
+)
 from vigil.errors import ConfigError, FormatError
 from vigil.locations import Location, ObjectPath, as_location, write_bytes_atomic
 
@@ -65,49 +71,8 @@ __all__ = [
     "fit_anomaly_model",
 ]
 
-ANOMALY_MODEL_FILE = "anomaly_model.json"
-METHODS = ("isolation_forest", "mahalanobis", "robust_zscore")
-DEFAULT_CONTAMINATION = 0.01
-#: at most this many training rows (a uniform sample) fit the model and its threshold
-MAX_FIT_ROWS = 200_000
 FORMAT_VERSION = 1
 Scorer = Forest | Mahalanobis | RobustZ
-
-
-@dataclass
-class AnomalyOptions:
-    """The choices of ``vigil baseline --anomaly-*`` / ``suggest_baseline(anomaly=...)``."""
-
-    method: str = "isolation_forest"
-    contamination: float | None = None  # default DEFAULT_CONTAMINATION
-    quantile: float | None = None  # instead of contamination: the threshold's score quantile
-    max_share: float | None = None  # tolerated share of anomalous records (default 2 x rate)
-    n_estimators: int = 100
-    max_samples: int = 256
-    random_state: int = 0
-
-    def validate(self) -> None:
-        if self.method not in METHODS:
-            raise ConfigError(
-                f"anomaly method {self.method!r}: expected one of {', '.join(METHODS)}"
-            )
-        if self.contamination is not None and self.quantile is not None:
-            raise ConfigError("give the anomaly contamination or the quantile, not both")
-        for name, v, lo, hi in (
-            ("contamination", self.contamination, 0.0, 0.5),
-            ("quantile", self.quantile, 0.5, 1.0),
-            ("max_share", self.max_share, 0.0, 1.0),
-        ):
-            if v is not None and not (math.isfinite(v) and lo < v < hi):
-                raise ConfigError(f"anomaly {name} {v}: expected a number in ({lo:g}, {hi:g})")
-        if self.n_estimators < 1 or self.max_samples < 2:
-            raise ConfigError("anomaly n_estimators must be >= 1 and max_samples >= 2")
-
-    @property
-    def rate(self) -> float:
-        if self.quantile is not None:
-            return 1.0 - self.quantile
-        return DEFAULT_CONTAMINATION if self.contamination is None else self.contamination
 
 
 @dataclass

@@ -30,13 +30,11 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from vigil.checks.anomaly.model import AnomalyModel
+from vigil.checks.anomaly.options import ANOMALIES_FILE, ANOMALY_CHECK, DEFAULT_TOP
 from vigil.formats.violations import Violation
 
 __all__ = ["ANOMALIES_FILE", "ANOMALY_CHECK", "DEFAULT_TOP", "AnomalyReport", "AnomalyScan"]
 
-ANOMALIES_FILE = "anomalies.json"
-ANOMALY_CHECK = "anomaly_check"
-DEFAULT_TOP = 20
 #: features named per top record
 TOP_FEATURES = 3
 #: the window's columns that identify a record (capture windows), as anomalies.json names them

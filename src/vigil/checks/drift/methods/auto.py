@@ -48,7 +48,8 @@ def distinct_values(baseline: Distribution, current: Distribution) -> int:
         both = np.concatenate(
             (baseline.values[baseline.weights > 0], current.values[current.weights > 0])
         )
-        return int(np.unique(both).size)
+        # return_counts: np.unique's plain path imports numpy.ma (~10 ms) for one check
+        return int(np.unique(both, return_counts=True)[0].size)
     assert isinstance(baseline, CategoricalDistribution)
     assert isinstance(current, CategoricalDistribution)
     return len({k for c in (baseline.counts, current.counts) for k, v in c.items() if v > 0})
