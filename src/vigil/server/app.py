@@ -24,9 +24,11 @@ from vigil.app.bootstrap import open_database, worker_id
 from vigil.app.execution_loop import ExecutionLoop
 from vigil.app.pool import ExecutionPool
 from vigil.app.scheduler import Scheduler
+from vigil.capture.writer.group_commit import GroupCommitter
 from vigil.monitor.runtime import Runtime
 from vigil.server import errors, ui
 from vigil.server.audit_middleware import AuditMiddleware
+from vigil.server.ingest_fast import IngestFastPath
 from vigil.server.limits import BodyLimitMiddleware
 from vigil.server.routes_actions import router as actions_router
 from vigil.server.routes_alarms import router as alarms_router
@@ -36,6 +38,7 @@ from vigil.server.routes_config import router as config_router
 from vigil.server.routes_events import router as events_router
 from vigil.server.routes_executions import router as executions_router
 from vigil.server.routes_explanations import router as explanations_router
+from vigil.server.routes_ingest import COMMITTER
 from vigil.server.routes_ingest import router as ingest_router
 from vigil.server.routes_jobs import router as jobs_router
 from vigil.server.routes_metrics import router as metrics_router
@@ -110,6 +113,7 @@ def create_app(
     db = db or open_database(settings)
     metrics = MetricStore(db)
     runtime = Runtime(settings=settings, db=db, metrics=metrics, owner=worker_id())
+    committer = GroupCommitter()  # stores ingested captures, a group of requests at a time
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -133,6 +137,7 @@ def create_app(
         try:
             yield
         finally:
+            await committer.aclose()  # what is being stored is stored first
             if own is not None:
                 own.stop()
             if scheduler is not None:
@@ -150,7 +155,10 @@ def create_app(
         redoc_url=None,
     )
     app.state.vigil = ServerState(
-        settings=settings, db=db, metrics=metrics, extras={"runtime": runtime, **extras}
+        settings=settings,
+        db=db,
+        metrics=metrics,
+        extras={"runtime": runtime, COMMITTER: committer, **extras},
     )
     errors.install(app)
     _docs(app)
@@ -176,6 +184,8 @@ def create_app(
     for mlflow_prefix in MLFLOW_PREFIXES:  # MLflow's tracking REST subset (not in OpenAPI)
         app.include_router(mlflow_router, prefix=mlflow_prefix)
     app.include_router(events_router, prefix=API_PREFIX, tags=["events"])
+    # innermost: the hot path of ingestion, past the body limit and the audit middleware
+    app.add_middleware(IngestFastPath, state=app.state.vigil)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(AuditMiddleware, db=db)
+    app.add_middleware(AuditMiddleware, tokens=app.state.vigil.tokens)
     return app

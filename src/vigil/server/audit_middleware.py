@@ -1,7 +1,8 @@
 """Who is asking, for the audit trail and the request log: a pure ASGI middleware.
 
 Before the application runs, the bearer token of an HTTP request is looked up
-(:func:`vigil.server.auth.authenticate`, cached) and the audit actor is set to
+(:class:`vigil.server.auth.TokenCache`: on the event loop when its answer is cached, in a
+worker thread when the database must be asked) and the audit actor is set to
 ``token:<name>`` for the request's context, which FastAPI's thread pool inherits; the routes
 still check scopes themselves (an unknown token is only left anonymous here). When the response
 is done, one line goes to the ``vigil.server.requests`` logger: method, path (never the query
@@ -20,7 +21,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from vigil.server import auth
 from vigil.server.state import TOKEN_LOOKUP
 from vigil.store.audit import reset_actor, set_actor, token_actor
-from vigil.store.db import Database
 
 log = logging.getLogger("vigil.server.requests")
 
@@ -38,29 +38,40 @@ def _bearer(scope: Scope) -> str | None:
 class AuditMiddleware:
     """Sets the audit actor from the bearer token and logs every HTTP request."""
 
-    def __init__(self, app: ASGIApp, db: Database) -> None:
+    def __init__(self, app: ASGIApp, tokens: auth.TokenCache) -> None:
         self.app = app
-        self.db = db
+        self.tokens = tokens
 
-    def _actor(self, scope: Scope) -> str:
+    def _actor(self, scope: Scope, secret: str, found: Any) -> str:
         """The actor of the request's token, its lookup kept in the scope for ``require``
-        (one lookup a request). Runs in a worker thread: never on the event loop."""
-        secret = _bearer(scope)
-        if secret is None:
-            return ANONYMOUS
+        (one lookup a request)."""
+        scope.setdefault("state", {})[TOKEN_LOOKUP] = (auth.hash_secret(secret), found)
+        return token_actor(str(found[0])) if found else ANONYMOUS
+
+    def _look_up(self, scope: Scope, secret: str) -> str:
+        """:meth:`_actor` after a database lookup: runs in a worker thread, never on the
+        event loop."""
         try:
-            found: Any = auth.authenticate(self.db, secret)
+            found: Any = self.tokens.lookup(secret)
         except Exception:  # the database is down: the route's own check will say so
             log.exception("token lookup failed")
             return ANONYMOUS
-        scope.setdefault("state", {})[TOKEN_LOOKUP] = (auth.hash_secret(secret), found)
-        return token_actor(str(found[0])) if found else ANONYMOUS
+        return self._actor(scope, secret, found)
+
+    async def _who(self, scope: Scope) -> str:
+        secret = _bearer(scope)
+        if secret is None:
+            return ANONYMOUS
+        known, found = self.tokens.cached(secret)
+        if known:
+            return self._actor(scope, secret, found)
+        return await anyio.to_thread.run_sync(self._look_up, scope, secret)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        actor = await anyio.to_thread.run_sync(self._actor, scope)
+        actor = await self._who(scope)
         status = 500
         started = time.perf_counter()
 

@@ -12,7 +12,9 @@ A token carries scopes ``read``, ``ingest``, ``write`` and/or ``admin``:
 
 The secret is ``vgl_`` followed by 43 URL-safe characters (256 bits); only its hash is stored,
 so a database dump reveals no usable token. Every request looks its token up (by the unique,
-indexed hash), so a revocation holds at once on every server sharing the database.
+indexed hash), so a revocation holds at once on every server sharing the database; a server
+keeps its answers in a :class:`TokenCache` only while the database's change stamp stands still
+(:mod:`vigil.store.change_stamp`), which any commit (a revocation among them) moves.
 
 >>> secret = new_secret()
 >>> secret.startswith("vgl_") and len(secret) == 47
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TypedDict
@@ -36,6 +39,7 @@ from typing import TypedDict
 from sqlalchemy import or_, select, update
 
 from vigil.errors import ConfigError
+from vigil.store.change_stamp import ChangeStamp, StampedCache
 from vigil.store.columns import utcnow
 from vigil.store.db import Database
 from vigil.store.models import ApiToken
@@ -125,6 +129,46 @@ def authenticate(db: Database, secret: str) -> tuple[str, str] | None:
             )
             conn.commit()
     return row.name, row.scopes
+
+
+Found = tuple[str, str] | None
+"""What :func:`authenticate` answers: ``(name, scopes)`` or None."""
+
+
+class TokenCache:
+    """:func:`authenticate`'s answers by secret hash, each kept while nothing was committed
+    to the database since it was read (so a revocation by any server holds at the next
+    request) and for at most :data:`LAST_USED_EVERY` (so ``last_used_at`` is still written
+    once a minute). On a database without a change stamp every lookup is a query."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.stamp = ChangeStamp(db)
+        self._cache: StampedCache[tuple[Found, float]] = StampedCache(self.stamp)
+
+    def cached(self, secret: str) -> tuple[bool, Found]:
+        """``(True, answer)`` when the answer is known without a query (cheap enough for the
+        event loop: no lock is waited for), else ``(False, None)``."""
+        if not secret.startswith(PREFIX):
+            return True, None
+        hit, value = self._cache.peek(hash_secret(secret))
+        if hit and value is not None and time.monotonic() - value[1] < _FRESH_SECONDS:
+            return True, value[0]
+        return False, None
+
+    def lookup(self, secret: str) -> Found:
+        """:func:`authenticate`, answered from the cache when it can be (blocks on a miss)."""
+        if not secret.startswith(PREFIX):
+            return None
+        digest = hash_secret(secret)
+        known, found = self.cached(secret)
+        if known:
+            return found
+        self._cache.drop(digest)
+        return self._cache.get(digest, lambda: (authenticate(self.db, secret), time.monotonic()))[0]
+
+
+_FRESH_SECONDS = LAST_USED_EVERY.total_seconds()
 
 
 def revoke_token(db: Database, name: str) -> bool:

@@ -34,7 +34,7 @@ from vigil.events.sources import (
 )
 from vigil.server.errors import ApiError
 from vigil.server.schemas_common import IsoTime, errors
-from vigil.server.state import INGEST, READ, ServerState, bearer, get_state, require
+from vigil.server.state import INGEST, READ, ServerState, authorize, bearer, get_state
 
 router = APIRouter(responses=errors(401, 403, 422))
 
@@ -104,13 +104,12 @@ def bus_of(state: ServerState) -> EventBus:
     return bus
 
 
-def _bearer_or_refuse(request: Request, state: ServerState, why: str) -> None:
+async def _bearer_or_refuse(request: Request, state: ServerState, why: str) -> None:
     """A receiver's own check failed: a bearer token with ``ingest`` may still pass."""
     scheme, _, secret = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise ApiError(401, "unauthorized", why)
-    creds = HTTPAuthorizationCredentials(scheme="Bearer", credentials=secret.strip())
-    require("ingest")(request, creds, state)
+    await authorize(request.scope, state, secret.strip(), "ingest")
 
 
 async def _json(request: Request) -> tuple[bytes, Any]:
@@ -173,7 +172,8 @@ async def eventbridge(
     key, header = state.settings.eventbridge_api_key, state.settings.eventbridge_api_key_header
     given = request.headers.get(header, "")
     if not (key and given and hmac.compare_digest(key.encode(), given.encode())):
-        _bearer_or_refuse(request, state, f"missing or wrong API key ({header}) or bearer token")
+        why = f"missing or wrong API key ({header}) or bearer token"
+        await _bearer_or_refuse(request, state, why)
     _, data = await _json(request)
     try:
         event = validate_event(data)
@@ -193,7 +193,7 @@ async def github(
     body = await request.body()
     signature = request.headers.get("x-hub-signature-256")
     if not verify_github_signature(state.settings.github_webhook_secret, body, signature):
-        _bearer_or_refuse(request, state, "missing or wrong X-Hub-Signature-256 signature")
+        await _bearer_or_refuse(request, state, "missing or wrong X-Hub-Signature-256 signature")
     _, data = await _json(request)
     name = request.headers.get("x-github-event", "")
     if name == "ping":
@@ -215,7 +215,7 @@ async def gitlab(
     ``X-Gitlab-Token``."""
     token = request.headers.get("x-gitlab-token")
     if not verify_gitlab_token(state.settings.gitlab_webhook_token, token):
-        _bearer_or_refuse(request, state, "missing or wrong X-Gitlab-Token")
+        await _bearer_or_refuse(request, state, "missing or wrong X-Gitlab-Token")
     _, data = await _json(request)
     try:
         event = gitlab_event(

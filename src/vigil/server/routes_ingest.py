@@ -1,7 +1,10 @@
 """HTTP ingestion: capture records and ground-truth records, in batches.
 
-Captures are stored in SageMaker's layout under the capture root, one new file per request
-and hour (written to a temporary name, then renamed: a reader never sees a partial file).
+Captures are stored in SageMaker's layout under the capture root. A request is answered once
+its records are durable; requests that arrive together are stored together, one new file and
+one ``fsync`` per hour for the whole group (:mod:`vigil.capture.writer.group_commit`: a hidden
+``.part`` name, then a rename, so a reader never sees a partial file). On an object store each
+request's records of an hour are one whole object.
 Ground truth goes to ``{ground truth}/yyyy/mm/dd/hh/`` (``{data}/ground-truth`` unless
 ``VIGIL_GROUND_TRUTH_URI`` moves it) by the hour it was collected.
 Both need the ``ingest`` scope (which ``write`` and ``admin`` imply).
@@ -13,16 +16,19 @@ import base64
 import uuid
 from collections import defaultdict
 from datetime import datetime, timezone
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
+import msgspec
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from vigil.capture.ground_truth import write_ground_truth
 from vigil.capture.inference_time import utc_inference_time
-from vigil.capture.location import join_location
+from vigil.capture.location import join_location, local_path
+from vigil.capture.writer.group_commit import GroupCommitter
 from vigil.capture.writer.hour_file import write_hour_lines
 from vigil.errors import InputError
 from vigil.formats.capture import CaptureRecord, GroundTruthRecord
@@ -30,6 +36,7 @@ from vigil.server.errors import ApiError
 from vigil.server.schemas_common import IsoTime, Stored, errors
 from vigil.server.state import INGEST, ServerState, get_state
 from vigil.store.artifacts import ground_truth_root
+from vigil.store.change_stamp import StampedCache
 from vigil.store.models import Endpoint
 
 router = APIRouter(responses=errors(401, 403, 413, 422))
@@ -86,10 +93,6 @@ def _from_plain(p: PlainCapture, now: datetime, number: int) -> CaptureRecord:
     )
 
 
-def _write_hourly(root: str, lines_by_hour: dict[datetime, list[str]]) -> list[str]:
-    return [write_hour_lines(root, h, lines) for h, lines in sorted(lines_by_hour.items())]
-
-
 def _utc(value: str | datetime, field: str) -> datetime:
     """An inference time in UTC (offsets honoured, none means UTC); 422 naming ``field``
     when it is not a time or lies out of range."""
@@ -104,6 +107,50 @@ def _hour(text: str | None, now: datetime, field: str = "inferenceTime") -> date
     where the window readers look for it."""
     t = _utc(text, field) if text else now
     return t.replace(minute=0, second=0, microsecond=0)
+
+
+class _Part(msgspec.Struct, forbid_unknown_fields=True):  # SageMaker's key names, as they are
+    data: str
+    encoding: Literal["CSV", "JSON", "BASE64"]
+    observedContentType: str | None = None
+    mode: str | None = None
+
+
+class _CaptureData(msgspec.Struct, forbid_unknown_fields=True):
+    endpointInput: _Part | None = None
+    endpointOutput: _Part | None = None
+    batchTransformOutput: _Part | None = None
+
+
+class _EventMetadata(msgspec.Struct, forbid_unknown_fields=True):
+    eventId: str
+    inferenceTime: str | None = None
+    inferenceId: str | None = None
+    customAttributes: list[str] | str | None = None
+
+
+class _CaptureLine(msgspec.Struct, forbid_unknown_fields=True):
+    """A SageMaker capture line with only SageMaker's keys, each holding a string (or a list
+    of them): every such line the typed decoder accepts, :func:`_check_line` accepts too, and
+    it reads no number (which it might let by where orjson refuses one). Any other line gets
+    :func:`_check_line`'s verdict."""
+
+    captureData: _CaptureData
+    eventMetadata: _EventMetadata
+    eventVersion: str | None = None
+
+
+_decode_line = msgspec.json.Decoder(_CaptureLine).decode
+
+
+def _line_time(line: bytes, number: int) -> str | None:
+    """The inferenceTime of a valid capture line: :func:`_check_line`'s verdict, at half its
+    cost for a plain SageMaker line (a typed decoder that builds no objects it does not
+    keep); :func:`_check_line` names what is wrong with a line it refuses."""
+    try:
+        return _decode_line(line).eventMetadata.inferenceTime
+    except msgspec.DecodeError:  # not plain: extra keys, other types, or not valid at all
+        return _check_line(line, number)[1]
 
 
 def _check_line(line: bytes, number: int) -> tuple[dict[str, Any], str | None]:
@@ -150,44 +197,101 @@ def _check_line(line: bytes, number: int) -> tuple[dict[str, Any], str | None]:
     return record, when
 
 
+INLINE_BYTES = 256 << 10
+"""Bodies up to this size are checked on the event loop (cheaper than a thread hop); larger
+ones in a worker thread."""
+
+
 @router.post(
     "/endpoints/{name}/captures",
     response_model=Stored,
     responses=errors(404),
     dependencies=[INGEST],
 )
-async def ingest_captures(
-    name: str, request: Request, state: ServerState = Depends(get_state)
-) -> dict[str, Any]:
+async def ingest_captures(name: str, request: Request) -> Response:
     """Store capture records: a JSON-lines body of SageMaker capture lines
     (``application/x-ndjson`` / ``application/jsonl``), or ``{"records": [{...}]}`` plain
-    records (``application/json``)."""
+    records (``application/json``). Answers once they are durable: requests arriving together
+    share one file and one ``fsync`` per hour (group commit)."""
     body = await request.body()
     ctype = request.headers.get("content-type", "")
-    # parsing, the database and fsync block: keep them off the event loop
-    return await run_in_threadpool(_store_captures, state, name, body, ctype)
+    stored = await store_captures(get_state(request), name, body, ctype)
+    return Response(orjson.dumps(stored), media_type="application/json")
 
 
-def _store_captures(state: ServerState, name: str, body: bytes, ctype: str) -> dict[str, Any]:
+async def store_captures(state: ServerState, name: str, body: bytes, ctype: str) -> dict[str, int]:
+    """Check and store a capture body for endpoint ``name``; ``{"stored", "files"}`` once the
+    records are durable. Raises :class:`ApiError` (404, 413, 422) naming what is wrong."""
+    where = await _endpoint(state, name)
+    if where is None:
+        raise ApiError(404, "not_found", f"no endpoint named {name!r}")
+    if len(body) <= INLINE_BYTES:
+        count, by_hour = _parse_captures(body, ctype)
+    else:  # a large body: parse off the event loop
+        count, by_hour = await run_in_threadpool(_parse_captures, body, ctype)
+    root, local = where
+    if local is not None:
+        files = await _committer(state).store(local, by_hour)
+    else:  # object stores: one whole object per request and hour
+        files = len(await run_in_threadpool(_write_objects, root, by_hour))
+    return {"stored": count, "files": files}
+
+
+def _committer(state: ServerState) -> GroupCommitter:
+    """The server's group committer (made by ``create_app``; made here for a bare state)."""
+    committer = state.extras.get(COMMITTER)
+    if committer is None:
+        committer = state.extras[COMMITTER] = GroupCommitter()
+    return committer
+
+
+COMMITTER = "ingest.committer"
+_ENDPOINTS = "ingest.endpoints"
+
+
+async def _endpoint(state: ServerState, name: str) -> tuple[str, Path | None] | None:
+    """Where an endpoint's captures go (its capture location, and that as a local path or
+    None), or None when there is no such endpoint: from a cache that holds while the database
+    stands still (an endpoint deleted or changed anywhere is seen at once)."""
+    cache = state.extras.get(_ENDPOINTS)
+    if cache is None:
+        cache = state.extras[_ENDPOINTS] = StampedCache(state.tokens.stamp)
+    hit, found = cache.peek(name)
+    if hit:
+        return found
+    return await run_in_threadpool(cache.get, name, lambda: _load_endpoint(state, name))
+
+
+def _load_endpoint(state: ServerState, name: str) -> tuple[str, Path | None] | None:
     with state.db.session() as s:
         endpoint = s.get(Endpoint, name)
         if endpoint is None:
-            raise ApiError(404, "not_found", f"no endpoint named {name!r}")
+            return None
         variant, capture_uri = endpoint.variant, endpoint.capture_uri
+    root = join_location(capture_uri or state.settings.capture_root, name, variant)
+    return root, local_path(root)
+
+
+def _parse_captures(body: bytes, ctype: str) -> tuple[int, dict[str, bytes]]:
+    """Check a body's records; return their count and their lines (bytes, newline-ended)
+    by hour folder ``yyyy/mm/dd/hh``."""
     now = datetime.now(timezone.utc)
-    by_hour: dict[datetime, list[str]] = defaultdict(list)
-    hours: dict[str, datetime] = {}
+    by_hour: dict[str, list[bytes]] = defaultdict(list)
     count = 0
     if "ndjson" in ctype or "jsonl" in ctype:
+        hours: dict[str, str] = {}
         for i, raw in enumerate(body.splitlines(), start=1):
             line = raw.strip()
             if not line:
                 continue
-            _, when = _check_line(line, i)
+            when = _line_time(line, i)
             key = when or ""
-            if key not in hours:  # the whole text: an offset may move the hour
-                hours[key] = _hour(when, now, f"line {i}: eventMetadata.inferenceTime")
-            by_hour[hours[key]].append(line.decode())
+            folder = hours.get(key)
+            if folder is None:  # the whole text: an offset may move the hour
+                folder = hours[key] = _folder(
+                    _hour(when, now, f"line {i}: eventMetadata.inferenceTime")
+                )
+            by_hour[folder].append(line)
             count += 1
     else:
         try:
@@ -198,13 +302,25 @@ def _store_captures(state: ServerState, name: str, body: bytes, ctype: str) -> d
             ) from None
         for n, p in enumerate(plain.records):
             record = _from_plain(p, now, n)
-            by_hour[_hour(record.event_metadata.inference_time, now)].append(record.to_line())
+            hour = _hour(record.event_metadata.inference_time, now)
+            by_hour[_folder(hour)].append(record.to_line().encode())
             count += 1
     if count > MAX_RECORDS:
         raise ApiError(413, "payload_too_large", f"at most {MAX_RECORDS} records per request")
-    root = join_location(capture_uri or state.settings.capture_root, name, variant)
-    files = _write_hourly(root, by_hour)
-    return {"stored": count, "files": len(files)}
+    return count, {h: b"\n".join(lines) + b"\n" for h, lines in sorted(by_hour.items())}
+
+
+def _folder(hour: datetime) -> str:
+    return f"{hour:%Y}/{hour:%m}/{hour:%d}/{hour:%H}"
+
+
+def _write_objects(root: str, by_hour: dict[str, bytes]) -> list[str]:
+    """Each hour's lines as one whole object under ``root`` (an fsspec URL)."""
+    written = []
+    for folder, data in by_hour.items():
+        hour = datetime.strptime(folder, "%Y/%m/%d/%H").replace(tzinfo=timezone.utc)
+        written.append(write_hour_lines(root, hour, data.decode().splitlines()))
+    return written
 
 
 class PlainLabel(BaseModel):

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from vigil.server import auth
 from vigil.server.errors import ApiError
@@ -24,6 +25,10 @@ class ServerState:
     db: Database
     metrics: MetricStore
     extras: dict[str, Any] = field(default_factory=dict)
+    tokens: auth.TokenCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = auth.TokenCache(self.db)
 
 
 def get_state(request: Request) -> ServerState:
@@ -44,27 +49,34 @@ bearer = HTTPBearer(
 def require(scope: str) -> Callable[..., Any]:
     """A dependency that demands a bearer token carrying ``scope``."""
 
-    def check(
+    # async, the state read off the request: no thread hop when the lookup is known already
+    async def check(
         request: Request,
         credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
-        state: ServerState = Depends(get_state),
     ) -> str:
         secret = credentials.credentials.strip() if credentials is not None else ""
-        if not secret:
-            raise ApiError(401, "unauthorized", "missing bearer token (Authorization: Bearer ...)")
-        looked_up = request.scope.get("state", {}).get(TOKEN_LOOKUP)
-        if looked_up is not None and looked_up[0] == auth.hash_secret(secret):
-            found = looked_up[1]  # this request's lookup (the audit middleware's), not another
-        else:
-            found = auth.authenticate(state.db, secret)
-        if found is None:
-            raise ApiError(401, "unauthorized", "unknown or revoked token")
-        name, scopes = found
-        if scope not in auth.expand_scopes(scopes.split(",")):
-            raise ApiError(403, "forbidden", f"token {name!r} lacks the {scope!r} scope")
-        return name
+        return await authorize(request.scope, get_state(request), secret, scope)
 
     return check
+
+
+async def authorize(request_scope: Any, state: ServerState, secret: str, scope: str) -> str:
+    """The name of the token ``secret`` when it is live and carries ``scope``; else ApiError
+    401 (missing, unknown or revoked) or 403 (another scope). Uses the audit middleware's
+    lookup of the same request when there is one (``request_scope`` is the ASGI scope)."""
+    if not secret:
+        raise ApiError(401, "unauthorized", "missing bearer token (Authorization: Bearer ...)")
+    looked_up = request_scope.get("state", {}).get(TOKEN_LOOKUP)
+    if looked_up is not None and looked_up[0] == auth.hash_secret(secret):
+        found = looked_up[1]  # this request's lookup (the audit middleware's), not another
+    else:
+        found = await run_in_threadpool(state.tokens.lookup, secret)
+    if found is None:
+        raise ApiError(401, "unauthorized", "unknown or revoked token")
+    name, scopes = found
+    if scope not in auth.expand_scopes(scopes.split(",")):
+        raise ApiError(403, "forbidden", f"token {name!r} lacks the {scope!r} scope")
+    return str(name)
 
 
 READ = Depends(require("read"))

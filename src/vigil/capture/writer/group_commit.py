@@ -1,0 +1,249 @@
+"""Group commit of ingested capture lines: requests that arrive together share one write and
+one ``fsync``.
+
+A request awaits :meth:`GroupCommitter.store` with its lines by hour folder. While no commit
+runs, the first request starts one; requests that arrive while it runs queue up and go
+together into the next. A commit writes, for each capture root and hour folder, the lines of
+all its requests as one new file: a hidden ``.{name}.jsonl.part`` (``flock`` ed), written
+whole, ``fsync`` ed, then renamed to ``{name}.jsonl``. Only then is every request of the
+group answered: an acknowledged record is on disk, and a reader (which skips hidden files)
+never sees part of a file. The more requests arrive together, the fewer ``fsync`` s each costs.
+
+The files are written, synced and renamed in one worker thread while the event loop goes on
+taking (and checking) the requests of the next group: one hand-over a group, none a request.
+
+A crash (``kill -9``, power loss) leaves at most ``.part`` files; :func:`recover` publishes
+them (a torn last line cut off), and the committer runs it once for every capture root it is
+first given, in its worker thread, before its first file there.
+
+>>> import asyncio, tempfile
+>>> from pathlib import Path
+>>> root = Path(tempfile.mkdtemp())
+>>> committer = GroupCommitter()
+>>> async def two_requests():
+...     return await asyncio.gather(
+...         committer.store(root, {"2024/05/01/10": b'{"a": 1}\\n'}),
+...         committer.store(root, {"2024/05/01/10": b'{"a": 2}\\n', "2024/05/01/11": b'{}\\n'}))
+>>> asyncio.run(two_requests())
+[1, 2]
+>>> committer.close()
+>>> sorted(len(p.read_text().splitlines()) for p in root.rglob("*.jsonl"))
+[1, 2]
+>>> committer.requests, committer.commits, committer.fsyncs  # one group, a file per hour
+(2, 1, 2)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from vigil.capture.writer.layout import PART_SUFFIX, _file_name
+from vigil.capture.writer.local import fcntl
+from vigil.capture.writer.recovery import recover
+
+log = logging.getLogger(__name__)
+
+_MAX_FOLDERS = 4096  # hour folders remembered as existing (past that, asked again)
+_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+
+
+class _Request:
+    """One request of a group: its lines by hour folder and the future it waits on."""
+
+    __slots__ = ("future", "hours", "root")
+
+    def __init__(self, root: Path, hours: dict[str, bytes], future: asyncio.Future[int]) -> None:
+        self.root = root
+        self.hours = hours
+        self.future = future
+
+
+class _Queue:
+    """What waits on one event loop for the next commit, and whether one runs."""
+
+    __slots__ = ("busy", "pending", "task")
+
+    def __init__(self) -> None:
+        self.pending: list[_Request] = []
+        self.busy = False
+        self.task: asyncio.Task[None] | None = None
+
+
+class _File:
+    """One file being committed: its requests and their lines, its descriptor and names."""
+
+    __slots__ = ("chunks", "error", "fd", "final", "folder", "part", "requests")
+
+    def __init__(self, requests: list[_Request], folder: Path, chunks: list[bytes]) -> None:
+        self.requests = requests
+        self.folder = folder
+        self.chunks = chunks
+        self.fd = -1
+        self.part = self.final = folder
+        self.error: OSError | None = None
+
+
+class GroupCommitter:
+    """Stores ingested capture lines a group of requests at a time: one file and one
+    ``fsync`` per (capture root, hour folder) and group, however many requests it holds.
+
+    :attr:`requests`, :attr:`commits` and :attr:`fsyncs` count what it did (the tests and the
+    benchmark read them). :meth:`close` waits for what runs and stops the ``fsync`` thread.
+    """
+
+    def __init__(self) -> None:
+        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._sync = ThreadPoolExecutor(1, thread_name_prefix="vigil-ingest-fsync")
+        self._folders: set[Path] = set()  # hour folders known to exist
+        self._recovered: set[Path] = set()
+        self._closed = False
+        self.requests = 0
+        self.commits = 0
+        self.fsyncs = 0
+
+    async def store(self, root: Path, hours: dict[str, bytes]) -> int:
+        """Store ``hours`` (hour folder ``yyyy/mm/dd/hh`` -> complete JSON lines, each ending
+        in a newline) under the local capture root ``root``; return how many files they went
+        into, once they are durable. Raises the ``OSError`` that stopped them."""
+        if self._closed:
+            raise RuntimeError("the capture committer is closed")
+        loop = asyncio.get_running_loop()
+        queue = self._queues.get(loop)
+        if queue is None:
+            queue = self._queues[loop] = _Queue()
+        future: asyncio.Future[int] = loop.create_future()
+        queue.pending.append(_Request(root, hours, future))
+        if not queue.busy:
+            queue.busy = True
+            queue.task = loop.create_task(self._drain(queue))
+        return await future
+
+    async def _drain(self, queue: _Queue) -> None:
+        try:
+            while queue.pending:
+                group, queue.pending = queue.pending, []
+                try:
+                    await self._commit(group)
+                except BaseException as exc:  # never leave a request waiting
+                    for request in group:
+                        if not request.future.done():
+                            request.future.set_exception(exc)
+                    raise
+        finally:
+            queue.busy = False
+            queue.task = None
+
+    async def _commit(self, group: list[_Request]) -> None:
+        """One file per (root, hour folder) of ``group``, synced together; then the answers."""
+        self.commits += 1
+        self.requests += len(group)
+        loop = asyncio.get_running_loop()
+        by_file: dict[tuple[Path, str], list[_Request]] = {}
+        for request in group:
+            if request.root not in self._recovered:  # before this committer's own files
+                self._recovered.add(request.root)
+                await loop.run_in_executor(self._sync, _recover_quietly, request.root)
+            for hour in request.hours:
+                by_file.setdefault((request.root, hour), []).append(request)
+        files = [
+            _File(requests, root / hour, [r.hours[hour] for r in requests])
+            for (root, hour), requests in by_file.items()
+        ]
+        await loop.run_in_executor(self._sync, self._store, files)
+        failed: dict[int, OSError] = {}
+        for f in files:
+            if f.error is not None:
+                log.error("%s: %d request(s) not stored: %s", f.final, len(f.requests), f.error)
+                for r in f.requests:
+                    failed[id(r)] = f.error
+        for request in group:
+            error = failed.get(id(request))
+            if request.future.done():  # the client went away (the request was cancelled)
+                continue
+            if error is not None:
+                request.future.set_exception(error)
+            else:
+                request.future.set_result(len(request.hours))
+
+    def _store(self, files: list[_File]) -> None:
+        """Write, sync and publish ``files`` (in the worker thread); each failure is kept in
+        its file's ``error``, and its ``.part`` removed."""
+        for f in files:
+            try:
+                self._write(f)
+            except OSError as exc:
+                f.error = exc
+        for f in files:
+            if f.error is None:
+                try:
+                    os.fsync(f.fd)
+                    self.fsyncs += 1
+                except OSError as exc:
+                    f.error = exc
+        for f in files:
+            if f.error is None:
+                try:
+                    os.rename(f.part, f.final)
+                except OSError as exc:
+                    f.error = exc
+            if f.fd >= 0:
+                os.close(f.fd)
+            if f.error is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(f.part)
+
+    def _write(self, f: _File) -> None:
+        """Create ``f``'s ``.part`` file in its folder, lock it and write its lines whole."""
+        folder = f.folder
+        if folder not in self._folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            if len(self._folders) >= _MAX_FOLDERS:
+                self._folders.clear()
+            self._folders.add(folder)
+        name = _file_name(time.time())
+        f.part, f.final = folder / f".{name}{PART_SUFFIX}", folder / name
+        try:
+            f.fd = os.open(f.part, _FLAGS, 0o644)
+        except FileNotFoundError:  # the folder went away meanwhile
+            self._folders.discard(folder)
+            folder.mkdir(parents=True, exist_ok=True)
+            f.fd = os.open(f.part, _FLAGS, 0o644)
+        if fcntl is not None:  # recovery (by any process) leaves a locked file alone
+            fcntl.flock(f.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        chunks = f.chunks
+        view = memoryview(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+        while view:
+            view = view[os.write(f.fd, view) :]
+
+    def close(self) -> None:
+        """Refuse new requests and stop the ``fsync`` thread once what runs is done (call it
+        after the event loop's requests are answered, e.g. when the server stops)."""
+        self._closed = True
+        self._sync.shutdown(wait=True)
+
+    async def aclose(self) -> None:
+        """:meth:`close` from the event loop, after the commits it runs are done."""
+        queue = self._queues.get(asyncio.get_running_loop())
+        while queue is not None and queue.task is not None:
+            await asyncio.shield(queue.task)
+        await asyncio.get_running_loop().run_in_executor(None, self.close)
+
+
+def _recover_quietly(root: Path) -> None:
+    """:func:`recover` ``root`` (a crashed server's ``.part`` files), logging any failure."""
+    try:
+        done = recover(root)
+    except Exception:
+        log.exception("%s: recovery of in-progress capture files failed", root)
+        return
+    if done:
+        log.warning("%s: published %d capture file(s) a crashed writer left", root, len(done))
