@@ -182,3 +182,21 @@ def test_errors_subclass_the_builtins_a_caller_already_catches(builtin: type) ->
     from vigil.errors import ConfigError, NotFoundError
 
     assert issubclass(ConfigError, ValueError) and issubclass(NotFoundError, LookupError)
+
+
+def test_errors_cross_a_process_boundary_as_they_were_raised() -> None:
+    """An error pickled (a worker process's or a Spark task's) reads the same on the other
+    side: its class, its message and its code once, not ``[code] [code] ...``."""
+    import pickle
+
+    checked = 0
+    for cls in _error_classes():
+        if cls.__init__ is not VigilError.__init__:  # its own signature: pickled as it says
+            continue
+        err = cls("the message")
+        back = pickle.loads(pickle.dumps(err))
+        assert type(back) is cls
+        assert str(back) == str(err) == f"[{cls.code}] the message"
+        assert back.message == "the message"
+        checked += 1
+    assert checked > 30

@@ -170,6 +170,17 @@ def test_worker_refuses_a_bad_database_in_one_line(tmp_path: Path):
         assert "pw" not in done.stderr  # the password is not shown
 
 
+def test_server_refuses_an_unreachable_database_in_one_line(tmp_path: Path):
+    url = f"postgresql+psycopg://vigil:pw@127.0.0.1:{free_port()}/vigil"
+    done = subprocess.run([*VIGIL, "server", "--data-dir", str(tmp_path), "--port",
+                           str(free_port())], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "VIGIL_DATABASE_URL": url})  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot open it" in lines[0], done.stderr
+    assert "pw" not in done.stderr and "Traceback" not in done.stderr
+
+
 @pytest.mark.parametrize("value", ["two", "-1"])
 def test_a_bad_workers_setting_names_the_variable(
     value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -23,6 +23,7 @@ which ``tests/test_errors.py`` compares with the classes the code defines::
     │   └── SelectionError             bias_metric           vigil.checks.bias.errors
     ├── BodyTooLargeError              payload_too_large     vigil.server.limits
     ├── CaptureBodyTypeError           capture_body_type     vigil.capture.errors           also TypeError
+    ├── CommitterClosedError           committer_closed      vigil.capture.errors           also RuntimeError
     ├── ConfigError                    config_error          vigil.errors                   also ValueError
     │   ├── CodeNotAllowedError        code_not_allowed      vigil.store.code_policy
     │   ├── ConfigFileError            config_error          vigil.app.config
@@ -97,6 +98,18 @@ class VigilError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(f"[{self.code}] {message}")
         self.message = message
+
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle by the message, not the coded text, so an error sent back from a worker
+        process (or a Spark task) reads as it was raised, its code once.
+
+        >>> import pickle
+        >>> str(pickle.loads(pickle.dumps(NotFoundError("no schedule named 'x'"))))
+        "[not_found] no schedule named 'x'"
+        """
+        if type(self).__init__ is VigilError.__init__:
+            return (type(self), (self.message,), self.__dict__)
+        return super().__reduce__()
 
 
 class InputError(VigilError, ValueError):

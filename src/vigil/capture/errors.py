@@ -20,3 +20,9 @@ class TelemetrySendError(VigilError, RuntimeError):
     def __init__(self, message: str, *, retryable: bool = True) -> None:
         super().__init__(message)
         self.retryable = retryable
+
+
+class CommitterClosedError(VigilError, RuntimeError):
+    """Captures handed to the group committer after the server began to shut down."""
+
+    code = "committer_closed"

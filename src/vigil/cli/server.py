@@ -7,11 +7,13 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from sqlalchemy.exc import SQLAlchemyError
 
 from vigil.app.logging_setup import configure_logging
 from vigil.cli.common import DataDirOpt, fail, line
 from vigil.errors import VigilError
 from vigil.server.app import create_app
+from vigil.store.redaction import scrub_text
 from vigil.store.settings import Settings
 
 app = typer.Typer()
@@ -64,6 +66,10 @@ def server(
         api = create_app(settings, start_scheduler=scheduler, executions=executions)
     except VigilError as exc:
         raise fail(str(exc)) from None
+    except SQLAlchemyError as exc:  # an unreachable or refusing database: one line, no trace
+        first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        where = scrub_text(str(settings.database_url))
+        raise fail(f"database {where}: cannot open it ({first})") from None
     line(
         f"vigil server on http://{host}:{port} (data: {settings.data_dir}, "
         f"OpenAPI: http://{host}:{port}/docs)"

@@ -44,6 +44,7 @@ import weakref
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from vigil.capture.errors import CommitterClosedError
 from vigil.capture.writer.layout import PART_SUFFIX, _file_name
 from vigil.capture.writer.local import fcntl
 from vigil.capture.writer.recovery import recover
@@ -115,7 +116,7 @@ class GroupCommitter:
         in a newline) under the local capture root ``root``; return how many files they went
         into, once they are durable. Raises the ``OSError`` that stopped them."""
         if self._closed:
-            raise RuntimeError("the capture committer is closed")
+            raise CommitterClosedError("the capture committer is closed: the server is stopping")
         loop = asyncio.get_running_loop()
         queue = self._queues.get(loop)
         if queue is None:
