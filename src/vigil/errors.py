@@ -89,6 +89,8 @@ pydantic models (vigil.yaml specs, alarm definitions, API bodies) raise pydantic
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class VigilError(Exception):
     """Root of every error Vigil raises on purpose."""
@@ -99,7 +101,7 @@ class VigilError(Exception):
         super().__init__(f"[{self.code}] {message}")
         self.message = message
 
-    def __reduce__(self) -> tuple[object, ...]:
+    def __reduce__(self) -> str | tuple[Any, ...]:
         """Pickle by the message, not the coded text, so an error sent back from a worker
         process (or a Spark task) reads as it was raised, its code once.
 
