@@ -152,6 +152,7 @@ def suggest_baseline(
     statistics = profile.to_statistics()
     model = None
     if sample is not None:
+        # lazy: the outlier model (scikit-learn) loads only when one is fitted
         from vigil.checks.anomaly.model import fit_anomaly_model
 
         types = {f.name: f.inferred_type for f in statistics.features}

@@ -131,6 +131,7 @@ def resolve_sources(inputs: Sequence[str | os.PathLike[str]]) -> list[str]:
     for item in inputs:
         text = os.fspath(item)
         if is_url(text):
+            # lazy: fsspec loads only for URLs
             from vigil.io.remote import list_inputs
 
             sources.extend(list_inputs(text, _DATA_SUFFIXES))

@@ -29,7 +29,7 @@ FREQUENT_LG_MAX = 12
 def _datasketches() -> ModuleType:
     """The DataSketches module, loaded once a counter passes its cap (~20 ms to load: most
     columns never need it)."""
-    import datasketches
+    import datasketches  # lazy: see above
 
     module: ModuleType = datasketches
     return module
