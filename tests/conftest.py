@@ -11,6 +11,10 @@ from typing import Any
 
 import pytest
 
+# one moto server for the whole session, whichever modules ask for it (a fixture imported into
+# each module would be one per module: a second server, while the first's clients live on)
+from s3_fixture import s3_bucket, s3_endpoint  # noqa: F401
+
 # The loopback receivers of the tests (and of servers started as subprocesses, which inherit
 # it) are reached through the operator's outbound allow-list (vigil.net).
 os.environ.setdefault("VIGIL_OUTBOUND_ALLOW", "127.0.0.1/32,::1/128")

@@ -6,7 +6,8 @@ the standard AWS variables at it (``AWS_ENDPOINT_URL``, dummy ``AWS_ACCESS_KEY_I
 (``s3://vigil-test``). Servers started as subprocesses inherit the variables. The server is
 stopped at the end of the session, also when tests fail, and the variables are put back.
 
-Use it from a test module with ``from s3_fixture import s3_bucket  # noqa: F401``.
+``tests/conftest.py`` imports its fixtures, so every test module shares one server: ask for
+``s3_bucket`` or ``s3_endpoint``.
 """
 
 from __future__ import annotations

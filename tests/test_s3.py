@@ -23,7 +23,6 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from s3_fixture import s3_bucket, s3_endpoint  # noqa: F401
 from vigil.analysis.baseline import Baseline, suggest_baseline
 from vigil.analysis.data_quality import analyze
 from vigil.capture import read_window
@@ -67,7 +66,7 @@ def _csv(path: Path, seed: int, shift: float = 0.0, rows: int = 400) -> Path:
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory, s3_bucket: str) -> dict[str, Any]:  # noqa: F811
+def data(tmp_path_factory: pytest.TempPathFactory, s3_bucket: str) -> dict[str, Any]:
     """Training and drifted CSVs, on disk and uploaded under ``{bucket}/inputs/``."""
     d = tmp_path_factory.mktemp("s3-inputs")
     train, later = _csv(d / "train.csv", 1), _csv(d / "later" / "window.csv", 2, shift=3.0)
@@ -113,7 +112,7 @@ def test_baseline_and_analysis_round_trip_byte_for_byte(
 
 
 def test_captures_written_to_the_bucket_read_back_as_from_disk(
-    s3_bucket: str,  # noqa: F811
+    s3_bucket: str,
     tmp_path: Path,
 ) -> None:
     records = [(f"{i},{i * 2}", f"0.{i}", T0 + timedelta(minutes=7 * i)) for i in range(20)]
@@ -138,7 +137,7 @@ def test_captures_written_to_the_bucket_read_back_as_from_disk(
 
 
 def test_ground_truth_and_event_archive_round_trip(
-    s3_bucket: str,  # noqa: F811
+    s3_bucket: str,
     tmp_path: Path,
 ) -> None:
     labels = {f"e{i}": i % 2 for i in range(30)}
@@ -161,7 +160,7 @@ def test_ground_truth_and_event_archive_round_trip(
     assert list(read_archive(f"{s3_bucket}/archive", when + timedelta(days=1))) == []
 
 
-def test_empty_and_missing_objects(s3_bucket: str) -> None:  # noqa: F811
+def test_empty_and_missing_objects(s3_bucket: str) -> None:
     empty = as_location(f"{s3_bucket}/misc/empty.jsonl")
     assert isinstance(empty, ObjectPath)
     empty.write_bytes(b"")  # S3 refuses a ranged GET of an empty object: read plainly
@@ -195,7 +194,7 @@ def test_cli_reads_and_writes_the_bucket(data: dict[str, Any], tmp_path: Path) -
     assert _objects(f"{remote}/out") == _tree(local / "out")
 
 
-def test_cli_bias_writes_analysis_json_to_the_bucket(s3_bucket: str, tmp_path: Path) -> None:  # noqa: F811
+def test_cli_bias_writes_analysis_json_to_the_bucket(s3_bucket: str, tmp_path: Path) -> None:
     rng = np.random.default_rng(5)
     rows = [f"{rng.integers(0, 2)},{rng.integers(18, 70)},{rng.integers(0, 2)}" for _ in range(200)]
     (tmp_path / "bias.csv").write_text("label,age,sex\n" + "\n".join(rows) + "\n")
@@ -245,7 +244,7 @@ def test_missing_bucket_or_key_is_one_line_and_exit_2(
     assert "Traceback" not in done.output
 
 
-def test_demo_loop_keeps_its_files_in_the_bucket(s3_bucket: str, tmp_path: Path) -> None:  # noqa: F811
+def test_demo_loop_keeps_its_files_in_the_bucket(s3_bucket: str, tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -299,7 +298,7 @@ def test_demo_loop_keeps_its_files_in_the_bucket(s3_bucket: str, tmp_path: Path)
 
 
 def test_server_ingests_into_and_serves_outputs_from_the_bucket(
-    s3_bucket: str,  # noqa: F811
+    s3_bucket: str,
     tmp_path: Path,
 ) -> None:
     from live_server import LiveServer

@@ -24,7 +24,6 @@ pyspark = pytest.importorskip("pyspark")
 
 from typer.testing import CliRunner  # noqa: E402
 
-from s3_fixture import s3_bucket, s3_endpoint  # noqa: E402, F401
 from vigil.analysis.baseline import suggest_baseline  # noqa: E402
 from vigil.analysis.data_quality import analyze  # noqa: E402
 from vigil.analysis.engines import get_engine, is_spark_dataframe  # noqa: E402
@@ -39,7 +38,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully suppo
 
 
 @pytest.fixture(scope="module")
-def spark(s3_endpoint: str) -> Iterator[Any]:  # noqa: F811
+def spark(s3_endpoint: str) -> Iterator[Any]:
     """The session; asks for the S3 endpoint first, so that Spark's Python workers start with
     its ``AWS_*`` variables in their environment, as executors on a cluster have their own."""
     from pyspark.sql import SparkSession
@@ -119,7 +118,7 @@ def _assert_kll_within_error(stats: dict[str, Any], values: dict[str, np.ndarray
 
 
 def test_s3_inputs_are_read_by_the_tasks_themselves(
-    spark: Any, parquet_dir: Path, s3_bucket: str  # noqa: F811
+    spark: Any, parquet_dir: Path, s3_bucket: str
 ) -> None:
     """An s3:// prefix reaches the tasks as object URLs (each task fetches its own object, as
     an executor on another machine must), and profiles as the local files do."""

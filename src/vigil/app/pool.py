@@ -179,15 +179,24 @@ class ExecutionPool:
             left = list(self._leased)
             self._leased.clear()
         if executor is not None:
-            # ProcessPoolExecutor cannot kill its processes before Python 3.14
-            # (terminate_workers): reach its table of them
-            processes = list(getattr(executor, "_processes", {}).values())
-            for process in processes:
-                if process.is_alive():
-                    process.kill()
-            for process in processes:
-                process.join(5)
-            executor.shutdown(wait=False, cancel_futures=True)
+            if left:
+                # ProcessPoolExecutor cannot kill its processes before Python 3.14
+                # (terminate_workers): reach its table of them
+                processes = list(getattr(executor, "_processes", {}).values())
+                for process in processes:
+                    if process.is_alive():
+                        process.kill()
+                for process in processes:
+                    process.join(5)
+            # idle workers exit on their own; joining them (and the executor's thread) frees
+            # its queues' semaphores, which a killed or abandoned pool leaves to the resource
+            # tracker's warning at exit
+            closer = threading.Thread(
+                target=executor.shutdown, kwargs={"wait": True, "cancel_futures": True},
+                name="vigil-pool-close", daemon=True,
+            )
+            closer.start()
+            closer.join(10)
         for execution_id in left:
             self._release(execution_id)
         self._renewer.join(5)
