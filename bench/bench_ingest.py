@@ -164,7 +164,7 @@ def main() -> None:
 
 `wrk -t 2 -c {args.connections} -d {args.seconds}s`, POST of {args.batch} SageMaker capture
 lines (20 CSV features each) per request, server and load tool on the same
-{os.cpu_count()}-core machine (load average after the run: {load}; other work shared it).
+{os.cpu_count()}-core machine (load average after the run: {load}).
 Reproduce: `.venv/bin/python bench/bench_ingest.py` (needs Debian's `wrk`; `make bench` runs
 it). Records found on disk after the run: {stored:,} (every accepted record was stored), in
 {len(files):,} files: {served / max(len(files), 1):.1f} requests per file and fsync.
