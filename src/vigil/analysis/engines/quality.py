@@ -29,6 +29,7 @@ import pyarrow as pa
 from vigil.analysis.engines.options import ReadOptions
 from vigil.analysis.engines.units import Unit, ipc_table, unit_tables
 from vigil.checks.model_quality.binary import binary_scalars
+from vigil.checks.model_quality.compute import assemble_metrics
 from vigil.checks.model_quality.curves import MAX_CURVE_POINTS, curves
 from vigil.checks.model_quality.deviation import (
     MIN_ROWS_FOR_STD,
@@ -37,11 +38,6 @@ from vigil.checks.model_quality.deviation import (
     SUBSAMPLES,
 )
 from vigil.checks.model_quality.inputs import as_array, missing, positive_mask, to_float
-from vigil.checks.model_quality.keys import (
-    BINARY_METRICS,
-    MULTICLASS_METRICS,
-    REGRESSION_METRICS,
-)
 from vigil.checks.model_quality.multiclass import encode, label_key, multiclass_scalars
 from vigil.checks.model_quality.result import ModelQualityResult
 from vigil.errors import ConfigError, EmptyInputError, InputError, VigilError
@@ -291,14 +287,7 @@ def merge_quality(
             f"no rows to evaluate{dropped}: expected at least one row with a ground-truth label"
         )
     values, stds = runs[0], _std(runs[1:], n)
-    order = {"Regression": REGRESSION_METRICS, "BinaryClassification": BINARY_METRICS,
-             "MulticlassClassification": MULTICLASS_METRICS}[ptype]  # fmt: skip
-    metrics: dict[str, Any] = {}
-    for key in order:
-        if key in structured:
-            metrics[key] = structured[key]
-        else:
-            metrics[key] = {"value": values[key], "standard_deviation": stds.get(key, "NaN")}
+    metrics = assemble_metrics(ptype, structured, values, stds)
     result = ModelQualityResult(ptype, metrics, item_count=int(n), skipped=skipped)
     return result, bad
 

@@ -122,12 +122,22 @@ def compute_metrics(
 
     values = scalars(None)
     stds = subsample_std(scalars, n, seed) if standard_deviation else {}
+    metrics = assemble_metrics(ptype, structured, values, stds)
+    return ModelQualityResult(problem_type=ptype, metrics=metrics, item_count=n, skipped=skipped)
+
+
+def assemble_metrics(
+    ptype: str, structured: dict[str, Any], values: dict[str, Any], stds: dict[str, Any]
+) -> dict[str, Any]:
+    """statistics of one problem type in SageMaker's order: the structured ones (matrices,
+    curves) as they are, every scalar as ``{"value", "standard_deviation"}`` ("NaN" where no
+    deviation was drawn). Shared by the local path and the Spark engine's merge."""
     order = {"Regression": REGRESSION_METRICS, "BinaryClassification": BINARY_METRICS,
-             "MulticlassClassification": MULTICLASS_METRICS}[ptype]
+             "MulticlassClassification": MULTICLASS_METRICS}[ptype]  # fmt: skip
     metrics: dict[str, Any] = {}
     for key in order:
         if key in structured:
             metrics[key] = structured[key]
         else:
             metrics[key] = {"value": values[key], "standard_deviation": stds.get(key, "NaN")}
-    return ModelQualityResult(problem_type=ptype, metrics=metrics, item_count=n, skipped=skipped)
+    return metrics
