@@ -178,8 +178,11 @@ is answered only once its records are fsynced and published (group commit: reque
 together share one file and one fsync per hour), checks every line, checks its token against
 a cache that any commit to the database clears (a revoked token is refused at once on every
 server, issue 9) and writes one line to the server's request log (a file here); the peer
-neither checks nor syncs. A commit waits for an fsync (milliseconds on this shared disk): with
-{args.connections} connections, a request's latency is mostly the commits it waits for.
+neither checks nor syncs. Both are bound by one core's work per request, not by the disk
+(an fsync takes a fraction of a millisecond here): the peer's is mostly HTTP parsing and two
+socket writes, which Vigil's requests pay too; on top Vigil decodes each body whole against
+SageMaker's capture schema (one typed decode for a plain body, whose lines are then written as
+they came), and writes the request log line.
 """
     write_section("ingest", text)
     print(text)

@@ -19,7 +19,7 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vigil.server import auth
-from vigil.server.state import TOKEN_LOOKUP
+from vigil.server.state import CHANGE_STAMP, TOKEN_LOOKUP
 from vigil.store.audit import reset_actor, set_actor, token_actor
 
 log = logging.getLogger("vigil.server.requests")
@@ -62,7 +62,10 @@ class AuditMiddleware:
         secret = _bearer(scope)
         if secret is None:
             return ANONYMOUS
-        known, found = self.tokens.cached(secret)
+        at = self.tokens.stamp.current()  # once a request: the ingestion path reuses it
+        if at is not None:
+            scope.setdefault("state", {})[CHANGE_STAMP] = at
+        known, found = self.tokens.cached(secret, at)
         if known:
             return self._actor(scope, secret, found)
         return await anyio.to_thread.run_sync(self._look_up, scope, secret)

@@ -146,12 +146,13 @@ class TokenCache:
         self.stamp = ChangeStamp(db)
         self._cache: StampedCache[tuple[Found, float]] = StampedCache(self.stamp)
 
-    def cached(self, secret: str) -> tuple[bool, Found]:
+    def cached(self, secret: str, at: int | None = None) -> tuple[bool, Found]:
         """``(True, answer)`` when the answer is known without a query (cheap enough for the
-        event loop: no lock is waited for), else ``(False, None)``."""
+        event loop: no lock is waited for), else ``(False, None)``; ``at`` is the database's
+        change stamp when the caller has just read it."""
         if not secret.startswith(PREFIX):
             return True, None
-        hit, value = self._cache.peek(hash_secret(secret))
+        hit, value = self._cache.peek(hash_secret(secret), at)
         if hit and value is not None and time.monotonic() - value[1] < _FRESH_SECONDS:
             return True, value[0]
         return False, None

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vigil.server.errors import ApiError, error_body
 from vigil.server.routes_ingest import store_captures
-from vigil.server.state import ServerState, authorize
+from vigil.server.state import CHANGE_STAMP, ServerState, authorize
 
 _CAPTURES = re.compile(r"/api/v1/endpoints/([^/]+)/captures")
 
@@ -47,7 +47,8 @@ class IngestFastPath:
             secret, ctype = _headers(scope)
             await authorize(scope, self.state, secret, "ingest")
             body = await _body(receive)
-            status, answer = 200, await store_captures(self.state, name, body, ctype)
+            at = scope.get("state", {}).get(CHANGE_STAMP)
+            status, answer = 200, await store_captures(self.state, name, body, ctype, at)
         except ApiError as exc:
             status, answer = exc.status, error_body(exc.code, exc.message, **exc.details)
         except _Disconnected:

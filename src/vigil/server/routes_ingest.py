@@ -13,6 +13,7 @@ Both need the ``ingest`` scope (which ``write`` and ``admin`` imply).
 from __future__ import annotations
 
 import base64
+import re
 import uuid
 from collections import defaultdict
 from datetime import datetime, timezone
@@ -109,27 +110,28 @@ def _hour(text: str | None, now: datetime, field: str = "inferenceTime") -> date
     return t.replace(minute=0, second=0, microsecond=0)
 
 
-class _Part(msgspec.Struct, forbid_unknown_fields=True):  # SageMaker's key names, as they are
+# SageMaker's key names, as they are
+class _Part(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     data: str
     encoding: Literal["CSV", "JSON", "BASE64"]
     observedContentType: str | None = None
     mode: str | None = None
 
 
-class _CaptureData(msgspec.Struct, forbid_unknown_fields=True):
+class _CaptureData(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     endpointInput: _Part | None = None
     endpointOutput: _Part | None = None
     batchTransformOutput: _Part | None = None
 
 
-class _EventMetadata(msgspec.Struct, forbid_unknown_fields=True):
+class _EventMetadata(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     eventId: str
     inferenceTime: str | None = None
     inferenceId: str | None = None
     customAttributes: list[str] | str | None = None
 
 
-class _CaptureLine(msgspec.Struct, forbid_unknown_fields=True):
+class _CaptureLine(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     """A SageMaker capture line with only SageMaker's keys, each holding a string (or a list
     of them): every such line the typed decoder accepts, :func:`_check_line` accepts too, and
     it reads no number (which it might let by where orjson refuses one). Any other line gets
@@ -140,7 +142,44 @@ class _CaptureLine(msgspec.Struct, forbid_unknown_fields=True):
     eventVersion: str | None = None
 
 
+# gc=False: the structs hold only strings (no cycles), so a batch of them costs the garbage
+# collector nothing
 _decode_line = msgspec.json.Decoder(_CaptureLine).decode
+_decode_lines = msgspec.json.Decoder(list[_CaptureLine]).decode
+
+
+def _body_times(body: bytes) -> list[str | None] | None:
+    """The inferenceTime of every line of a JSON-lines body in one typed decode, when the
+    body is plain: each line one object (it starts with ``{``, ends with ``}`` and a newline
+    and is not blank), no carriage return. None for any other body, which
+    :func:`_line_time` then checks line by line (and names the line it refuses).
+
+    The lines are decoded as one JSON array, a newline and a comma between them. A newline
+    cannot be inside a JSON string, and a ``}`` followed by ``,{`` can stand only between
+    two values of an array: inside an object a key must follow the comma, and no field of a
+    capture line holds an array of objects. So the array decodes only when each line is one
+    valid capture line, and then its items are the lines, in order.
+
+    >>> line = b'{"captureData":{},"eventMetadata":{"eventId":"e","inferenceTime":"T"}}\\n'
+    >>> _body_times(line * 2), _body_times(b"  " + line), _body_times(line[:-1] * 2 + b"\\n")
+    (['T', 'T'], None, None)
+    """
+    lines = body.count(b"\n")
+    if (
+        not lines
+        or body[:1] != b"{"
+        or body[-2:] != b"}\n"
+        or body.count(b"}\n{") != lines - 1
+        or b"\r" in body
+    ):
+        return None
+    try:
+        items = _decode_lines(b"[" + body[:-1].replace(b"\n", b"\n,") + b"]")
+    except msgspec.DecodeError:
+        return None
+    if len(items) != lines:  # cannot happen (see above); checked all the same
+        return None
+    return [item.eventMetadata.inferenceTime for item in items]
 
 
 def _line_time(line: bytes, number: int) -> str | None:
@@ -219,10 +258,13 @@ async def ingest_captures(name: str, request: Request) -> Response:
     return Response(orjson.dumps(stored), media_type="application/json")
 
 
-async def store_captures(state: ServerState, name: str, body: bytes, ctype: str) -> dict[str, int]:
+async def store_captures(
+    state: ServerState, name: str, body: bytes, ctype: str, at: int | None = None
+) -> dict[str, int]:
     """Check and store a capture body for endpoint ``name``; ``{"stored", "files"}`` once the
-    records are durable. Raises :class:`ApiError` (404, 413, 422) naming what is wrong."""
-    where = await _endpoint(state, name)
+    records are durable. Raises :class:`ApiError` (404, 413, 422) naming what is wrong.
+    ``at``: the database's change stamp read at the request's start, if it was."""
+    where = await _endpoint(state, name, at)
     if where is None:
         raise ApiError(404, "not_found", f"no endpoint named {name!r}")
     if len(body) <= INLINE_BYTES:
@@ -249,14 +291,16 @@ COMMITTER = "ingest.committer"
 _ENDPOINTS = "ingest.endpoints"
 
 
-async def _endpoint(state: ServerState, name: str) -> tuple[str, Path | None] | None:
+async def _endpoint(
+    state: ServerState, name: str, at: int | None = None
+) -> tuple[str, Path | None] | None:
     """Where an endpoint's captures go (its capture location, and that as a local path or
     None), or None when there is no such endpoint: from a cache that holds while the database
     stands still (an endpoint deleted or changed anywhere is seen at once)."""
     cache = state.extras.get(_ENDPOINTS)
     if cache is None:
         cache = state.extras[_ENDPOINTS] = StampedCache(state.tokens.stamp)
-    hit, found = cache.peek(name)
+    hit, found = cache.peek(name, at)
     if hit:
         return found
     return await run_in_threadpool(cache.get, name, lambda: _load_endpoint(state, name))
@@ -272,46 +316,142 @@ def _load_endpoint(state: ServerState, name: str) -> tuple[str, Path | None] | N
     return root, local_path(root)
 
 
-def _parse_captures(body: bytes, ctype: str) -> tuple[int, dict[str, bytes]]:
+def _parse_captures(body: bytes, ctype: str, fast: bool = True) -> tuple[int, dict[str, bytes]]:
     """Check a body's records; return their count and their lines (bytes, newline-ended)
-    by hour folder ``yyyy/mm/dd/hh``."""
+    by hour folder ``yyyy/mm/dd/hh``. ``fast=False`` checks JSON lines one by one even when
+    the body is plain (the reference the tests hold the one-decode path to)."""
     now = datetime.now(timezone.utc)
-    by_hour: dict[str, list[bytes]] = defaultdict(list)
-    count = 0
     if "ndjson" in ctype or "jsonl" in ctype:
-        hours: dict[str, str] = {}
-        for i, raw in enumerate(body.splitlines(), start=1):
-            line = raw.strip()
-            if not line:
-                continue
-            when = _line_time(line, i)
-            key = when or ""
-            folder = hours.get(key)
-            if folder is None:  # the whole text: an offset may move the hour
-                folder = hours[key] = _folder(
-                    _hour(when, now, f"line {i}: eventMetadata.inferenceTime")
-                )
-            by_hour[folder].append(line)
-            count += 1
+        if body[-1:] == b"}":  # the last line's newline left out
+            body += b"\n"
+        times = _body_times(body) if fast else None
+        if times is None:
+            count, by_hour = _each_line(body, now)
+        else:  # a plain body, checked in one decode
+            count, found = len(times), _by_time(body, times, now)
+            _check_count(count)
+            if isinstance(found, str):
+                return count, {found: body}  # one hour: the body is the file, as it is
+            by_hour = found
     else:
-        try:
-            plain = PlainCaptures.model_validate_json(body)
-        except ValueError as exc:
-            raise ApiError(
-                422, "validation_error", f'expected {{"records": [...]}} or JSON lines: {exc}'
-            ) from None
-        for n, p in enumerate(plain.records):
-            record = _from_plain(p, now, n)
-            hour = _hour(record.event_metadata.inference_time, now)
-            by_hour[_folder(hour)].append(record.to_line().encode())
-            count += 1
+        count, by_hour = _plain_records(body, now)
+    _check_count(count)
+    return count, {h: b"\n".join(lines) + b"\n" for h, lines in sorted(by_hour.items())}
+
+
+def _check_count(count: int) -> None:
     if count > MAX_RECORDS:
         raise ApiError(413, "payload_too_large", f"at most {MAX_RECORDS} records per request")
-    return count, {h: b"\n".join(lines) + b"\n" for h, lines in sorted(by_hour.items())}
+
+
+def _each_line(body: bytes, now: datetime) -> tuple[int, dict[str, list[bytes]]]:
+    """Check JSON lines one at a time (blank lines skipped, each line stripped); 422 naming
+    the first line that is wrong."""
+    folders = _Folders(now)
+    by_hour: dict[str, list[bytes]] = defaultdict(list)
+    count = 0
+    for i, raw in enumerate(body.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        when = _line_time(line, i)
+        by_hour[folders.of(when, i)].append(line)
+        count += 1
+    return count, by_hour
+
+
+def _by_time(body: bytes, times: list[str | None], now: datetime) -> str | dict[str, list[bytes]]:
+    """The lines of a plain body by hour folder, given each line's inferenceTime; just the
+    folder when they all fall in one hour. Each distinct time is looked at once."""
+    folders = _Folders(now)
+    hour_of: dict[str | None, str] = {}
+    for when in dict.fromkeys(times):  # in order of first appearance
+        try:
+            hour_of[when] = folders.of(when)
+        except ApiError:  # again, naming its first line (only now looked for)
+            folders.of(when, times.index(when) + 1)
+            raise
+    hours = set(hour_of.values())
+    if len(hours) == 1:
+        return hours.pop()
+    by_hour: dict[str, list[bytes]] = defaultdict(list)
+    for when, line in zip(times, body.split(b"\n"), strict=False):
+        by_hour[hour_of[when]].append(line)
+    return by_hour
+
+
+def _plain_records(body: bytes, now: datetime) -> tuple[int, dict[str, list[bytes]]]:
+    """``{"records": [...]}`` as SageMaker lines by hour folder."""
+    try:
+        plain = PlainCaptures.model_validate_json(body)
+    except ValueError as exc:
+        raise ApiError(
+            422, "validation_error", f'expected {{"records": [...]}} or JSON lines: {exc}'
+        ) from None
+    by_hour: dict[str, list[bytes]] = defaultdict(list)
+    for n, p in enumerate(plain.records):
+        record = _from_plain(p, now, n)
+        hour = _hour(record.event_metadata.inference_time, now)
+        by_hour[_folder(hour)].append(record.to_line().encode())
+    return len(plain.records), by_hour
 
 
 def _folder(hour: datetime) -> str:
     return f"{hour:%Y}/{hour:%m}/{hour:%d}/{hour:%H}"
+
+
+_PLAIN_UTC = re.compile(r"(\d{4}-\d\d-\d\dT\d\d):[0-5]\d:[0-5]\d(?:\.\d{1,9})?Z")
+"""An inference time as SageMaker writes it (UTC, ``Z``): its hour is its first 13
+characters, so the times of one hour share one full parse."""
+
+
+_SEEN_TEXTS: dict[str, str] = {}  # inferenceTime text -> hour folder, for every request
+_SEEN_HOURS: dict[str, str] = {}  # first 13 characters of a plain UTC time -> hour folder
+_SEEN_MAX = 4096  # past this many, a cache starts afresh
+
+
+class _Folders:
+    """The hour folder of each line's inferenceTime: a full parse (and range check) once for
+    each hour of plain UTC times (:data:`_PLAIN_UTC`) and once for each other text, shared by
+    all requests (a text always names the same hour; only a missing one means ``now``)."""
+
+    __slots__ = ("_missing", "now")
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self._missing: str | None = None
+
+    def of(self, when: str | None, number: int = 0) -> str:
+        """The folder of ``when``; ApiError 422 naming line ``number`` (with 0, no line)
+        when it is not a time in range."""
+        if not when:
+            if self._missing is None:
+                self._missing = _folder(_hour(None, self.now))
+            return self._missing
+        folder = _SEEN_TEXTS.get(when)
+        if folder is not None:
+            return folder
+        plain = _PLAIN_UTC.fullmatch(when)
+        try:
+            if plain is None:  # the whole text: an offset may move the hour
+                folder = _folder(_hour(when, self.now))
+            else:
+                folder = _SEEN_HOURS.get(plain.group(1))
+                if folder is None:
+                    folder = _folder(_hour(when, self.now))
+                    _remember(_SEEN_HOURS, plain.group(1), folder)
+        except ApiError:
+            field = f"line {number}: eventMetadata.inferenceTime" if number else "inferenceTime"
+            _hour(when, self.now, field)  # raises, naming the field
+            raise
+        _remember(_SEEN_TEXTS, when, folder)
+        return folder
+
+
+def _remember(cache: dict[str, str], key: str, folder: str) -> None:
+    if len(cache) >= _SEEN_MAX:
+        cache.clear()
+    cache[key] = folder
 
 
 def _write_objects(root: str, by_hour: dict[str, bytes]) -> list[str]:

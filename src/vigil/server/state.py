@@ -37,6 +37,7 @@ def get_state(request: Request) -> ServerState:
 
 
 TOKEN_LOOKUP = "vigil.token"
+CHANGE_STAMP = "vigil.change_stamp"  # the database's change stamp read at the request's start
 """Where a request's scope keeps ``(hash of its secret, authenticate's answer)`` once looked up."""
 
 # Declares the bearer scheme in OpenAPI; ``auto_error=False`` leaves the 401 (and its JSON

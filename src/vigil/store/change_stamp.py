@@ -103,10 +103,10 @@ class StampedCache(Generic[V]):
                 self._values[key] = value
         return value
 
-    def peek(self, key: Hashable) -> tuple[bool, V | None]:
-        """``(True, value)`` when ``key`` is cached under the current stamp, else
-        ``(False, None)``; never loads."""
-        now = self.stamp.current()
+    def peek(self, key: Hashable, at: int | None = None) -> tuple[bool, V | None]:
+        """``(True, value)`` when ``key`` is cached under the current stamp (or under ``at``,
+        a stamp the caller read for the same request), else ``(False, None)``; never loads."""
+        now = self.stamp.current() if at is None else at
         with self._lock:
             if now is not None and now == self._at and key in self._values:
                 return True, self._values[key]

@@ -9,8 +9,11 @@ whole, ``fsync`` ed, then renamed to ``{name}.jsonl``. Only then is every reques
 group answered: an acknowledged record is on disk, and a reader (which skips hidden files)
 never sees part of a file. The more requests arrive together, the fewer ``fsync`` s each costs.
 
-The files are written, synced and renamed in one worker thread while the event loop goes on
-taking (and checking) the requests of the next group: one hand-over a group, none a request.
+The files are written (into the page cache: microseconds) and renamed on the event loop;
+only the ``fsync`` runs in a worker thread, while the event loop goes on taking (and
+checking) the requests of the next group: one hand-over a group, none a request. (A thread
+that made every system call of a commit would wait for the interpreter lock after each one,
+up to the switch interval each time, while the event loop is busy.)
 
 A crash (``kill -9``, power loss) leaves at most ``.part`` files; :func:`recover` publishes
 them (a torn last line cut off), and the committer runs it once for every capture root it is
@@ -159,7 +162,14 @@ class GroupCommitter:
             _File(requests, root / hour, [r.hours[hour] for r in requests])
             for (root, hour), requests in by_file.items()
         ]
-        await loop.run_in_executor(self._sync, self._store, files)
+        for f in files:  # into the page cache, on the event loop: microseconds
+            try:
+                self._write(f)
+            except OSError as exc:
+                f.error = exc
+        if any(f.error is None for f in files):  # the wait, in the worker: one hand-over
+            await loop.run_in_executor(self._sync, self._sync_files, files)
+        self._publish(files)
         failed: dict[int, OSError] = {}
         for f in files:
             if f.error is not None:
@@ -175,14 +185,10 @@ class GroupCommitter:
             else:
                 request.future.set_result(len(request.hours))
 
-    def _store(self, files: list[_File]) -> None:
-        """Write, sync and publish ``files`` (in the worker thread); each failure is kept in
-        its file's ``error``, and its ``.part`` removed."""
-        for f in files:
-            try:
-                self._write(f)
-            except OSError as exc:
-                f.error = exc
+    def _sync_files(self, files: list[_File]) -> None:
+        """``fsync`` the written ``files`` (in the worker thread: the only call there, so the
+        thread waits for the interpreter lock once a group, not once a system call); each
+        failure is kept in its file's ``error``."""
         for f in files:
             if f.error is None:
                 try:
@@ -190,6 +196,10 @@ class GroupCommitter:
                     self.fsyncs += 1
                 except OSError as exc:
                     f.error = exc
+
+    @staticmethod
+    def _publish(files: list[_File]) -> None:
+        """Rename each synced file to its final name; remove the ``.part`` of each failure."""
         for f in files:
             if f.error is None:
                 try:
