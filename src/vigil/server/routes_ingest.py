@@ -110,7 +110,6 @@ def _hour(text: str | None, now: datetime, field: str = "inferenceTime") -> date
     return t.replace(minute=0, second=0, microsecond=0)
 
 
-# SageMaker's key names, as they are
 class _Part(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     data: str
     encoding: Literal["CSV", "JSON", "BASE64"]
@@ -131,7 +130,7 @@ class _EventMetadata(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     customAttributes: list[str] | str | None = None
 
 
-class _CaptureLine(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+class _CaptureLine(msgspec.Struct, forbid_unknown_fields=True, gc=False):  # no cycles
     """A SageMaker capture line with only SageMaker's keys, each holding a string (or a list
     of them): every such line the typed decoder accepts, :func:`_check_line` accepts too, and
     it reads no number (which it might let by where orjson refuses one). Any other line gets
@@ -142,8 +141,6 @@ class _CaptureLine(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     eventVersion: str | None = None
 
 
-# gc=False: the structs hold only strings (no cycles), so a batch of them costs the garbage
-# collector nothing
 _decode_line = msgspec.json.Decoder(_CaptureLine).decode
 _decode_lines = msgspec.json.Decoder(list[_CaptureLine]).decode
 
@@ -177,9 +174,7 @@ def _body_times(body: bytes) -> list[str | None] | None:
         items = _decode_lines(b"[" + body[:-1].replace(b"\n", b"\n,") + b"]")
     except msgspec.DecodeError:
         return None
-    if len(items) != lines:  # cannot happen (see above); checked all the same
-        return None
-    return [item.eventMetadata.inferenceTime for item in items]
+    return [item.eventMetadata.inferenceTime for item in items] if len(items) == lines else None
 
 
 def _line_time(line: bytes, number: int) -> str | None:
