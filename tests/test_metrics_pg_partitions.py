@@ -301,6 +301,42 @@ def test_alarm_states_on_postgresql_equal_those_on_sqlite(pg: Database) -> None:
             assert one.state == fetch_and_evaluate(MetricStore(lite), a, now, "OK").state
 
 
+def test_a_cycle_of_many_alarms_on_postgresql_is_one_statement_a_period(pg: Database) -> None:
+    """3,000 alarms over 2,500 series, 500 of them never written: one series lookup and one
+    grouped query per period, each with the ids as one array; the states equal SQLite's."""
+    from sqlalchemy import event
+
+    start = datetime(2024, 5, 1, 10, tzinfo=UTC)
+    data = [MetricDatum("ns", "load", {"Host": str(s)}, start + timedelta(minutes=m), float(s % 7))
+            for s in range(2_000) for m in range(6)]  # fmt: skip
+    lite = Database("sqlite://")
+    lite.create_all()
+    for db in (pg, lite):
+        MetricStore(db).put(data)
+    alarms = [MetricAlarm(
+        name=f"h{i}", namespace="ns", metric_name="load", dimensions={"Host": str(i % 2_500)},
+        statistic="Maximum" if i % 2 else "Average", period=60 if i % 3 else 300,
+        evaluation_periods=3, threshold=3.0, comparison_operator="GreaterThanThreshold",
+    ) for i in range(3_000)]  # fmt: skip
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        statements.append(statement)
+
+    event.listen(pg.engine, "before_cursor_execute", seen)
+    try:
+        now = start + timedelta(minutes=6)
+        on_pg = evaluate_many(MetricStore(pg), alarms, now, {})
+    finally:
+        event.remove(pg.engine, "before_cursor_execute", seen)
+    assert len(statements) == 3, statements  # the lookup, then periods 60 and 300
+    assert all("ANY" in s and len(s) < 2_000 for s in statements)
+    assert on_pg.states == evaluate_many(MetricStore(lite), alarms, now, {}).states
+    missing = {a.name for a in alarms if int(a.dimensions["Host"]) >= 2_000}
+    assert {on_pg.states[n] for n in missing} == {"INSUFFICIENT_DATA"}
+    assert {"OK", "ALARM"} <= set(on_pg.states.values())
+
+
 def test_the_migration_partitions_an_existing_table_keeping_every_row(
     postgres_url: str,  # noqa: F811
 ) -> None:
