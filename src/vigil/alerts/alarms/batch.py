@@ -39,7 +39,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
-from sqlalchemy import ARRAY, BigInteger, Text, any_, bindparam, func, select
+from sqlalchemy import ARRAY, any_, bindparam, func, select
 
 from vigil.alerts.alarms.evaluate import (
     EXTRA_PERIODS,
@@ -116,8 +116,7 @@ def _members(column: Any, values: list[Any], dialect: str, chunk: int = 900) -> 
     most ``chunk`` values (900 is under the limit of 999 variables of old SQLite builds).
     """
     if dialect == "postgresql":
-        kind = BigInteger() if values and isinstance(values[0], int) else Text()
-        return [column == any_(bindparam("members", values, type_=ARRAY(kind)))]
+        return [column == any_(bindparam("members", values, type_=ARRAY(column.type)))]
     return [column.in_(values[i : i + chunk]) for i in range(0, len(values), chunk)]
 
 
