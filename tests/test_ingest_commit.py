@@ -9,6 +9,7 @@ import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -87,6 +88,51 @@ def test_requests_queued_together_share_one_file_and_fsync_per_hour(
         **{f"b{i}": 1 for i in range(1, 12, 2)},
     }
     assert not list(tmp_path.rglob(".*"))  # no in-progress file left behind
+
+
+def test_the_next_file_of_a_folder_is_made_off_the_event_loop_and_never_left_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """After a group, the fsync worker has made the next file of each folder it wrote: the
+    next group there creates no file on the event loop. A spare whose folder was removed is
+    not used; spares of folders no longer written, and all of them at close, are removed."""
+    import shutil
+
+    committer = GroupCommitter()
+    loop_creates: list[str] = []
+    real_open = os.open
+
+    def watching(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if threading.current_thread() is threading.main_thread() and flags & os.O_CREAT:
+            loop_creates.append(str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", watching)
+    h10, h11 = "2024/05/01/10", "2024/05/01/11"
+
+    def store(hours: dict[str, str]) -> int:
+        lines = {h: (_line(e) + "\n").encode() for h, e in hours.items()}
+        return asyncio.run(committer.store(tmp_path, lines))
+
+    def hidden(folder: str) -> list[Path]:
+        return list((tmp_path / folder).glob(".*.part"))
+
+    store({h10: "a"})  # the first file of the folder: made on the loop
+    assert len(loop_creates) == 1 and len(hidden(h10)) == 1  # and a spare for the next one
+    store({h10: "b"})
+    store({h10: "c"})
+    assert len(loop_creates) == 1  # both took the spare the worker had made
+    store({h11: "d"})  # another folder: h10's spare removed, h11 gets one
+    assert hidden(h10) == [] and len(hidden(h11)) == 1
+    shutil.rmtree(tmp_path / h11)  # retention removes the folder holding a spare
+    store({h11: "e"})
+    # the dead spare was not used: a new file was made (twice tried: the folder, known to
+    # exist, was gone and was made again)
+    assert len(loop_creates) == 4 and loop_creates[2] == loop_creates[3]
+    committer.close()
+    assert not list(tmp_path.rglob(".*"))  # no spare left behind
+    assert _published(tmp_path) == {"a": 1, "b": 1, "c": 1, "e": 1}  # d went with its folder
+    assert len(list((tmp_path / h10).glob("*.jsonl"))) == 3
 
 
 @pytest.fixture
@@ -207,8 +253,9 @@ _BASE = '{"captureData":{"endpointInput":{"data":"1,2","encoding":"CSV"}},"event
 def test_the_fast_line_check_gives_the_reference_checks_verdict(line: str):
     """The typed decoder on the hot path accepts exactly the lines the reference check
     (orjson and explicit field checks) accepts, and refuses with its message."""
+    from vigil.server.capture_lines import check_line as _check_line
     from vigil.server.errors import ApiError
-    from vigil.server.routes_ingest import _check_line, _parse_captures
+    from vigil.server.routes_ingest import _parse_captures
 
     try:
         _check_line(line.encode(), 1)
@@ -261,7 +308,7 @@ def test_the_one_decode_path_gives_the_line_by_line_verdict():
     the same 422 naming the same line)."""
     import random
 
-    from vigil.server.routes_ingest import _body_times
+    from vigil.server.capture_lines import body_times as _body_times
 
     rng = random.Random(13)
     plain = 0
@@ -280,3 +327,28 @@ def test_a_plain_body_of_one_hour_is_stored_as_it_came():
     count, by_hour = _parse_captures(body, "application/x-ndjson")
     assert count == 100 and by_hour == {"2024/05/01/10": body}
     assert by_hour["2024/05/01/10"] is body  # no copy, no split, no join
+
+
+def test_a_bad_plain_records_body_gets_one_line_naming_the_field(srv: LiveServer):
+    """``{"records": [...]}`` bodies that do not fit get the API's usual 422: the first field
+    and what was expected on one line, every problem listed, no pydantic help links."""
+    writer = srv.client("writer")
+    assert writer.post("/endpoints", json={"name": "ep"}).status_code == 201
+    cases = {
+        b"not json": "body: Invalid JSON",
+        b'{"records": 5}': "records: Input should be a valid array",
+        b'{"records": []}': "records: List should have at least 1 item",
+        b'{"records": [{"inference_time": "soon"}]}': "records.0.inference_time: ",
+        b'{"records": [{"custom_attributes": [1]}]}': "records.0.custom_attributes.0: ",
+    }
+    for body, start in cases.items():
+        r = writer.post("/endpoints/ep/captures", content=body,
+                        headers={"content-type": "application/json"})
+        assert r.status_code == 422, body
+        error = r.json()["error"]
+        message = error["message"]
+        assert message.startswith(start), (body, message)
+        assert message.endswith('(expected {"records": [...]} or JSON lines)')
+        assert "\n" not in message and "pydantic" not in message
+        assert error["details"]["problems"][0]["field"] == start.split(":")[0]
+    assert not list((srv.settings.data_dir / "capture").rglob("*.jsonl"))  # nothing stored

@@ -34,7 +34,13 @@ _HANDLER_NAME = "vigil"
 
 def fields_of(record: logging.LogRecord) -> dict[str, Any]:
     """The fields a caller attached to ``record`` (its ``extra``)."""
+    kept = vars(record).get(_FIELDS)  # as SecretFilter left them (scrubbed)
+    if kept is not None:
+        return dict(kept)
     return {k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")}
+
+
+_FIELDS = "_vigil_fields"  # where SecretFilter keeps a record's scrubbed fields for the formatter
 
 
 class SecretFilter(logging.Filter):
@@ -46,8 +52,11 @@ class SecretFilter(logging.Filter):
         except (TypeError, ValueError):  # arguments that do not fit the format
             message = f"{record.msg} {record.args}"
         record.msg, record.args = scrub_text(message), None
-        for key, value in redact("log", fields_of(record)).items():
-            setattr(record, key, value)
+        fields = {k: v for k, v in vars(record).items() if k not in _STANDARD and k[:1] != "_"}
+        if fields:
+            fields = redact("log", fields)
+            vars(record).update(fields)
+        vars(record)[_FIELDS] = fields
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:

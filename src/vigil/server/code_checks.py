@@ -31,7 +31,7 @@ def _code_targets(
 
 def _caller(request: Request, state: ServerState) -> tuple[str, set[str]]:
     kind, _, secret = request.headers.get("authorization", "").partition(" ")
-    found = auth.authenticate(state.db, secret.strip()) if kind.lower() == "bearer" else None
+    found = state.tokens.lookup(secret.strip()) if kind.lower() == "bearer" else None
     if found is None:  # the route's own scope dependency has let it through: cannot happen
         raise ApiError(401, "unauthorized", "unknown or revoked token")
     name, scopes = found

@@ -18,12 +18,11 @@ import uuid
 from collections import defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import msgspec
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from vigil.capture.ground_truth import write_ground_truth
@@ -33,6 +32,7 @@ from vigil.capture.writer.group_commit import GroupCommitter
 from vigil.capture.writer.hour_file import write_hour_lines
 from vigil.errors import InputError
 from vigil.formats.capture import CaptureRecord, GroundTruthRecord
+from vigil.server.capture_lines import body_times, line_time
 from vigil.server.errors import ApiError
 from vigil.server.schemas_common import IsoTime, Stored, errors
 from vigil.server.state import INGEST, ServerState, get_state
@@ -108,127 +108,6 @@ def _hour(text: str | None, now: datetime, field: str = "inferenceTime") -> date
     where the window readers look for it."""
     t = _utc(text, field) if text else now
     return t.replace(minute=0, second=0, microsecond=0)
-
-
-class _Part(msgspec.Struct, forbid_unknown_fields=True, gc=False):
-    data: str
-    encoding: Literal["CSV", "JSON", "BASE64"]
-    observedContentType: str | None = None
-    mode: str | None = None
-
-
-class _CaptureData(msgspec.Struct, forbid_unknown_fields=True, gc=False):
-    endpointInput: _Part | None = None
-    endpointOutput: _Part | None = None
-    batchTransformOutput: _Part | None = None
-
-
-class _EventMetadata(msgspec.Struct, forbid_unknown_fields=True, gc=False):
-    eventId: str
-    inferenceTime: str | None = None
-    inferenceId: str | None = None
-    customAttributes: list[str] | str | None = None
-
-
-class _CaptureLine(msgspec.Struct, forbid_unknown_fields=True, gc=False):  # no cycles
-    """A SageMaker capture line with only SageMaker's keys, each holding a string (or a list
-    of them): every such line the typed decoder accepts, :func:`_check_line` accepts too, and
-    it reads no number (which it might let by where orjson refuses one). Any other line gets
-    :func:`_check_line`'s verdict."""
-
-    captureData: _CaptureData
-    eventMetadata: _EventMetadata
-    eventVersion: str | None = None
-
-
-_decode_line = msgspec.json.Decoder(_CaptureLine).decode
-_decode_lines = msgspec.json.Decoder(list[_CaptureLine]).decode
-
-
-def _body_times(body: bytes) -> list[str | None] | None:
-    """The inferenceTime of every line of a JSON-lines body in one typed decode, when the
-    body is plain: each line one object (it starts with ``{``, ends with ``}`` and a newline
-    and is not blank), no carriage return. None for any other body, which
-    :func:`_line_time` then checks line by line (and names the line it refuses).
-
-    The lines are decoded as one JSON array, a newline and a comma between them. A newline
-    cannot be inside a JSON string, and a ``}`` followed by ``,{`` can stand only between
-    two values of an array: inside an object a key must follow the comma, and no field of a
-    capture line holds an array of objects. So the array decodes only when each line is one
-    valid capture line, and then its items are the lines, in order.
-
-    >>> line = b'{"captureData":{},"eventMetadata":{"eventId":"e","inferenceTime":"T"}}\\n'
-    >>> _body_times(line * 2), _body_times(b"  " + line), _body_times(line[:-1] * 2 + b"\\n")
-    (['T', 'T'], None, None)
-    """
-    lines = body.count(b"\n")
-    if (
-        not lines
-        or body[:1] != b"{"
-        or body[-2:] != b"}\n"
-        or body.count(b"}\n{") != lines - 1
-        or b"\r" in body
-    ):
-        return None
-    try:
-        items = _decode_lines(b"[" + body[:-1].replace(b"\n", b"\n,") + b"]")
-    except msgspec.DecodeError:
-        return None
-    return [item.eventMetadata.inferenceTime for item in items] if len(items) == lines else None
-
-
-def _line_time(line: bytes, number: int) -> str | None:
-    """The inferenceTime of a valid capture line: :func:`_check_line`'s verdict, at half its
-    cost for a plain SageMaker line (a typed decoder that builds no objects it does not
-    keep); :func:`_check_line` names what is wrong with a line it refuses."""
-    try:
-        return _decode_line(line).eventMetadata.inferenceTime
-    except msgspec.DecodeError:  # not plain: extra keys, other types, or not valid at all
-        return _check_line(line, number)[1]
-
-
-def _check_line(line: bytes, number: int) -> tuple[dict[str, Any], str | None]:
-    """Validate one SageMaker capture line cheaply (the hot path of ingestion); return the
-    parsed record and its inferenceTime. Raises ApiError naming the line and field."""
-    try:
-        record = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        raise ApiError(422, "validation_error", f"line {number}: not valid JSON ({exc})") from None
-    capture = record.get("captureData") if isinstance(record, dict) else None
-    meta = record.get("eventMetadata") if isinstance(record, dict) else None
-    if not isinstance(capture, dict) or not isinstance(meta, dict):
-        raise ApiError(
-            422,
-            "validation_error",
-            f"line {number}: expected an object with captureData and eventMetadata",
-        )
-    if not isinstance(meta.get("eventId"), str):
-        raise ApiError(
-            422, "validation_error", f"line {number}: eventMetadata.eventId: expected a string"
-        )
-    for key in ("endpointInput", "endpointOutput", "batchTransformOutput"):
-        part = capture.get(key)
-        if part is None:
-            continue
-        if (
-            not isinstance(part, dict)
-            or not isinstance(part.get("data"), str)
-            or part.get("encoding") not in ("CSV", "JSON", "BASE64")
-        ):
-            raise ApiError(
-                422,
-                "validation_error",
-                f"line {number}: captureData.{key}: "
-                "expected data (a string) and encoding CSV, JSON or BASE64",
-            )
-    when = meta.get("inferenceTime")
-    if when is not None and not isinstance(when, str):
-        raise ApiError(
-            422,
-            "validation_error",
-            f"line {number}: eventMetadata.inferenceTime: expected an ISO-8601 string",
-        )
-    return record, when
 
 
 INLINE_BYTES = 256 << 10
@@ -319,7 +198,7 @@ def _parse_captures(body: bytes, ctype: str, fast: bool = True) -> tuple[int, di
     if "ndjson" in ctype or "jsonl" in ctype:
         if body[-1:] == b"}":  # the last line's newline left out
             body += b"\n"
-        times = _body_times(body) if fast else None
+        times = body_times(body) if fast else None
         if times is None:
             count, by_hour = _each_line(body, now)
         else:  # a plain body, checked in one decode
@@ -349,7 +228,7 @@ def _each_line(body: bytes, now: datetime) -> tuple[int, dict[str, list[bytes]]]
         line = raw.strip()
         if not line:
             continue
-        when = _line_time(line, i)
+        when = line_time(line, i)
         by_hour[folders.of(when, i)].append(line)
         count += 1
     return count, by_hour
@@ -379,9 +258,17 @@ def _plain_records(body: bytes, now: datetime) -> tuple[int, dict[str, list[byte
     """``{"records": [...]}`` as SageMaker lines by hour folder."""
     try:
         plain = PlainCaptures.model_validate_json(body)
-    except ValueError as exc:
+    except ValidationError as exc:  # as the API's other 422s: the first field, then all
+        problems = [
+            {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
+            for e in exc.errors(include_url=False)
+        ]
+        first = problems[0]
         raise ApiError(
-            422, "validation_error", f'expected {{"records": [...]}} or JSON lines: {exc}'
+            422,
+            "validation_error",
+            f'{first["field"]}: {first["message"]} (expected {{"records": [...]}} or JSON lines)',
+            problems=problems,
         ) from None
     by_hour: dict[str, list[bytes]] = defaultdict(list)
     for n, p in enumerate(plain.records):

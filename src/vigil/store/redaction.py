@@ -99,12 +99,14 @@ def scrub_text(text: str) -> str:
 def redact_value(kind: str, value: Any) -> Any:
     """``value`` (any JSON-like structure) with its secrets hidden; ``kind`` is the object's
     kind or channel (``slack``, ``webhook``, ``subscription``...)."""
+    if isinstance(value, str):  # the common cases first: a Mapping check is an ABC's
+        return scrub_text(value)
+    if isinstance(value, (int, float)) or value is None:
+        return value
     if isinstance(value, Mapping):
         return redact(kind, value)
     if isinstance(value, (list, tuple)):
         return [redact_value(kind, v) for v in value]
-    if isinstance(value, str):
-        return scrub_text(value)
     return value
 
 
@@ -122,9 +124,9 @@ def redact(kind: str, data: Mapping[str, Any]) -> dict[str, Any]:
             out[k] = value
         elif _is_secret_key(k):
             out[k] = MASK
-        elif k.lower() in _MAPPING_KEYS:
+        elif (low := k.lower()) in _MAPPING_KEYS:
             out[k] = {str(n): MASK for n in value} if isinstance(value, Mapping) else MASK
-        elif k.lower() in _URL_KEYS and isinstance(value, str) and _url_is_secret(here, value):
+        elif low in _URL_KEYS and isinstance(value, str) and _url_is_secret(here, value):
             out[k] = MASK
         else:
             out[k] = redact_value(here, value)

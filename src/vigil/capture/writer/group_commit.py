@@ -10,10 +10,15 @@ group answered: an acknowledged record is on disk, and a reader (which skips hid
 never sees part of a file. The more requests arrive together, the fewer ``fsync`` s each costs.
 
 The files are written (into the page cache: microseconds) and renamed on the event loop;
-only the ``fsync`` runs in a worker thread, while the event loop goes on taking (and
-checking) the requests of the next group: one hand-over a group, none a request. (A thread
-that made every system call of a commit would wait for the interpreter lock after each one,
-up to the switch interval each time, while the event loop is busy.)
+the ``fsync`` runs in a worker thread, while the event loop goes on taking (and checking)
+the requests of the next group: one hand-over a group, none a request. (A thread that made
+every system call of a commit would wait for the interpreter lock after each one, up to the
+switch interval each time, while the event loop is busy.) Creating a file costs more than
+writing it (the journal), so the worker, in the same hand-over, also creates the *next*
+file of each hour folder of the group: a spare ``.part``, empty and locked, that the next
+group writing there takes instead of creating one on the event loop. Spares of folders the
+last group did not write are removed; :meth:`GroupCommitter.close` removes the rest, and
+:func:`recover` removes the empty ones a crash left.
 
 A crash (``kill -9``, power loss) leaves at most ``.part`` files; :func:`recover` publishes
 them (a torn last line cut off), and the committer runs it once for every capture root it is
@@ -42,6 +47,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import threading
 import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
@@ -83,7 +89,7 @@ class _Queue:
 class _File:
     """One file being committed: its requests and their lines, its descriptor and names."""
 
-    __slots__ = ("chunks", "error", "fd", "final", "folder", "part", "requests")
+    __slots__ = ("at", "chunks", "error", "fd", "final", "folder", "part", "requests")
 
     def __init__(self, requests: list[_Request], folder: Path, chunks: list[bytes]) -> None:
         self.requests = requests
@@ -91,6 +97,7 @@ class _File:
         self.chunks = chunks
         self.fd = -1
         self.part = self.final = folder
+        self.at = 0.0  # when its lines were written (its name's time)
         self.error: OSError | None = None
 
 
@@ -109,6 +116,8 @@ class GroupCommitter:
         self._sync = ThreadPoolExecutor(1, thread_name_prefix="vigil-ingest-fsync")
         self._folders: set[Path] = set()  # hour folders known to exist
         self._recovered: set[Path] = set()
+        self._spares: dict[Path, tuple[int, Path]] = {}  # hour folder -> (fd, .part path)
+        self._spares_lock = threading.Lock()
         self._closed = False
         self.requests = 0
         self.commits = 0
@@ -186,16 +195,46 @@ class GroupCommitter:
                 request.future.set_result(len(request.hours))
 
     def _sync_files(self, files: list[_File]) -> None:
-        """``fsync`` the written ``files`` (in the worker thread: the only call there, so the
-        thread waits for the interpreter lock once a group, not once a system call); each
-        failure is kept in its file's ``error``."""
+        """``fsync`` the written ``files`` (in the worker thread: one hand-over a group); each
+        failure is kept in its file's ``error``. First the spares for the next group: a new
+        file for each folder written, none kept for the others."""
+        self._renew_spares({f.folder for f in files if f.error is None})
         for f in files:
             if f.error is None:
+                f.final = f.folder / _file_name(f.at)
                 try:
                     os.fsync(f.fd)
                     self.fsyncs += 1
                 except OSError as exc:
                     f.error = exc
+
+    def _renew_spares(self, folders: set[Path]) -> None:
+        """A spare ``.part`` in each of ``folders`` (worker thread); the others' removed."""
+        with self._spares_lock:
+            stale = [(k, self._spares.pop(k)) for k in list(self._spares) if k not in folders]
+            wanted = [k for k in folders if k not in self._spares]
+        for _, spare in stale:
+            _discard(spare)
+        for folder in wanted:
+            try:
+                spare = _create_part(folder / f".{_file_name(time.time())}{PART_SUFFIX}")
+            except OSError as exc:  # the event loop creates the file itself then
+                log.debug("%s: no spare capture file: %s", folder, exc)
+                continue
+            with self._spares_lock:
+                if self._closed or folder in self._spares:
+                    _discard(spare)
+                else:
+                    self._spares[folder] = spare
+
+    def _take_spare(self, folder: Path) -> tuple[int, Path] | None:
+        """The spare ``.part`` of ``folder`` when there is one still in place."""
+        with self._spares_lock:
+            spare = self._spares.pop(folder, None)
+        if spare is not None and os.fstat(spare[0]).st_nlink == 0:  # its folder was removed
+            os.close(spare[0])
+            return None
+        return spare
 
     @staticmethod
     def _publish(files: list[_File]) -> None:
@@ -213,23 +252,26 @@ class GroupCommitter:
                     os.unlink(f.part)
 
     def _write(self, f: _File) -> None:
-        """Create ``f``'s ``.part`` file in its folder, lock it and write its lines whole."""
+        """Take the spare ``.part`` of ``f``'s folder, or create one (locked), and write
+        ``f``'s lines into it whole."""
         folder = f.folder
-        if folder not in self._folders:
-            folder.mkdir(parents=True, exist_ok=True)
-            if len(self._folders) >= _MAX_FOLDERS:
-                self._folders.clear()
-            self._folders.add(folder)
-        name = _file_name(time.time())
-        f.part, f.final = folder / f".{name}{PART_SUFFIX}", folder / name
-        try:
-            f.fd = os.open(f.part, _FLAGS, 0o644)
-        except FileNotFoundError:  # the folder went away meanwhile
-            self._folders.discard(folder)
-            folder.mkdir(parents=True, exist_ok=True)
-            f.fd = os.open(f.part, _FLAGS, 0o644)
-        if fcntl is not None:  # recovery (by any process) leaves a locked file alone
-            fcntl.flock(f.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        spare = self._take_spare(folder)
+        if spare is not None:
+            f.fd, f.part = spare
+        else:
+            if folder not in self._folders:
+                folder.mkdir(parents=True, exist_ok=True)
+                if len(self._folders) >= _MAX_FOLDERS:
+                    self._folders.clear()
+                self._folders.add(folder)
+            f.part = folder / f".{_file_name(time.time())}{PART_SUFFIX}"
+            try:
+                f.fd, _ = _create_part(f.part)
+            except FileNotFoundError:  # the folder went away meanwhile
+                self._folders.discard(folder)
+                folder.mkdir(parents=True, exist_ok=True)
+                f.fd, _ = _create_part(f.part)
+        f.at = time.time()
         chunks = f.chunks
         view = memoryview(chunks[0] if len(chunks) == 1 else b"".join(chunks))
         while view:
@@ -240,6 +282,10 @@ class GroupCommitter:
         after the event loop's requests are answered, e.g. when the server stops)."""
         self._closed = True
         self._sync.shutdown(wait=True)
+        with self._spares_lock:
+            spares, self._spares = list(self._spares.values()), {}
+        for spare in spares:
+            _discard(spare)
 
     async def aclose(self) -> None:
         """:meth:`close` from the event loop, after the commits it runs are done."""
@@ -247,6 +293,22 @@ class GroupCommitter:
         while queue is not None and queue.task is not None:
             await asyncio.shield(queue.task)
         await asyncio.get_running_loop().run_in_executor(None, self.close)
+
+
+def _create_part(part: Path) -> tuple[int, Path]:
+    """A new empty ``.part`` file, locked: recovery (by any process) leaves it alone."""
+    fd = os.open(part, _FLAGS, 0o644)
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fd, part
+
+
+def _discard(spare: tuple[int, Path]) -> None:
+    """Remove an unused spare ``.part`` (empty)."""
+    fd, part = spare
+    with contextlib.suppress(OSError):
+        os.unlink(part)
+    os.close(fd)
 
 
 def _recover_quietly(root: Path) -> None:
