@@ -198,7 +198,10 @@ class GroupCommitter:
         """``fsync`` the written ``files`` (in the worker thread: one hand-over a group); each
         failure is kept in its file's ``error``. First the spares for the next group: a new
         file for each folder written, none kept for the others."""
-        self._renew_spares({f.folder for f in files if f.error is None})
+        try:
+            self._renew_spares({f.folder for f in files if f.error is None})
+        except Exception:  # a spare is an optimisation: never the group's failure
+            log.exception("spare capture files not renewed")
         for f in files:
             if f.error is None:
                 f.final = f.folder / _file_name(f.at)
