@@ -48,6 +48,15 @@ def error_body(code: str, message: str, **details: Any) -> dict[str, Any]:
     return {"error": body}
 
 
+def validation_problems(errors: Any, root: str = "") -> list[dict[str, str]]:
+    """Pydantic's errors as ``{"field", "message"}`` (the field a dotted path without the
+    ``body`` prefix; ``root`` names an empty one)."""
+    return [
+        {"field": ".".join(str(p) for p in e["loc"] if p != "body") or root, "message": e["msg"]}
+        for e in errors
+    ]
+
+
 def allowed_methods(app: FastAPI, request: Request) -> list[str]:
     """The methods some route of the app answers on the request's path."""
     methods: set[str] = set()
@@ -76,10 +85,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [
-            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]}
-            for e in exc.errors()
-        ]
+        problems = validation_problems(exc.errors())
         first = problems[0] if problems else {"field": "", "message": "invalid request"}
         message = f"{first['field'] or 'request'}: {first['message']}"
         return JSONResponse(error_body("validation_error", message, problems=problems), 422)

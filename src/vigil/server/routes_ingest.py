@@ -33,7 +33,7 @@ from vigil.capture.writer.hour_file import write_hour_lines
 from vigil.errors import InputError
 from vigil.formats.capture import CaptureRecord, GroundTruthRecord
 from vigil.server.capture_lines import body_times, line_time
-from vigil.server.errors import ApiError
+from vigil.server.errors import ApiError, validation_problems
 from vigil.server.schemas_common import IsoTime, Stored, errors
 from vigil.server.state import INGEST, ServerState, get_state
 from vigil.store.artifacts import ground_truth_root
@@ -259,10 +259,7 @@ def _plain_records(body: bytes, now: datetime) -> tuple[int, dict[str, list[byte
     try:
         plain = PlainCaptures.model_validate_json(body)
     except ValidationError as exc:  # as the API's other 422s: the first field, then all
-        problems = [
-            {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
-            for e in exc.errors(include_url=False)
-        ]
+        problems = validation_problems(exc.errors(include_url=False), root="body")
         first = problems[0]
         raise ApiError(
             422,
