@@ -256,6 +256,7 @@ def test_demo_loop_keeps_its_files_in_the_bucket(s3_bucket: str, tmp_path: Path)
         ),
         "VIGIL_CAPTURE_URI": f"{prefix}/capture",
         "VIGIL_REPORTS_URI": f"{prefix}/reports",
+        "VIGIL_BASELINES_URI": f"{prefix}/baselines",
         "VIGIL_GROUND_TRUTH_URI": f"{prefix}/ground-truth",
         "VIGIL_EVENTS_ARCHIVE_URI": prefix,
     }
@@ -287,9 +288,13 @@ def test_demo_loop_keeps_its_files_in_the_bucket(s3_bucket: str, tmp_path: Path)
     assert sum(len(fs.cat_file(k).splitlines()) for k in truth) == 7 * 60
     archived = [k for k in keys if "/events/archive/" in k]
     assert archived and any(b"pipeline" in fs.cat_file(k) for k in archived)
+    # the registered baselines, which every execution read from the bucket
+    kept = {k.split("/baselines/", 1)[1] for k in keys if "/baselines/" in k}
+    assert {"cancer-train/statistics.json", "cancer-train/constraints.json"} <= kept, kept
     # nothing of that went to the data directory
     data_dir = tmp_path / "out" / "data"
-    assert not any((data_dir / d).exists() for d in ("capture", "reports", "ground-truth"))
+    assert not any((data_dir / d).exists()
+                   for d in ("capture", "reports", "ground-truth", "baselines"))
     assert not (data_dir / "events").exists()
     # the executions' outputs read back from the bucket: the drifting hours 4 to 6 violate
     found = sorted(k for k in reports if k.endswith("constraint_violations.json"))
@@ -306,7 +311,8 @@ def test_server_ingests_into_and_serves_outputs_from_the_bucket(
 
     prefix = f"{s3_bucket}/srv"
     settings = Settings(data_dir=tmp_path / "data", capture_root=f"{prefix}/capture",
-                        reports_root=f"{prefix}/reports", ground_truth_root=f"{prefix}/gt")
+                        reports_root=f"{prefix}/reports", ground_truth_root=f"{prefix}/gt",
+                        baselines_root=f"{prefix}/baselines")
     rng = np.random.default_rng(3)
     train = tmp_path / "data" / "train.csv"
     train.parent.mkdir(parents=True)
@@ -315,8 +321,10 @@ def test_server_ingests_into_and_serves_outputs_from_the_bucket(
     with LiveServer(settings, {"admin": "admin"}) as srv:
         c = srv.client("admin")
         assert c.post("/endpoints", json={"name": "churn"}).status_code == 201
-        assert c.post("/baselines", json={"name": "b", "endpoint": "churn",
-                                          "path": str(tmp_path / "data" / "base")}).is_success
+        made = c.post("/baselines", json={"name": "b", "endpoint": "churn",
+                                          "path": str(tmp_path / "data" / "base")})
+        assert made.status_code == 201 and made.json()["uri"] == f"{prefix}/baselines/b", made.text
+        assert _objects(f"{prefix}/baselines/b") == _tree(tmp_path / "data" / "base")
         assert c.post("/schedules", json={"name": "hourly", "endpoint": "churn", "baseline": "b",
                                           "expression": "cron(0 * ? * * *)"}).is_success
         records = [{"input": [float(a) + 4, float(b)], "content_type": "text/csv",
@@ -341,6 +349,7 @@ def test_server_ingests_into_and_serves_outputs_from_the_bucket(
     assert sorted(gt.column("event_id").to_pylist()) == sorted(f"i{i}" for i in range(50))
     assert not (tmp_path / "data" / "capture").exists()
     assert not (tmp_path / "data" / "reports").exists()
+    assert not (tmp_path / "data" / "baselines").exists()
 
 
 def test_apply_registers_baselines_kept_in_the_bucket(data: dict[str, Any], tmp_path: Path) -> None:
@@ -365,3 +374,36 @@ baselines:
     local = tmp_path / "local-base"
     suggest_baseline(str(data["train"])).save(local)
     assert _tree(kept / "from-data") == _tree(local)
+
+
+def test_baselines_uri_keeps_registered_baselines_in_the_bucket(
+    data: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With VIGIL_BASELINES_URI, `vigil apply` builds and copies baselines into the bucket
+    (what a `vigil worker` on another machine reads), not into the data directory."""
+    bucket = data["bucket"]
+    root = f"{bucket}/shared-baselines"
+    monkeypatch.setenv("VIGIL_BASELINES_URI", root)
+    (tmp_path / "vigil.yaml").write_text(f"""version: 1
+endpoints:
+  - name: churn
+baselines:
+  - name: built
+    endpoint: churn
+    path: {data["train"]}
+""")
+    done = _cli("apply", "-f", str(tmp_path / "vigil.yaml"), "--data-dir", str(tmp_path / "d"))
+    assert done.exit_code == 0, done.output
+    assert not (tmp_path / "d" / "baselines").exists()
+    local = tmp_path / "local-base"
+    suggest_baseline(str(data["train"])).save(local)
+    assert _objects(f"{root}/built") == _tree(local)
+    from vigil.store import BaselineRecord, Database
+
+    db = Database(f"sqlite:///{tmp_path / 'd' / 'vigil.db'}")
+    with db.session() as s:
+        record = s.get(BaselineRecord, "built")
+        assert record is not None and record.uri == f"{root}/built"
+    # what an execution (on any machine) loads from the record
+    assert Baseline.load(record.uri).statistics.to_dict() == Baseline.load(
+        local).statistics.to_dict()

@@ -440,11 +440,12 @@ def _confusion(statistics: ModelQualityStatistics) -> dict[str, dict[str, int]] 
 
 
 def load_model_quality_baseline(
-    path: str | Path,
+    path: str | Path | ObjectPath,
 ) -> ModelQualityBaseline | ModelQualityConstraints:
     """A baseline read once, for a monitoring run: a directory as a
     :class:`ModelQualityBaseline` carrying its CBPE calibration (``cbpe.json``) when it has
-    one, a ``constraints.json`` file as its constraints.
+    one, a ``constraints.json`` file as its constraints; a local path or an object-store URL
+    (``s3://bucket/baselines/churn``).
 
     >>> import tempfile
     >>> import pyarrow as pa
@@ -456,10 +457,10 @@ def load_model_quality_baseline(
     >>> loaded.constraints.dumps() == base.constraints.dumps(), loaded.estimator is None
     (True, True)
     """
-    return _load(Path(path), estimator=True)
+    return _load(as_location(path), estimator=True)
 
 
-def _load(p: Path, *, estimator: bool) -> ModelQualityBaseline | ModelQualityConstraints:
+def _load(p: Location, *, estimator: bool) -> ModelQualityBaseline | ModelQualityConstraints:
     if p.is_dir():
         found = ModelQualityBaseline.load(p)
         if estimator:
@@ -474,10 +475,10 @@ def _load(p: Path, *, estimator: bool) -> ModelQualityBaseline | ModelQualityCon
 
 
 def _parts_of(
-    baseline: ModelQualityBaseline | ModelQualityConstraints | str | Path,
+    baseline: ModelQualityBaseline | ModelQualityConstraints | str | Path | ObjectPath,
 ) -> tuple[ModelQualityConstraints, ModelQualityStatistics | None]:
-    if isinstance(baseline, (str, Path)):  # no CBPE calibration read
-        baseline = _load(Path(baseline), estimator=False)
+    if isinstance(baseline, (str, Path, ObjectPath)):  # no CBPE calibration read
+        baseline = _load(as_location(baseline), estimator=False)
     if isinstance(baseline, ModelQualityBaseline):
         return baseline.constraints, baseline.statistics
     return baseline, None

@@ -1,8 +1,8 @@
 """The artifact layout: where an installation's files live under its roots.
 
-The reports root may be a local folder or an object-store URL (``VIGIL_REPORTS_URI``,
-``s3://bucket/reports``); the functions return a :class:`~pathlib.Path` or an
-:class:`~vigil.locations.ObjectPath` accordingly.
+The reports and baselines roots may be local folders or object-store URLs
+(``VIGIL_REPORTS_URI=s3://bucket/reports``, ``VIGIL_BASELINES_URI``); the functions return a
+:class:`~pathlib.Path` or an :class:`~vigil.locations.ObjectPath` accordingly.
 
 - the outputs of one execution, as SageMaker writes them:
   ``{reports}/{endpoint}/{schedule}/yyyy/mm/dd/hh/`` (the UTC hour of the scheduled time),
@@ -10,7 +10,8 @@ The reports root may be a local folder or an object-store URL (``VIGIL_REPORTS_U
   Vigil, ``report.html`` and ``analysis.json``;
 - ground truth: ``{ground truth}/yyyy/mm/dd/hh/`` by the hour a label was collected
   (``{data}/ground-truth`` unless ``VIGIL_GROUND_TRUTH_URI`` says otherwise);
-- a registered baseline: ``{baselines}/{name}/``.
+- a registered baseline: ``{baselines}/{name}/`` (``{data}/baselines`` unless
+  ``VIGIL_BASELINES_URI`` says otherwise).
 
 >>> from datetime import datetime, timezone
 >>> settings = Settings(data_dir=Path("/srv/vigil"))
@@ -19,6 +20,10 @@ The reports root may be a local folder or an object-store URL (``VIGIL_REPORTS_U
 '/srv/vigil/reports/churn/hourly/2024/05/01/03'
 >>> ground_truth_root(settings)
 '/srv/vigil/ground-truth'
+>>> baseline_dir(settings, "churn-v2").as_posix()
+'/srv/vigil/baselines/churn-v2'
+>>> str(baseline_dir(Settings(data_dir=Path("/srv"), baselines_root="s3://ml/b"), "churn-v2"))
+'s3://ml/b/churn-v2'
 """
 
 from __future__ import annotations
@@ -86,6 +91,7 @@ def ground_truth_root(settings: Settings) -> str:
     return settings.ground_truth_root
 
 
-def baseline_dir(settings: Settings, name: str) -> Path:
-    """Where the baseline registered as ``name`` is kept: ``{baselines}/{name}/``."""
-    return Path(settings.baselines_root) / name
+def baseline_dir(settings: Settings, name: str) -> Location:
+    """Where the baseline registered as ``name`` is kept: ``{baselines}/{name}/`` (a local
+    folder, or a prefix when the baselines root is a URL)."""
+    return as_location(settings.baselines_root) / name

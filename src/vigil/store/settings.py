@@ -3,9 +3,10 @@
 Everything lives under one data directory by default: ``vigil.db`` (SQLite: metadata and
 metrics), ``capture/`` (SageMaker capture layout), ``baselines/`` and ``reports/``.
 ``VIGIL_DATABASE_URL`` points the database at PostgreSQL; ``VIGIL_CAPTURE_URI``,
-``VIGIL_REPORTS_URI``, ``VIGIL_GROUND_TRUTH_URI`` and ``VIGIL_EVENTS_ARCHIVE_URI`` move
-captures, reports, ground truth and the event archive (a local path or any fsspec URL, such
-as ``s3://bucket/prefix``; see :mod:`vigil.locations`). Where files go under these roots is
+``VIGIL_REPORTS_URI``, ``VIGIL_BASELINES_URI``, ``VIGIL_GROUND_TRUTH_URI`` and
+``VIGIL_EVENTS_ARCHIVE_URI`` move captures, reports, registered baselines, ground truth and
+the event archive (a local path or any fsspec URL, such as ``s3://bucket/prefix``; see
+:mod:`vigil.locations`). Where files go under these roots is
 :mod:`vigil.store.artifacts`.
 """
 
@@ -34,7 +35,7 @@ class Settings:
     database_url: str | None = None
     capture_root: str = ""
     reports_root: str = ""
-    baselines_root: str = ""
+    baselines_root: str = ""  # VIGIL_BASELINES_URI; else data_dir/baselines
     ground_truth_root: str = ""  # VIGIL_GROUND_TRUTH_URI; else data_dir/ground-truth
     events_archive_root: str = ""  # VIGIL_EVENTS_ARCHIVE_URI; else data_dir (events/archive/)
     max_body_bytes: int = 16 << 20
@@ -83,6 +84,7 @@ class Settings:
             database_url=os.environ.get("VIGIL_DATABASE_URL") or None,
             capture_root=os.environ.get("VIGIL_CAPTURE_URI", ""),
             reports_root=os.environ.get("VIGIL_REPORTS_URI", ""),
+            baselines_root=os.environ.get("VIGIL_BASELINES_URI", ""),
             lease_seconds=_env_int("VIGIL_LEASE_SECONDS", 300, minimum=1),
             workers=_env_int("VIGIL_WORKERS", default_workers(), minimum=0),
             stop_grace=_env_int("VIGIL_STOP_GRACE", 30, minimum=0),
@@ -125,7 +127,8 @@ def _env_int(name: str, default: int, *, minimum: int) -> int:
 
 def storage_roots_from_env(settings: Settings) -> Settings:
     """``settings`` with the file roots the environment moves (``VIGIL_CAPTURE_URI``,
-    ``VIGIL_REPORTS_URI``, ``VIGIL_GROUND_TRUTH_URI``, ``VIGIL_EVENTS_ARCHIVE_URI``) set;
+    ``VIGIL_REPORTS_URI``, ``VIGIL_BASELINES_URI``, ``VIGIL_GROUND_TRUTH_URI``,
+    ``VIGIL_EVENTS_ARCHIVE_URI``) set;
     the others are kept. For callers that build their settings themselves (the demo)."""
     for name, variable in _ROOT_VARIABLES.items():
         value = os.environ.get(variable, "").strip()
@@ -137,6 +140,7 @@ def storage_roots_from_env(settings: Settings) -> Settings:
 _ROOT_VARIABLES = {
     "capture_root": "VIGIL_CAPTURE_URI",
     "reports_root": "VIGIL_REPORTS_URI",
+    "baselines_root": "VIGIL_BASELINES_URI",
     "ground_truth_root": "VIGIL_GROUND_TRUTH_URI",
     "events_archive_root": "VIGIL_EVENTS_ARCHIVE_URI",
 }
