@@ -23,6 +23,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import httpx
@@ -44,6 +45,13 @@ async def ingest(request):
     return JSONResponse({"stored": body.count(b"\\n")})
 app = Starlette(routes=[Route("/ingest", ingest, methods=["POST"])])
 """
+
+
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "(not installed)"
 
 
 def free_port() -> int:
@@ -164,7 +172,9 @@ def main() -> None:
 
 `wrk -t 2 -c {args.connections} -d {args.seconds}s`, POST of {args.batch} SageMaker capture
 lines (20 CSV features each) per request, server and load tool on the same
-{os.cpu_count()}-core machine (load average after the run: {load}).
+{os.cpu_count()}-core machine (load average after the run: {load}). Both servers run under
+the same uvicorn {_version("uvicorn")}, with its C HTTP parser (httptools {_version("httptools")})
+and event loop (uvloop {_version("uvloop")}), as `vigil server` does.
 Reproduce: `.venv/bin/python bench/bench_ingest.py` (needs Debian's `wrk`; `make bench` runs
 it). Records found on disk after the run: {stored:,} (every accepted record was stored), in
 {len(files):,} files: {served / max(len(files), 1):.1f} requests per file and fsync.
@@ -179,8 +189,8 @@ together share one file and one fsync per hour), checks every line, checks its t
 a cache that any commit to the database clears (a revoked token is refused at once on every
 server, issue 9) and writes one line to the server's request log (a file here); the peer
 neither checks nor syncs. Both are bound by one core's work per request, not by the disk
-(an fsync takes a fraction of a millisecond here): the peer's is mostly HTTP parsing and two
-socket writes, which Vigil's requests pay too; on top Vigil decodes each body whole against
+(an fsync takes a fraction of a millisecond here): the peer's is mostly HTTP parsing (in C)
+and two socket writes, which Vigil's requests pay too; on top Vigil decodes each body whole against
 SageMaker's capture schema (one typed decode for a plain body, whose lines are then written as
 they came), and writes the request log line.
 """

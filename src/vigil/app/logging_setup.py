@@ -121,6 +121,11 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(number)
+    # neither format prints the caller's file and line, the thread or the process: the
+    # logging module need not look them up for every record (its documented optimisation;
+    # the request log writes a line per request)
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # ours, not uvicorn's, format
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
