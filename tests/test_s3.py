@@ -407,3 +407,52 @@ baselines:
     # what an execution (on any machine) loads from the record
     assert Baseline.load(record.uri).statistics.to_dict() == Baseline.load(
         local).statistics.to_dict()
+
+
+def test_a_fetch_scope_removes_what_it_fetched_once_no_scope_holds_it(
+    data: dict[str, Any], tmp_path: Path
+) -> None:
+    """A long-lived server's cache of fetched inputs does not grow: registering a baseline
+    built from a bucket leaves no copy behind; a copy two scopes hold stays until both end;
+    outside any scope (the CLI) a copy stays for the process."""
+    from vigil.app.catalog import register_baseline
+    from vigil.app.config.catalog import BaselineSpec
+    from vigil.io.remote import cached_copies, fetch_inputs, fetch_scope
+    from vigil.store import Database
+    from vigil.store.settings import Settings
+
+    bucket = data["bucket"]
+    fs = _fs()
+    fs.put_file(str(data["train"]), f"{bucket}/scoped/train.csv")
+    url = f"{bucket}/scoped/train.csv"
+
+    def copies() -> list[Path]:
+        return [p for p in cached_copies() if "scoped" in p.parts]
+
+    assert copies() == []
+    with fetch_scope():
+        first = fetch_inputs(url, (".csv",))
+        assert first[0].read_bytes() == data["train"].read_bytes()
+        with fetch_scope():  # the same object in a second scope: one copy, kept for both
+            assert fetch_inputs(url, (".csv",)) == first
+        assert first[0].is_file() and copies() == first
+    assert copies() == [] and not first[0].exists()
+    assert not first[0].parent.exists()  # its folders go with it
+    # a new version of the object is a new copy (never the old one's file)
+    with fetch_scope():
+        old = fetch_inputs(url, (".csv",))[0]
+        fs.put_file(str(data["later"]), url)
+        new = fetch_inputs(url, (".csv",))[0]
+        assert new != old and new.read_bytes() == data["later"].read_bytes()
+        assert old.read_bytes() == data["train"].read_bytes()
+    assert copies() == []
+    # the server's registration of a baseline built from the bucket
+    settings = Settings(data_dir=tmp_path / "d")
+    db = Database(f"sqlite:///{tmp_path / 'd.db'}")
+    db.create_all()
+    register_baseline(settings, db, BaselineSpec(name="scoped", path=url))
+    assert (tmp_path / "d" / "baselines" / "scoped" / "statistics.json").is_file()
+    assert copies() == []
+    # outside a scope (a CLI process) the copy stays until the process exits
+    kept = fetch_inputs(url, (".csv",))
+    assert copies() == kept

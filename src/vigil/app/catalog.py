@@ -58,6 +58,7 @@ from vigil.app.secrets import stored_form
 from vigil.errors import ConfigError, NotFoundError
 from vigil.formats.clarify_analysis import AnalysisDocument
 from vigil.formats.clarify_config import AnalysisConfig
+from vigil.io.remote import fetch_scope
 from vigil.locations import Location, as_location, write_bytes_atomic
 from vigil.schedule import parse_offset, parse_schedule
 from vigil.store.artifacts import baseline_dir
@@ -179,7 +180,10 @@ def register_baseline(
     else:
         options: dict[str, Any] = dict(spec.options)
         reader = {k: options.pop(k) for k in _READER_OPTIONS if k in options}
-        built = suggest_baseline(str(source), **reader, **options)
+        # a server lives long: the objects fetched from a bucket to build it go when it is
+        # built, not when the process exits
+        with fetch_scope():
+            built = suggest_baseline(str(source), **reader, **options)
         with tempfile.TemporaryDirectory() as tmp:
             built.save(tmp)
             Baseline.load(tmp).save(target)
