@@ -523,3 +523,38 @@ def test_vigil_imports_no_pyspark_until_spark_is_asked_for() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(("ptype", "columns"), PROBLEMS)
+def test_model_quality_of_a_spark_dataframe_equals_local(
+    spark: Any, tmp_path: Path, ptype: str, columns: dict[str, str]
+) -> None:
+    """A DataFrame handed in is summarized partition by partition (mapInArrow) and merged:
+    the same metrics, curves, confusion counts and skipped rows as the local engine's on the
+    same rows."""
+    from vigil.analysis.model_quality import suggest_model_quality_baseline
+
+    _labelled(tmp_path, np.random.default_rng(5))
+    df = spark.read.parquet(str(tmp_path)).repartition(4)
+    rows = pq.read_table(tmp_path)
+    local = suggest_model_quality_baseline(rows, ptype, **columns)
+    tracker = spark.sparkContext.statusTracker()
+    jobs = len(tracker.getJobIdsForGroup(None))
+    remote = suggest_model_quality_baseline(df, ptype, **columns)  # the engine: Spark's
+    assert len(tracker.getJobIdsForGroup(None)) > jobs  # computed on Spark
+    a = json.loads(local.statistics.dumps())
+    b = json.loads(remote.statistics.dumps())
+    section = next(k for k in a if k.endswith("_metrics"))
+    assert a["dataset"] == b["dataset"] and remote.skipped == local.skipped
+    assert a[section].keys() == b[section].keys()
+    for key in a[section]:
+        want, got = _metric(a[section], key), _metric(b[section], key)
+        if ptype == "Regression":
+            assert got == pytest.approx(want, rel=1e-12), key
+        else:
+            assert got == want, key
+    # a missing column fails on the driver, naming it
+    from vigil.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="'nope' not found"):
+        suggest_model_quality_baseline(df, ptype, **{**columns, "ground_truth_attribute": "nope"})

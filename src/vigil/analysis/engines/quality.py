@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,13 +80,20 @@ def quality_unit(
     """Read one unit (a file or row group, or an Arrow IPC slice of a table) and summarize
     it; a Vigil error comes back in the result."""
     bad = BadRecords()
-    index = source.index if isinstance(source, Unit) else source[0]
+    if isinstance(source, Unit):
+        return quality_tables(source.index, unit_tables(source, options, bad), options, spec,
+                              bad)
+    return quality_tables(source[0], iter([ipc_table(source[1])]), options, spec, bad)
+
+
+def quality_tables(
+    index: int, tables: Iterator[pa.Table], options: ReadOptions, spec: QualitySpec,
+    bad: BadRecords | None = None,
+) -> QualityPart:
+    """Summarize the rows of ``tables`` (one unit, or one partition of a Spark DataFrame) as
+    unit ``index``; a Vigil error (a missing column...) comes back in the result."""
+    bad = bad if bad is not None else BadRecords()
     try:
-        tables = (
-            unit_tables(source, options, bad)
-            if isinstance(source, Unit)
-            else iter([ipc_table(source[1])])
-        )
         roles = {
             "ground_truth_attribute": spec.ground_truth,
             "inference_attribute": spec.inference,

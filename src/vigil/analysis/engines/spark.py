@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from vigil.analysis.engines.detect import is_spark_dataframe
 from vigil.analysis.engines.options import ReadOptions, merge_results
-from vigil.analysis.engines.quality import QualityPart, QualitySpec, quality_unit
+from vigil.analysis.engines.quality import QualityPart, QualitySpec, quality_tables, quality_unit
 from vigil.analysis.engines.units import (
     UnitResult,
     coalesce,
@@ -179,15 +179,13 @@ class SparkEngine:
     def model_quality(
         self, data: Any, options: ReadOptions, spec: QualitySpec
     ) -> list[QualityPart]:
-        """The model-quality summaries of ``data`` (paths or an in-memory table), one per
-        unit in unit order (see :mod:`vigil.analysis.engines.quality`)."""
+        """The model-quality summaries of ``data`` (paths, an in-memory table or a Spark
+        DataFrame, a summary per partition), one per unit in unit order (see
+        :mod:`vigil.analysis.engines.quality`)."""
         for _ in iter_tables([], **_reader_kwargs(options)):  # checks the options here
             pass
         if is_spark_dataframe(data):
-            raise ConfigError(
-                "model quality on Spark reads files or tables; write the DataFrame to Parquet "
-                "and pass its path"
-            )
+            return self._dataframe_quality(data, options, spec)
         sc = self.session.sparkContext
         table = to_arrow(data)
         sources: list[Any]
@@ -204,6 +202,18 @@ class SparkEngine:
             lambda: sc.parallelize(sources, len(sources)).map(task).collect(),
         )
         return sorted(parts, key=lambda p: p.index)
+
+    def _dataframe_quality(
+        self, df: Any, options: ReadOptions, spec: QualitySpec
+    ) -> list[QualityPart]:
+        task = functools.partial(_quality_dataframe_task, options=options, spec=spec)
+
+        def job() -> list[QualityPart]:
+            rows = df.mapInArrow(task, "part int, summary binary").collect()
+            return sorted((pickle.loads(r["summary"]) for r in rows), key=lambda p: p.index)
+
+        parts: list[QualityPart] = self._run("model quality of a DataFrame", job)
+        return parts
 
     def _dataframe(self, df: Any, options: ReadOptions) -> list[UnitResult]:
         task = functools.partial(_dataframe_task, columns=options.columns)
@@ -244,4 +254,20 @@ def _dataframe_task(
     yield pa.RecordBatch.from_pydict(
         {"part": [part], "profile": [pickle.dumps(profile)]},
         schema=pa.schema([("part", pa.int32()), ("profile", pa.binary())]),
+    )
+
+
+def _quality_dataframe_task(
+    batches: Iterator[pa.RecordBatch], options: ReadOptions, spec: QualitySpec
+) -> Iterator[pa.RecordBatch]:
+    """One partition's model-quality summary, as the unit numbered by its partition."""
+    from pyspark import TaskContext  # lazy: inside the task, where pyspark is loaded
+
+    ctx = TaskContext.get()
+    part = ctx.partitionId() if ctx is not None else 0
+    tables = (pa.Table.from_batches([b]) for b in batches if b.num_rows)
+    summary = quality_tables(part, tables, options, spec)
+    yield pa.RecordBatch.from_pydict(
+        {"part": [part], "summary": [pickle.dumps(summary)]},
+        schema=pa.schema([("part", pa.int32()), ("summary", pa.binary())]),
     )
