@@ -86,7 +86,8 @@ SparkMasterOpt = Annotated[
     str | None,
     typer.Option(
         "--spark-master",
-        help="Spark master URL with --engine spark (default $VIGIL_SPARK_MASTER, else local[*]).",
+        help="Spark master URL with --engine spark, or sc://HOST:PORT for Spark Connect "
+        "(default $VIGIL_SPARK_MASTER, else local[*]).",
     ),
 ]
 ProgressOpt = Annotated[

@@ -7,6 +7,10 @@ sketches, exact sums) pickle back to the driver, which merges them in the local 
 order. So counts, sums, means, minima, maxima and inferred types equal the local engine's
 exactly, quantiles and distinct counts agree within the sketches' error.
 
+A Spark Connect server (``sc://HOST:PORT``) works as well as a classic master: there the
+units travel as the rows of a small DataFrame, each profiled by ``mapInArrow`` (a Connect
+client has no ``SparkContext`` to ``parallelize`` them with).
+
 pyspark is imported here only, and only when a session is needed.
 """
 
@@ -43,6 +47,7 @@ MASTER_ENV = "VIGIL_SPARK_MASTER"
 _MASTER = re.compile(
     r"local(\[(\*|\d+)(,\s*\d+)?\])?|local-cluster\[\d+,\s*\d+,\s*\d+\]"
     r"|spark://[^/\s:]+(:\d+)?(,[^/\s:]+(:\d+)?)*|yarn|k8s://\S+|mesos://\S+"
+    r"|sc://[^/\s:]+(:\d+)?(/;\S*)?"
 )
 
 
@@ -52,6 +57,8 @@ def spark_master(master: str | None = None) -> str:
 
     >>> spark_master("local[2]"), spark_master("spark://10.0.0.5:7077")
     ('local[2]', 'spark://10.0.0.5:7077')
+    >>> spark_master("sc://spark-connect.internal:15002")  # a Spark Connect server
+    'sc://spark-connect.internal:15002'
     >>> spark_master("lokal[2]")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -61,7 +68,7 @@ def spark_master(master: str | None = None) -> str:
     if not _MASTER.fullmatch(url):
         raise ConfigError(
             f"--spark-master {url!r}: not a Spark master URL; expected local, local[N], "
-            "local[*], spark://HOST:PORT, yarn or k8s://URL"
+            "local[*], spark://HOST:PORT, yarn, k8s://URL or sc://HOST:PORT (Spark Connect)"
         )
     return url
 
@@ -78,6 +85,14 @@ def spark_session(master: str | None = None) -> Any:
     if active is not None and master is None:
         return active
     url = spark_master(master)
+    if url.startswith("sc://"):  # a Spark Connect server: a client session, no JVM here
+        try:
+            return SparkSession.builder.remote(url).getOrCreate()
+        except Exception as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise EngineError(
+                f"--spark-master {url}: cannot reach Spark Connect: {first}"
+            ) from None
     if url.startswith("local"):  # the tasks run this interpreter, which has Vigil
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = (
@@ -158,23 +173,42 @@ class SparkEngine:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise EngineError(f"Spark job profiling {what} failed: {first}") from None
 
+    @property
+    def connect(self) -> bool:
+        """Whether the session is a Spark Connect client (no ``SparkContext``)."""
+        return type(self.session).__module__.startswith("pyspark.sql.connect")
+
+    def _parallelism(self) -> int:
+        if not self.connect:
+            return int(self.session.sparkContext.defaultParallelism)
+        found = self.session.conf.get("spark.default.parallelism", None)
+        return int(found) if found else max(2, os.cpu_count() or 2)
+
+    def _map(self, items: list[Any], task: Callable[[Any], Any]) -> list[Any]:
+        """``task`` of each item, on Spark, in the items' order: a task per item through the
+        SparkContext, or on Spark Connect the items as rows of a DataFrame, each mapped by
+        ``mapInArrow``."""
+        if not self.connect:
+            sc = self.session.sparkContext
+            return list(sc.parallelize(items, len(items)).map(task).collect())
+        rows = [(i, pickle.dumps(item)) for i, item in enumerate(items)]
+        df = self.session.createDataFrame(rows, "i int, item binary").repartition(len(rows))
+        each = functools.partial(_map_rows, task=task)
+        done = df.mapInArrow(each, "i int, result binary").collect()
+        return [pickle.loads(r["result"]) for r in sorted(done, key=lambda r: r["i"])]
+
     def _files(self, data: Any, options: ReadOptions) -> list[UnitResult]:
         inputs = [data] if isinstance(data, (str, os.PathLike)) else list(data)
         units = list_units(resolve_sources(inputs), options)
         if not units:
             return []
-        sc = self.session.sparkContext
         task = functools.partial(profile_unit, options=options)
-        return self._run(
-            f"{len(units)} unit(s)",
-            lambda: sc.parallelize(units, len(units)).map(task).collect(),
-        )
+        return self._run(f"{len(units)} unit(s)", lambda: self._map(units, task))
 
     def _table(self, table: pa.Table, options: ReadOptions) -> list[UnitResult]:
-        sc = self.session.sparkContext
-        slices = table_slices(table, sc.defaultParallelism)
+        slices = table_slices(table, self._parallelism())
         task = functools.partial(_table_task, columns=options.columns)
-        return self._run("a table", lambda: sc.parallelize(slices, len(slices)).map(task).collect())
+        return self._run("a table", lambda: self._map(slices, task))
 
     def model_quality(
         self, data: Any, options: ReadOptions, spec: QualitySpec
@@ -186,21 +220,17 @@ class SparkEngine:
             pass
         if is_spark_dataframe(data):
             return self._dataframe_quality(data, options, spec)
-        sc = self.session.sparkContext
         table = to_arrow(data)
         sources: list[Any]
         if table is not None:
-            sources = list(table_slices(table, sc.defaultParallelism))
+            sources = list(table_slices(table, self._parallelism()))
         else:
             inputs = [data] if isinstance(data, (str, os.PathLike)) else list(data)
             sources = list(list_units(resolve_sources(inputs), options))
         if not sources:
             return []
         task = functools.partial(quality_unit, options=options, spec=spec)
-        parts: list[QualityPart] = self._run(
-            "model quality",
-            lambda: sc.parallelize(sources, len(sources)).map(task).collect(),
-        )
+        parts: list[QualityPart] = self._run("model quality", lambda: self._map(sources, task))
         return sorted(parts, key=lambda p: p.index)
 
     def _dataframe_quality(
@@ -271,3 +301,17 @@ def _quality_dataframe_task(
         {"part": [part], "summary": [pickle.dumps(summary)]},
         schema=pa.schema([("part", pa.int32()), ("summary", pa.binary())]),
     )
+
+
+_RESULT = pa.schema([("i", pa.int32()), ("result", pa.binary())])
+
+
+def _map_rows(
+    batches: Iterator[pa.RecordBatch], task: Callable[[Any], Any]
+) -> Iterator[pa.RecordBatch]:
+    """``task`` of each pickled item of a partition (the Spark Connect path of ``_map``)."""
+    for batch in batches:
+        for i, item in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(),
+                           strict=True):
+            result = pickle.dumps(task(pickle.loads(item)))
+            yield pa.RecordBatch.from_pydict({"i": [i], "result": [result]}, schema=_RESULT)
