@@ -85,6 +85,8 @@ def engine(connect_url: str) -> Iterator[SparkEngine]:
     active = SparkSession.getActiveSession()
     if active is not None:
         active.stop()
+    os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)  # pyspark's mode: classic again
+
 
 
 @pytest.fixture(scope="module")

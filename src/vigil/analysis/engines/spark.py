@@ -93,6 +93,9 @@ def spark_session(master: str | None = None) -> Any:
             raise EngineError(
                 f"--spark-master {url}: cannot reach Spark Connect: {first}"
             ) from None
+    # a Connect session made earlier in this process leaves pyspark in Connect mode (this
+    # variable), where a classic master cannot start: asked for one, it is classic again
+    os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
     if url.startswith("local"):  # the tasks run this interpreter, which has Vigil
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = (
